@@ -1,0 +1,1 @@
+"""webstack's ComponentResources, one per file."""

@@ -1,0 +1,133 @@
+"""LoadBalancer: the internet-facing ALB, its security group and listeners.
+
+With a certificate, HTTPS:443 terminates TLS (TLS 1.3 policy) and HTTP:80 only redirects to it;
+without one (a dev stack), HTTP:80 serves directly. Either way the default action is a fixed 404:
+traffic reaches a service only through an explicit listener rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+NOT_FOUND = aws.lb.ListenerDefaultActionArgs(
+    type="fixed-response",
+    fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+        content_type="text/plain", message_body="Not Found", status_code="404"
+    ),
+)
+INTERNET_IPV4 = "0.0.0.0/0"
+INTERNET_IPV6 = "::/0"
+
+
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    vpc_id: pulumi.Input[str]
+    public_subnet_ids: pulumi.Input[list[str]]
+    idle_timeout: int
+    deletion_protection: bool
+    certificate_arn: Optional[pulumi.Input[str]] = None
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    arn: pulumi.Output[str]
+    arn_suffix: pulumi.Output[str]
+    dns_name: pulumi.Output[str]
+    zone_id: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    listener_arn: pulumi.Output[str]
+    url: pulumi.Output[str]
+
+    def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:load_balancer:LoadBalancer", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        https = args.certificate_arn is not None
+
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description="Load balancer: HTTP/HTTPS from the internet, egress only to services",
+            opts=child,
+        )
+        public_ports = [80, 443] if https else [80]
+        for port in public_ports:
+            for label, cidr in (("ipv4", INTERNET_IPV4), ("ipv6", INTERNET_IPV6)):
+                aws.vpc.SecurityGroupIngressRule(
+                    f"{name}-in-{port}-{label}",
+                    security_group_id=self.security_group.id,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    cidr_ipv4=cidr if label == "ipv4" else None,
+                    cidr_ipv6=cidr if label == "ipv6" else None,
+                    description=f"{'HTTPS' if port == 443 else 'HTTP'} from the internet",
+                    opts=child,
+                )
+
+        self.load_balancer = aws.lb.LoadBalancer(
+            f"{name}-alb",
+            load_balancer_type="application",
+            internal=False,
+            ip_address_type="ipv4",
+            subnets=args.public_subnet_ids,
+            security_groups=[self.security_group.id],
+            drop_invalid_header_fields=True,
+            idle_timeout=args.idle_timeout,
+            enable_deletion_protection=args.deletion_protection,
+            opts=child,
+        )
+
+        if https:
+            self.listener = aws.lb.Listener(
+                f"{name}-https",
+                load_balancer_arn=self.load_balancer.arn,
+                port=443,
+                protocol="HTTPS",
+                ssl_policy=args.ssl_policy,
+                certificate_arn=args.certificate_arn,
+                default_actions=[NOT_FOUND],
+                opts=child,
+            )
+            self.http_listener = aws.lb.Listener(
+                f"{name}-http-redirect",
+                load_balancer_arn=self.load_balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[aws.lb.ListenerDefaultActionArgs(
+                    type="redirect",
+                    redirect=aws.lb.ListenerDefaultActionRedirectArgs(
+                        protocol="HTTPS", port="443", status_code="HTTP_301"
+                    ),
+                )],
+                opts=child,
+            )
+        else:
+            self.listener = aws.lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=self.load_balancer.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[NOT_FOUND],
+                opts=child,
+            )
+
+        self.arn = self.load_balancer.arn
+        self.arn_suffix = self.load_balancer.arn_suffix
+        self.dns_name = self.load_balancer.dns_name
+        self.zone_id = self.load_balancer.zone_id
+        self.security_group_id = self.security_group.id
+        self.listener_arn = self.listener.arn
+        self.url = self.dns_name.apply(lambda dns: f"{'https' if https else 'http'}://{dns}")
+        self.register_outputs({
+            "arn": self.arn,
+            "arnSuffix": self.arn_suffix,
+            "dnsName": self.dns_name,
+            "zoneId": self.zone_id,
+            "securityGroupId": self.security_group_id,
+            "listenerArn": self.listener_arn,
+            "url": self.url,
+        })

@@ -1,0 +1,121 @@
+"""Network: an awsx VPC with public, private and (optionally) isolated subnets across pinned AZs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Literal, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_awsx as awsx
+
+NAT_STRATEGIES = {"single": awsx.ec2.NatGatewayStrategy.SINGLE, "onePerAz": awsx.ec2.NatGatewayStrategy.ONE_PER_AZ}
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    cidr: str
+    availability_zones: Sequence[str]
+    nat_gateways: Literal["single", "onePerAz"]
+    subnet_mask: int
+    isolated_subnets: bool
+    flow_logs: bool
+    log_retention_days: int
+
+
+class Network(pulumi.ComponentResource):
+    """The VPC everything else lives in.
+
+    Subnets are laid out explicitly (type, name, netmask) over explicit AZ names with the `Auto`
+    allocation strategy, so a later change (a region gaining AZs, awsx defaults moving) never
+    recomputes CIDRs and replaces subnets under running services.
+    """
+
+    vpc_id: pulumi.Output[str]
+    public_subnet_ids: pulumi.Output[list[str]]
+    private_subnet_ids: pulumi.Output[list[str]]
+    isolated_subnet_ids: pulumi.Output[list[str]]
+
+    def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:network:Network", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        subnet_specs = [
+            awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC, name="public", cidr_mask=args.subnet_mask),
+            awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE, name="private", cidr_mask=args.subnet_mask),
+        ]
+        if args.isolated_subnets:
+            subnet_specs.append(
+                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.ISOLATED, name="isolated", cidr_mask=args.subnet_mask)
+            )
+        self.vpc = awsx.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.cidr,
+            availability_zone_names=list(args.availability_zones),
+            subnet_strategy=awsx.ec2.SubnetAllocationStrategy.AUTO,
+            subnet_specs=subnet_specs,
+            nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(strategy=NAT_STRATEGIES[args.nat_gateways]),
+            enable_dns_hostnames=True,
+            enable_dns_support=True,
+            opts=child,
+        )
+        self.vpc_id = self.vpc.vpc_id
+        self.public_subnet_ids = self.vpc.public_subnet_ids
+        self.private_subnet_ids = self.vpc.private_subnet_ids
+        self.isolated_subnet_ids = self.vpc.isolated_subnet_ids if args.isolated_subnets else self.vpc.private_subnet_ids
+
+        # Adopt the VPC's default security group and strip its rules: nothing may rely on it.
+        self.default_security_group = aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg", vpc_id=self.vpc.vpc_id, ingress=[], egress=[], opts=child
+        )
+
+        if args.flow_logs:
+            self._flow_logs(name, args.log_retention_days, child)
+
+        self.register_outputs({
+            "vpcId": self.vpc_id,
+            "publicSubnetIds": self.public_subnet_ids,
+            "privateSubnetIds": self.private_subnet_ids,
+            "isolatedSubnetIds": self.isolated_subnet_ids,
+        })
+
+    def _flow_logs(self, name: str, retention_days: int, child: pulumi.ResourceOptions) -> None:
+        self.flow_log_group = aws.cloudwatch.LogGroup(
+            f"{name}-flow-logs", retention_in_days=retention_days, opts=child
+        )
+        role = aws.iam.Role(
+            f"{name}-flow-logs-role",
+            assume_role_policy=json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
+                    "Action": "sts:AssumeRole",
+                }],
+            }),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-flow-logs-write",
+            role=role.id,
+            policy=self.flow_log_group.arn.apply(lambda arn: json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                    "Resource": [arn, f"{arn}:*"],
+                }],
+            })),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-flow-log",
+            vpc_id=self.vpc.vpc_id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=self.flow_log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            opts=child,
+        )

@@ -1,0 +1,297 @@
+"""Service: one ECS Fargate service behind the load balancer.
+
+Task definition, log group, execution and task roles, a security group open only to the load
+balancer, an `ip` target group, the listener rule that routes to it, and the ECS service in private
+subnets. The running count belongs to autoscaling: `desiredCount` is set once and then ignored.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Mapping, Optional, Sequence
+
+import pulumi
+import pulumi_aws as aws
+
+from helpers.container import container_definition, secret_arn_of
+from stackconfig.service import ServiceConfig
+
+EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+ECS_TASKS_TRUST = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{
+        "Effect": "Allow",
+        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+    }],
+})
+# ECS Exec: the SSM agent in the task opens these channels (AWS documents no narrower resource).
+EXEC_ACTIONS = [
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+]
+CPU_ARCHITECTURES = {"x86_64": "X86_64", "arm64": "ARM64"}
+
+
+@dataclass(frozen=True)
+class ServiceArgs:
+    settings: ServiceConfig
+    image: pulumi.Input[str]
+    region: str
+    log_retention_days: int
+    cluster_arn: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    load_balancer_security_group_id: pulumi.Input[str]
+    listener_arn: pulumi.Input[str]
+    # Plain variables added to the container's environment (endpoints of the stores it uses).
+    linked_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Variable name -> Secrets Manager ARN (optionally `:json-key::`); the execution role may read exactly these.
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Resources the ECS service must wait for, e.g. the cluster's capacity provider association.
+    service_depends_on: Sequence[pulumi.Resource] = ()
+
+
+class Service(pulumi.ComponentResource):
+    service_name: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    target_group_arn: pulumi.Output[str]
+    target_group_arn_suffix: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+    task_role_name: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ServiceArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:service:Service", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs", retention_in_days=args.log_retention_days, opts=child
+        )
+        self.execution_role = aws.iam.Role(f"{name}-execution", assume_role_policy=ECS_TASKS_TRUST, opts=child)
+        aws.iam.RolePolicyAttachment(
+            f"{name}-execution-managed", role=self.execution_role.name, policy_arn=EXECUTION_POLICY_ARN, opts=child
+        )
+        if args.secrets:
+            self._allow_secret_reads(name, args.secrets, child)
+        # The application's own identity: nothing until a feature (bucket, exec) grants it something.
+        self.task_role = aws.iam.Role(f"{name}-task", assume_role_policy=ECS_TASKS_TRUST, opts=child)
+        if settings.enable_exec:
+            aws.iam.RolePolicy(
+                f"{name}-task-exec",
+                role=self.task_role.id,
+                policy=json.dumps({
+                    "Version": "2012-10-17",
+                    "Statement": [{"Effect": "Allow", "Action": EXEC_ACTIONS, "Resource": "*"}],
+                }),
+                opts=child,
+            )
+
+        self.task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(settings.cpu),
+            memory=str(settings.memory),
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=CPU_ARCHITECTURES[settings.architecture]
+            ),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            container_definitions=self._container_definitions(name, args),
+            opts=child,
+        )
+
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"{name} tasks: the container port from the load balancer only",
+            egress=[aws.ec2.SecurityGroupEgressArgs(
+                protocol="-1", from_port=0, to_port=0, cidr_blocks=["0.0.0.0/0"],
+                description="Image pulls, AWS APIs and data stores",
+            )],
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-alb",
+            security_group_id=self.security_group.id,
+            referenced_security_group_id=args.load_balancer_security_group_id,
+            ip_protocol="tcp",
+            from_port=settings.port,
+            to_port=settings.port,
+            description="Container port from the load balancer",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-to-tasks",
+            security_group_id=args.load_balancer_security_group_id,
+            referenced_security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=settings.port,
+            to_port=settings.port,
+            description=f"Load balancer to {name} tasks",
+            opts=child,
+        )
+
+        self.target_group = self._target_group(name, args, child)
+        self.listener_rule = aws.lb.ListenerRule(
+            f"{name}-route",
+            listener_arn=args.listener_arn,
+            priority=settings.routes.priority,
+            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.target_group.arn)],
+            conditions=self._conditions(settings),
+            opts=child,
+        )
+
+        self.service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=args.cluster_arn,
+            task_definition=self.task_definition.arn,
+            desired_count=settings.scaling.initial_count,
+            capacity_provider_strategies=self._capacity_strategy(settings.spot),
+            platform_version="LATEST",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=args.subnet_ids, security_groups=[self.security_group.id], assign_public_ip=False
+            ),
+            load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
+                target_group_arn=self.target_group.arn, container_name=name, container_port=settings.port
+            )],
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            deployment_minimum_healthy_percent=settings.deployment.minimum_healthy_percent,
+            deployment_maximum_percent=settings.deployment.maximum_percent,
+            health_check_grace_period_seconds=settings.health_check.grace_period,
+            enable_execute_command=settings.enable_exec,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            wait_for_steady_state=False,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Autoscaling owns the running count; a deploy must not reset it to the initial value.
+                ignore_changes=["desiredCount"],
+                # A target group must be attached to a listener before a service can register into it,
+                # and a capacity provider must be associated with the cluster before a service uses it.
+                depends_on=[self.listener_rule, *args.service_depends_on],
+            ),
+        )
+
+        self.service_name = self.service.name
+        self.security_group_id = self.security_group.id
+        self.target_group_arn = self.target_group.arn
+        self.target_group_arn_suffix = self.target_group.arn_suffix
+        self.task_role_arn = self.task_role.arn
+        self.task_role_name = self.task_role.name
+        self.log_group_name = self.log_group.name
+        self.register_outputs({
+            "serviceName": self.service_name,
+            "securityGroupId": self.security_group_id,
+            "targetGroupArn": self.target_group_arn,
+            "targetGroupArnSuffix": self.target_group_arn_suffix,
+            "taskDefinitionArn": self.task_definition.arn,
+            "taskRoleArn": self.task_role_arn,
+            "logGroupName": self.log_group_name,
+        })
+
+    def _container_definitions(self, name: str, args: ServiceArgs) -> pulumi.Output[str]:
+        settings = args.settings
+        linked = pulumi.Output.all(**dict(args.linked_environment)) if args.linked_environment else pulumi.Output.from_input({})
+        secrets = pulumi.Output.all(**dict(args.secrets)) if args.secrets else pulumi.Output.from_input({})
+        return pulumi.Output.all(args.image, self.log_group.name, linked, secrets).apply(
+            lambda values: json.dumps([container_definition(
+                name=name,
+                image=values[0],
+                port=settings.port,
+                log_group=values[1],
+                region=args.region,
+                environment={**settings.environment, **values[2]},
+                secrets=values[3],
+                stop_timeout=settings.stop_timeout,
+                command=settings.command,
+                health_command=settings.health_check.command,
+                health_interval=settings.health_check.interval,
+                health_timeout=settings.health_check.timeout,
+                health_retries=settings.health_check.unhealthy_threshold,
+                health_start_period=settings.health_check.grace_period,
+                init_process=settings.enable_exec,
+            )])
+        )
+
+    def _allow_secret_reads(self, name: str, secrets: Mapping[str, pulumi.Input[str]], child) -> None:
+        """The execution role reads exactly the secrets the container references, by ARN."""
+        arns = pulumi.Output.all(*secrets.values()).apply(
+            lambda values: sorted({secret_arn_of(value) for value in values})
+        )
+        aws.iam.RolePolicy(
+            f"{name}-execution-secrets",
+            role=self.execution_role.id,
+            policy=arns.apply(lambda resources: json.dumps({
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Effect": "Allow",
+                    "Action": ["secretsmanager:GetSecretValue"],
+                    "Resource": resources,
+                }],
+            })),
+            opts=child,
+        )
+
+    def _target_group(self, name: str, args: ServiceArgs, child) -> aws.lb.TargetGroup:
+        settings = args.settings
+        health = settings.health_check
+        stickiness = None
+        if settings.stickiness is not None:
+            stickiness = aws.lb.TargetGroupStickinessArgs(
+                enabled=True,
+                type=settings.stickiness.type,
+                cookie_duration=settings.stickiness.duration,
+                cookie_name=settings.stickiness.cookie_name,
+            )
+        # Auto-named (no `name`), so a change that forces replacement can create the new group first.
+        return aws.lb.TargetGroup(
+            f"{name}-tg",
+            target_type="ip",
+            protocol="HTTP",
+            port=settings.port,
+            vpc_id=args.vpc_id,
+            deregistration_delay=settings.deregistration_delay,
+            health_check=aws.lb.TargetGroupHealthCheckArgs(
+                enabled=True,
+                protocol="HTTP",
+                path=health.path,
+                port="traffic-port",
+                interval=health.interval,
+                timeout=health.timeout,
+                healthy_threshold=health.healthy_threshold,
+                unhealthy_threshold=health.unhealthy_threshold,
+                matcher=health.matcher,
+            ),
+            stickiness=stickiness,
+            opts=child,
+        )
+
+    @staticmethod
+    def _conditions(settings: ServiceConfig) -> list[aws.lb.ListenerRuleConditionArgs]:
+        conditions = []
+        if settings.routes.paths:
+            conditions.append(aws.lb.ListenerRuleConditionArgs(
+                path_pattern=aws.lb.ListenerRuleConditionPathPatternArgs(values=settings.routes.paths)
+            ))
+        if settings.routes.hosts:
+            conditions.append(aws.lb.ListenerRuleConditionArgs(
+                host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=settings.routes.hosts)
+            ))
+        return conditions
+
+    @staticmethod
+    def _capacity_strategy(spot: bool) -> list[aws.ecs.ServiceCapacityProviderStrategyArgs]:
+        """On-demand only, or one on-demand task as a floor and every task above it on Spot."""
+        if not spot:
+            return [aws.ecs.ServiceCapacityProviderStrategyArgs(capacity_provider="FARGATE", weight=1)]
+        return [
+            aws.ecs.ServiceCapacityProviderStrategyArgs(capacity_provider="FARGATE", base=1, weight=0),
+            aws.ecs.ServiceCapacityProviderStrategyArgs(capacity_provider="FARGATE_SPOT", weight=1),
+        ]

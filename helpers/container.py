@@ -1,0 +1,68 @@
+"""The ECS container definition of a service, as the RegisterTaskDefinition API takes it."""
+
+from __future__ import annotations
+
+from typing import Mapping, Optional, Sequence
+
+
+def secret_arn_of(value_from: str) -> str:
+    """The secret an ECS `valueFrom` reads: Secrets Manager references may carry `:json-key:stage:version`."""
+    if value_from.startswith("arn:") and ":secretsmanager:" in value_from:
+        return ":".join(value_from.split(":")[:7])
+    return value_from
+
+
+def container_definition(
+    *,
+    name: str,
+    image: str,
+    port: int,
+    log_group: str,
+    region: str,
+    environment: Mapping[str, str],
+    secrets: Mapping[str, str],
+    stop_timeout: int,
+    command: Optional[Sequence[str]] = None,
+    health_command: Optional[Sequence[str]] = None,
+    health_interval: int = 30,
+    health_timeout: int = 5,
+    health_retries: int = 3,
+    health_start_period: int = 60,
+    init_process: bool = False,
+) -> dict:
+    """One essential container: port mapping, awslogs, plain env vars and secrets by reference only."""
+    definition: dict = {
+        "name": name,
+        "image": image,
+        "essential": True,
+        "portMappings": [{"name": f"{name}-http", "containerPort": port, "hostPort": port, "protocol": "tcp"}],
+        "environment": [{"name": key, "value": value} for key, value in sorted(environment.items())],
+        "secrets": [{"name": key, "valueFrom": value} for key, value in sorted(secrets.items())],
+        "stopTimeout": stop_timeout,
+        "logConfiguration": {
+            "logDriver": "awslogs",
+            "options": {
+                "awslogs-group": log_group,
+                "awslogs-region": region,
+                "awslogs-stream-prefix": name,
+                # A slow log pipeline must never block the application's stdout.
+                "mode": "non-blocking",
+                "max-buffer-size": "25m",
+            },
+        },
+    }
+    if command:
+        definition["command"] = list(command)
+    if health_command:
+        definition["healthCheck"] = {
+            "command": list(health_command),
+            "interval": health_interval,
+            "timeout": health_timeout,
+            "retries": health_retries,
+            # ECS caps a container's start period at 300 s; the load balancer grace period may be longer.
+            "startPeriod": min(health_start_period, 300),
+        }
+    if init_process:
+        # ECS Exec needs an init process to reap the SSM agent's children.
+        definition["linuxParameters"] = {"initProcessEnabled": True}
+    return definition

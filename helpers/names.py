@@ -1,0 +1,34 @@
+"""Names and labels AWS derives from our resources. Pure, so they are tested without Pulumi."""
+
+from __future__ import annotations
+
+
+def request_count_resource_label(load_balancer_arn_suffix: str, target_group_arn_suffix: str) -> str:
+    """`ALBRequestCountPerTarget` resource label: `app/<lb>/<id>/targetgroup/<tg>/<id>`."""
+    if not load_balancer_arn_suffix.startswith("app/"):
+        raise ValueError(f"not an application load balancer ARN suffix: {load_balancer_arn_suffix!r}")
+    if not target_group_arn_suffix.startswith("targetgroup/"):
+        raise ValueError(f"not a target group ARN suffix: {target_group_arn_suffix!r}")
+    return f"{load_balancer_arn_suffix}/{target_group_arn_suffix}"
+
+
+def ecs_service_resource_id(cluster_name: str, service_name: str) -> str:
+    """Application Auto Scaling resource id of an ECS service."""
+    return f"service/{cluster_name}/{service_name}"
+
+
+def log_group_name(project: str, stack: str, component: str) -> str:
+    """One log group per component per stack, grouped by project: `/webstack/prod/backend`."""
+    return f"/{project}/{stack}/{component}"
+
+
+def image_reference(registry: str, repository: str, tag: str | None, digest: str | None) -> str:
+    """`<registry>/<repository>:<tag>` or `...@sha256:...`; a repository with its own registry host is kept."""
+    first = repository.split("/", 1)[0]
+    has_registry = "/" in repository and ("." in first or ":" in first)
+    base = repository if has_registry else f"{registry}/{repository}"
+    return f"{base}@{digest}" if digest else f"{base}:{tag}"
+
+
+def ecr_registry(account_id: str, region: str) -> str:
+    return f"{account_id}.dkr.ecr.{region}.amazonaws.com"

@@ -1,0 +1,44 @@
+"""`python -m preflight <stack> [--json]`: the program, offline, with no CLI and no credentials."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import pulumi
+
+from preflight.capture import run_program
+from preflight.report import format_inventory, inventory
+from preflight.stack_files import load_stack_file
+
+EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_CONFIG = 0, 1, 2
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m preflight", description=__doc__)
+    parser.add_argument("stack", help="stack name: reads Pulumi.<stack>.yaml")
+    parser.add_argument("--json", action="store_true", help="machine-readable report on stdout")
+    args = parser.parse_args(argv)
+
+    try:
+        stack_file = load_stack_file(args.stack)
+    except FileNotFoundError as error:
+        print(f"preflight: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    try:
+        run = run_program(args.stack, stack_file.config, stack_file.secret_keys)
+    except pulumi.RunError as error:
+        print(f"preflight: {args.stack}: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+
+    report = inventory(run)
+    if args.json:
+        print(json.dumps(report, indent=2, default=str))
+    else:
+        print(format_inventory(report))
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,184 @@
+"""Pulumi mocks that answer like AWS: realistic ids, ARNs, ARN suffixes, endpoints and names.
+
+Values follow AWS's formats so that everything the program derives from them (scaling resource
+labels, log options, IAM statements, dashboard dimensions) is checked as it would be for real.
+In preview mode only the inputs come back, so every computed output is unknown, as on a first
+`pulumi preview`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pulumi
+
+ACCOUNT_ID = "123456789012"
+
+
+def _hex(seed: str, length: int = 16) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+class FakeCloud(pulumi.runtime.Mocks):
+    def __init__(self, region: str = "us-east-1", preview: bool = False):
+        self.region = region
+        self.preview = preview
+
+    # --- resources -------------------------------------------------------------------------
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+        inputs = dict(args.inputs)
+        resource_id = f"{args.name}-{_hex(args.typ + args.name, 8)}"
+        # A remote component's outputs are its own (typed resources, ids), never an echo of its inputs.
+        echoed = {} if not args.custom else inputs
+        if self.preview:
+            return resource_id, echoed
+        computed = self._computed(args.typ, args.name, inputs, resource_id)
+        return computed.pop("id", resource_id), {**echoed, **computed}
+
+    def _arn(self, service: str, resource: str, regional: bool = True) -> str:
+        region = self.region if regional else ""
+        account = ACCOUNT_ID if service not in ("s3",) else ""
+        return f"arn:aws:{service}:{region}:{account}:{resource}"
+
+    def _computed(self, typ: str, name: str, inputs: dict[str, Any], resource_id: str) -> dict[str, Any]:
+        seed = typ + name
+        given_name = inputs.get("name")
+        if typ == "awsx:ec2:Vpc":
+            zones = inputs.get("availabilityZoneNames") or ["a", "b"]
+            tiers = {spec.get("type") for spec in inputs.get("subnetSpecs", [])} or {"Public", "Private"}
+            ids = {
+                tier: [f"subnet-{_hex(seed + tier + str(i), 17)}" for i in range(len(zones))]
+                for tier in ("Public", "Private", "Isolated")
+                if tier in tiers
+            }
+            return {
+                "vpcId": f"vpc-{_hex(seed, 17)}",
+                "publicSubnetIds": ids.get("Public", []),
+                "privateSubnetIds": ids.get("Private", []),
+                "isolatedSubnetIds": ids.get("Isolated", []),
+            }
+        if typ == "aws:lb/loadBalancer:LoadBalancer":
+            lb_name = given_name or f"{name[:24]}-{_hex(seed, 7)}"
+            suffix = f"app/{lb_name}/{_hex(seed)}"
+            return {
+                "arn": self._arn("elasticloadbalancing", f"loadbalancer/{suffix}"),
+                "arnSuffix": suffix,
+                "name": lb_name,
+                "dnsName": f"{lb_name}-{_hex(seed, 9)}.{self.region}.elb.amazonaws.com",
+                "zoneId": "Z35SXDOTRQ7X7K",
+            }
+        if typ == "aws:lb/targetGroup:TargetGroup":
+            tg_name = given_name or f"{name[:24]}-{_hex(seed, 7)}"
+            suffix = f"targetgroup/{tg_name}/{_hex(seed)}"
+            return {"arn": self._arn("elasticloadbalancing", suffix), "arnSuffix": suffix, "name": tg_name}
+        if typ == "aws:lb/listener:Listener":
+            return {"arn": self._arn("elasticloadbalancing", f"listener/app/{name}/{_hex(seed)}/{_hex(seed + 'l')}")}
+        if typ == "aws:lb/listenerRule:ListenerRule":
+            return {"arn": self._arn("elasticloadbalancing", f"listener-rule/app/{name}/{_hex(seed)}")}
+        if typ == "aws:ecs/cluster:Cluster":
+            cluster_name = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"name": cluster_name, "arn": self._arn("ecs", f"cluster/{cluster_name}")}
+        if typ == "aws:ecs/service:Service":
+            service_name = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"name": service_name, "id": self._arn("ecs", f"service/{service_name}")}
+        if typ == "aws:ecs/taskDefinition:TaskDefinition":
+            family = inputs.get("family", name)
+            return {"arn": self._arn("ecs", f"task-definition/{family}:1"), "revision": 1,
+                    "arnWithoutRevision": self._arn("ecs", f"task-definition/{family}")}
+        if typ == "aws:ec2/securityGroup:SecurityGroup":
+            return {"id": f"sg-{_hex(seed, 17)}", "arn": self._arn("ec2", f"security-group/sg-{_hex(seed, 17)}")}
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            group_name = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"name": group_name, "arn": self._arn("logs", f"log-group:{group_name}")}
+        if typ == "aws:iam/role:Role":
+            role_name = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"name": role_name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:role/{role_name}"}
+        if typ == "aws:iam/policy:Policy":
+            policy_name = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"name": policy_name, "arn": f"arn:aws:iam::{ACCOUNT_ID}:policy/{policy_name}"}
+        if typ == "aws:secretsmanager/secret:Secret":
+            secret_name = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"name": secret_name, "arn": self._arn("secretsmanager", f"secret:{secret_name}-{_hex(seed, 6)}")}
+        if typ == "aws:rds/instance:Instance":
+            identifier = inputs.get("identifier") or f"{name}-{_hex(seed, 7)}"
+            return {
+                "identifier": identifier,
+                "arn": self._arn("rds", f"db:{identifier}"),
+                "address": f"{identifier}.c{_hex(seed, 11)}.{self.region}.rds.amazonaws.com",
+                "endpoint": f"{identifier}.c{_hex(seed, 11)}.{self.region}.rds.amazonaws.com:5432",
+                "port": inputs.get("port", 5432),
+                "resourceId": f"db-{_hex(seed, 26).upper()}",
+                "masterUserSecrets": [{
+                    "secretArn": self._arn("secretsmanager", f"secret:rds!db-{_hex(seed, 8)}-{_hex(seed, 6)}"),
+                    "secretStatus": "active",
+                    "kmsKeyId": self._arn("kms", f"key/{_hex(seed + 'kms', 32)}"),
+                }] if inputs.get("manageMasterUserPassword") else [],
+            }
+        if typ == "aws:rds/proxy:Proxy":
+            return {"arn": self._arn("rds", f"db-proxy:prx-{_hex(seed, 17)}"),
+                    "endpoint": f"{given_name or name}.proxy-c{_hex(seed, 11)}.{self.region}.rds.amazonaws.com"}
+        if typ == "aws:rds/proxyEndpoint:ProxyEndpoint":
+            return {"endpoint": f"{name}.endpoint.proxy-c{_hex(seed, 11)}.{self.region}.rds.amazonaws.com"}
+        if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
+            group_id = inputs.get("replicationGroupId") or f"{name}-{_hex(seed, 7)}"
+            count = int(inputs.get("numCacheClusters") or 1)
+            return {
+                "arn": self._arn("elasticache", f"replicationgroup:{group_id}"),
+                "primaryEndpointAddress": f"master.{group_id}.{_hex(seed, 6)}.use1.cache.amazonaws.com",
+                "readerEndpointAddress": f"replica.{group_id}.{_hex(seed, 6)}.use1.cache.amazonaws.com",
+                "port": inputs.get("port", 6379),
+                "memberClusters": [f"{group_id}-{i + 1:03d}" for i in range(count)],
+            }
+        if typ == "aws:ecr/repository:Repository":
+            repo_name = given_name or name
+            return {"arn": self._arn("ecr", f"repository/{repo_name}"), "name": repo_name,
+                    "repositoryUrl": f"{ACCOUNT_ID}.dkr.ecr.{self.region}.amazonaws.com/{repo_name}"}
+        if typ in ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2"):
+            bucket = inputs.get("bucket") or f"{name}-{_hex(seed, 12)}"
+            return {"id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}",
+                    "bucketRegionalDomainName": f"{bucket}.s3.{self.region}.amazonaws.com"}
+        if typ == "aws:sns/topic:Topic":
+            topic = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"name": topic, "arn": self._arn("sns", topic)}
+        if typ == "aws:kms/key:Key":
+            key_id = _hex(seed + "kms", 32)
+            return {"id": key_id, "keyId": key_id, "arn": self._arn("kms", f"key/{key_id}")}
+        if typ == "aws:acm/certificate:Certificate":
+            domain = inputs.get("domainName", "example.com")
+            return {
+                "arn": self._arn("acm", f"certificate/{_hex(seed, 32)}"),
+                "domainValidationOptions": [{
+                    "domainName": domain,
+                    "resourceRecordName": f"_{_hex(seed, 32)}.{domain}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_{_hex(seed + 'v', 32)}.acm-validations.aws.",
+                }],
+            }
+        if typ == "aws:cloudfront/distribution:Distribution":
+            return {"arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E{_hex(seed, 13).upper()}",
+                    "domainName": f"d{_hex(seed, 13)}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2"}
+        if typ == "aws:appautoscaling/target:Target":
+            return {"arn": self._arn("application-autoscaling", f"scalable-target/{_hex(seed, 20)}")}
+        if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return {"arn": self._arn("cloudwatch", f"alarm:{given_name or name}")}
+        if "arn" not in inputs and typ.startswith("aws:"):
+            return {"arn": self._arn(typ.split(":")[1].split("/")[0], f"{name}/{_hex(seed, 12)}")}
+        return {}
+
+    # --- provider functions ----------------------------------------------------------------
+    def call(self, args: pulumi.runtime.MockCallArgs):
+        token = args.token
+        if token == "aws:index/getRegion:getRegion":
+            return {"name": self.region, "region": self.region, "id": self.region}
+        if token == "aws:index/getCallerIdentity:getCallerIdentity":
+            return {"accountId": ACCOUNT_ID, "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/preflight",
+                    "userId": "AIDPREFLIGHT", "id": ACCOUNT_ID}
+        if token == "aws:index/getPartition:getPartition":
+            return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+        if token == "aws:route53/getZone:getZone":
+            zone = args.args.get("name", "example.com").rstrip(".")
+            return {"zoneId": f"Z{_hex(zone, 20).upper()}", "name": zone, "id": f"Z{_hex(zone, 20).upper()}"}
+        if token == "aws:elb/getServiceAccount:getServiceAccount":
+            return {"arn": "arn:aws:iam::127311923021:root", "id": "127311923021"}
+        return {}

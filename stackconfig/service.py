@@ -1,0 +1,203 @@
+"""`webstack:services.<name>`: one containerised service behind the load balancer."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal, Optional
+
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+
+from helpers.fargate import CPU_UNITS, describe_memory_choices, is_valid_size
+from stackconfig.base import ConfigModel
+
+ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# AWS: a listener rule has at most 5 condition values in total (path patterns + host headers).
+MAX_CONDITION_VALUES = 5
+# AWS's limit on an ECS container stop timeout for Fargate.
+MAX_STOP_TIMEOUT = 120
+
+
+class ImageConfig(ConfigModel):
+    # An ECR repository of this account (`backend`) or a full image reference (`public.ecr.aws/nginx/nginx`).
+    repository: str = Field(min_length=1)
+    tag: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
+    digest: Optional[str] = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
+
+    @model_validator(mode="after")
+    def _tag_or_digest(self) -> "ImageConfig":
+        if (self.tag is None) == (self.digest is None):
+            raise ValueError("set exactly one of tag (e.g. the git SHA) or digest (sha256:...)")
+        return self
+
+
+class RoutesConfig(ConfigModel):
+    paths: list[str] = Field(default_factory=list)
+    hosts: list[str] = Field(default_factory=list)
+    # Lower numbers are evaluated first; unique across services.
+    priority: int = Field(ge=1, le=50000)
+
+    @field_validator("paths")
+    @classmethod
+    def _paths_start_with_slash(cls, paths: list[str]) -> list[str]:
+        for path in paths:
+            if not path.startswith("/") or len(path) > 128:
+                raise ValueError(f"path pattern {path!r} must start with '/' and be at most 128 characters")
+        return paths
+
+    @model_validator(mode="after")
+    def _condition_values(self) -> "RoutesConfig":
+        count = len(self.paths) + len(self.hosts)
+        if count == 0:
+            raise ValueError("a route needs at least one path or host")
+        if count > MAX_CONDITION_VALUES:
+            raise ValueError(
+                f"{count} paths and hosts in one rule; AWS allows at most {MAX_CONDITION_VALUES} condition "
+                f"values per listener rule (split the service's routes or use wildcards)"
+            )
+        return self
+
+
+class HealthCheckConfig(ConfigModel):
+    path: str = Field(default="/", pattern=r"^/")
+    interval: int = Field(default=30, ge=5, le=300)
+    # 60 s is the most both the target group and an ECS container health check accept.
+    timeout: int = Field(default=5, ge=2, le=60)
+    healthy_threshold: int = Field(default=2, ge=2, le=10)
+    unhealthy_threshold: int = Field(default=3, ge=2, le=10)
+    matcher: str = Field(default="200-399", pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
+    # Seconds ECS ignores failing load balancer health checks after a task starts.
+    grace_period: int = Field(default=60, ge=0, le=2147483647)
+    # Optional container-level check, e.g. ["CMD-SHELL", "curl -f http://localhost:8000/health || exit 1"].
+    command: Optional[list[str]] = None
+
+    @model_validator(mode="after")
+    def _timeout_below_interval(self) -> "HealthCheckConfig":
+        if self.timeout >= self.interval:
+            raise ValueError(
+                f"timeout ({self.timeout} s) must be less than interval ({self.interval} s)"
+            )
+        return self
+
+    @field_validator("command")
+    @classmethod
+    def _docker_health_command(cls, command: Optional[list[str]]) -> Optional[list[str]]:
+        if command is not None and (len(command) < 2 or command[0] not in ("CMD", "CMD-SHELL")):
+            raise ValueError('a container health check command starts with "CMD" or "CMD-SHELL"')
+        return command
+
+
+class StickinessConfig(ConfigModel):
+    # app_cookie follows the application's own session cookie; lb_cookie uses AWSALB.
+    type: Literal["app_cookie", "lb_cookie"] = "lb_cookie"
+    duration: int = Field(default=3600, ge=1, le=604800)
+    cookie_name: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _app_cookie_needs_name(self) -> "StickinessConfig":
+        if self.type == "app_cookie" and not self.cookie_name:
+            raise ValueError("stickiness type app_cookie needs cookieName (the application's cookie)")
+        if self.type == "lb_cookie" and self.cookie_name:
+            raise ValueError("cookieName is only used with type app_cookie")
+        return self
+
+
+class ScheduleConfig(ConfigModel):
+    name: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
+    # Application Auto Scaling expression: cron(...), rate(...) or at(...).
+    schedule: str = Field(pattern=r"^(cron\(.+\)|rate\(.+\)|at\(.+\))$")
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+    timezone: str = "UTC"
+
+    @model_validator(mode="after")
+    def _min_below_max(self) -> "ScheduleConfig":
+        if self.min > self.max:
+            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
+        return self
+
+
+class ScalingConfig(ConfigModel):
+    min: int = Field(default=2, ge=0, le=5000)
+    max: int = Field(default=10, ge=1, le=5000)
+    # Tasks at first deploy; autoscaling owns the count afterwards. Defaults to min.
+    desired: Optional[int] = Field(default=None, ge=0)
+    cpu_target: float = Field(default=70, gt=0, le=100)
+    memory_target: Optional[float] = Field(default=None, gt=0, le=100)
+    # Target of ALBRequestCountPerTarget (requests per target per minute).
+    requests_per_target: Optional[int] = Field(default=None, ge=1)
+    scale_out_cooldown: int = Field(default=60, ge=0, le=3600)
+    scale_in_cooldown: int = Field(default=300, ge=0, le=3600)
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ordered_counts(self) -> "ScalingConfig":
+        desired = self.initial_count
+        if not self.min <= desired <= self.max:
+            raise ValueError(
+                f"tasks must satisfy min <= desired <= max; got min {self.min}, desired {desired}, max {self.max}"
+            )
+        if self.scale_out_cooldown > self.scale_in_cooldown:
+            raise ValueError(
+                f"scaleOutCooldown ({self.scale_out_cooldown} s) longer than scaleInCooldown "
+                f"({self.scale_in_cooldown} s) makes the service slow to grow and quick to shrink; "
+                f"keep scale-out faster"
+            )
+        names = [schedule.name for schedule in self.schedules]
+        if len(set(names)) != len(names):
+            raise ValueError("schedule names must be unique")
+        return self
+
+    @property
+    def initial_count(self) -> int:
+        return self.min if self.desired is None else self.desired
+
+
+class DeploymentConfig(ConfigModel):
+    minimum_healthy_percent: int = Field(default=100, ge=0, le=100)
+    maximum_percent: int = Field(default=200, ge=100, le=200)
+
+
+class ServiceConfig(ConfigModel):
+    image: ImageConfig
+    port: int = Field(ge=1, le=65535)
+    cpu: int = 256
+    memory: int = 512
+    architecture: Literal["x86_64", "arm64"] = "x86_64"
+    command: Optional[list[str]] = None
+    routes: RoutesConfig
+    health_check: HealthCheckConfig = Field(default_factory=HealthCheckConfig)
+    deregistration_delay: int = Field(default=30, ge=0, le=3600)
+    stickiness: Optional[StickinessConfig] = None
+    scaling: ScalingConfig = Field(default_factory=ScalingConfig)
+    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
+    # Run tasks beyond the first on FARGATE_SPOT (up to 70 % cheaper, may be interrupted).
+    spot: bool = False
+    stop_timeout: int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
+    enable_exec: bool = False
+    environment: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("cpu")
+    @classmethod
+    def _fargate_cpu(cls, cpu: int) -> int:
+        if cpu not in CPU_UNITS:
+            raise ValueError(f"Fargate CPU units must be one of {', '.join(map(str, CPU_UNITS))}")
+        return cpu
+
+    @field_validator("memory")
+    @classmethod
+    def _fargate_memory(cls, memory: int, info: ValidationInfo) -> int:
+        cpu = info.data.get("cpu")
+        if cpu is not None and not is_valid_size(cpu, memory):
+            raise ValueError(f"with cpu {cpu} Fargate accepts memory of {describe_memory_choices(cpu)}")
+        return memory
+
+    @field_validator("environment")
+    @classmethod
+    def _variable_names(cls, environment: dict[str, str]) -> dict[str, str]:
+        for name in environment:
+            if not ENV_VAR_NAME.match(name):
+                raise ValueError(
+                    f"environment variable name {name!r} must match {ENV_VAR_NAME.pattern} "
+                    f"(letters, digits, underscores; not starting with a digit)"
+                )
+        return environment

@@ -1,0 +1,79 @@
+"""The whole stack's config: one validated object, built before any resource is declared."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from stackconfig.base import LOG_RETENTION_DAYS, ConfigModel
+from stackconfig.load_balancer import LoadBalancerConfig
+from stackconfig.network import NetworkConfig
+from stackconfig.service import ServiceConfig
+
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+
+
+class LogsConfig(ConfigModel):
+    retention_days: int = 30
+
+    @field_validator("retention_days")
+    @classmethod
+    def _cloudwatch_retention(cls, days: int) -> int:
+        if days not in LOG_RETENTION_DAYS:
+            raise ValueError(f"CloudWatch Logs accepts retention of {', '.join(map(str, LOG_RETENTION_DAYS))} days")
+        return days
+
+
+class ClusterConfig(ConfigModel):
+    # "enhanced" adds per-task and per-container metrics at a higher CloudWatch cost.
+    container_insights: Literal["enabled", "enhanced"] = "enabled"
+
+
+class StackConfig(ConfigModel):
+    environment: Literal["dev", "staging", "prod"]
+    owner: str = Field(min_length=1, max_length=256)
+    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    network: NetworkConfig
+    logs: LogsConfig = Field(default_factory=LogsConfig)
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
+    load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
+    services: dict[str, ServiceConfig] = Field(min_length=1)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "prod"
+
+    @field_validator("services")
+    @classmethod
+    def _service_names(cls, services: dict[str, ServiceConfig]) -> dict[str, ServiceConfig]:
+        for name in services:
+            if not SERVICE_NAME.match(name):
+                raise ValueError(
+                    f"service name {name!r} must be 1-20 characters of a-z, 0-9 and '-', starting with a letter "
+                    f"(it prefixes AWS names with length limits)"
+                )
+        return services
+
+    @model_validator(mode="after")
+    def _cross_checks(self) -> "StackConfig":
+        problems = []
+        priorities: dict[int, str] = {}
+        for name, service in self.services.items():
+            other = priorities.setdefault(service.routes.priority, name)
+            if other != name:
+                problems.append(
+                    f"services {other} and {name} share routes.priority {service.routes.priority}; "
+                    f"listener rule priorities must be unique"
+                )
+        for zone in self.network.availability_zones:
+            if not zone.startswith(self.region):
+                problems.append(f"availability zone {zone} is not in region {self.region}")
+        try:
+            self.network.check_fits()
+        except ValueError as error:
+            problems.append(f"network: {error}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
