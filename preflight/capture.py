@@ -13,7 +13,7 @@ import runpy
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pulumi
 from google.protobuf import json_format
@@ -149,17 +149,18 @@ def config_for_runtime(values: Mapping[str, Any]) -> dict[str, str]:
     return as_strings
 
 
-def run_program(
-    stack: str,
-    config: Mapping[str, Any],
+def run_in_mocks(
+    build: Callable[[], Any],
+    stack: str = "test",
+    config: Mapping[str, Any] | None = None,
     secret_keys: list[str] | None = None,
     preview: bool = False,
-    program: Path = PROGRAM,
 ) -> ProgramRun:
-    """Run `program` once under mocks with `config` (fully-qualified keys) and capture it all.
+    """Run `build` (a program, or a single component) under fresh mocks and capture what it declares.
 
-    Raises whatever the program raises (a bad config surfaces as `pulumi.RunError`).
+    Each call starts from a new root stack, so runs in one process never leak into each other.
     """
+    config = dict(config or {})
     if str(PROJECT_ROOT) not in sys.path:
         sys.path.insert(0, str(PROJECT_ROOT))
     cloud = FakeCloud(config.get("aws:region", "us-east-1"), preview=preview)
@@ -171,7 +172,7 @@ def run_program(
 
     @pulumi.runtime.test
     def _run():
-        runpy.run_path(str(program), run_name="__main__")
+        build()
         exported = settings.get_root_resource().outputs
         resolved = pulumi.Output.all(**{k: pulumi.Output.from_input(v) for k, v in exported.items()})
         return resolved.apply(outputs.update)
@@ -181,3 +182,20 @@ def run_program(
     finally:
         settings.ROOT.set(None)
     return ProgramRun(stack=stack, resources=list(monitor.captured), outputs=outputs)
+
+
+def run_program(
+    stack: str,
+    config: Mapping[str, Any],
+    secret_keys: list[str] | None = None,
+    preview: bool = False,
+    program: Path = PROGRAM,
+) -> ProgramRun:
+    """Run the Pulumi program (`__main__.py`) with `config` (fully-qualified keys) and capture it all.
+
+    Raises whatever the program raises (a bad config surfaces as `pulumi.RunError`).
+    """
+    return run_in_mocks(
+        lambda: runpy.run_path(str(program), run_name="__main__"),
+        stack=stack, config=config, secret_keys=secret_keys, preview=preview,
+    )
