@@ -1,0 +1,684 @@
+"""Price every resource a program declares, at the stack's minimum and maximum scale.
+
+Minimum scale runs each ECS service at its autoscaling `minCapacity`, maximum scale at `maxCapacity`
+(a service without a scalable target runs `desiredCount` tasks at both). Per-task usage assumptions
+(NAT GB, log GB, LCUs, egress) follow the task count, so they differ between the two; provisioned
+capacity (NAT hours, database, cache nodes) does not, except RDS storage, which grows to
+`maxAllocatedStorage` at maximum scale when storage autoscaling is on.
+
+Every resource ends up in exactly one of three places: priced lines, the known-free list, or the
+unpriced list (with the reason). Nothing is silently counted as zero.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from cost.assumptions import UsageAssumptions
+from cost.prices import PriceBook, load_prices
+from cost.records import Record
+
+SCALES = ("min", "max")
+STACK_COMPONENT = "(stack)"
+
+# Types that never appear on the bill (their cost, if any, is priced on the resource that uses them).
+FREE_TYPES = frozenset({
+    "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/route:Route",
+    "aws:ec2/internetGateway:InternetGateway", "aws:ec2/securityGroup:SecurityGroup",
+    "aws:ec2/securityGroupRule:SecurityGroupRule", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl", "aws:ec2/networkAcl:NetworkAcl",
+    "aws:ec2/defaultRouteTable:DefaultRouteTable",
+    "aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule", "aws:lb/targetGroup:TargetGroup",
+    "aws:lb/listenerCertificate:ListenerCertificate",
+    "aws:alb/listener:Listener", "aws:alb/listenerRule:ListenerRule", "aws:alb/targetGroup:TargetGroup",
+    "aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+    "aws:appautoscaling/target:Target", "aws:appautoscaling/scheduledAction:ScheduledAction",
+    "aws:cloudwatch/logStream:LogStream", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+    "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup", "aws:rds/optionGroup:OptionGroup",
+    "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "aws:rds/proxyTarget:ProxyTarget",
+    "aws:elasticache/subnetGroup:SubnetGroup", "aws:elasticache/parameterGroup:ParameterGroup",
+    "aws:secretsmanager/secretVersion:SecretVersion", "aws:secretsmanager/secretPolicy:SecretPolicy",
+    "aws:kms/alias:Alias", "aws:acm/certificate:Certificate",
+    "aws:acm/certificateValidation:CertificateValidation", "aws:route53/record:Record",
+    "aws:sns/topicSubscription:TopicSubscription", "aws:sns/topicPolicy:TopicPolicy",
+    "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy",
+    "aws:cloudfront/originAccessControl:OriginAccessControl", "aws:cloudfront/cachePolicy:CachePolicy",
+    "aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
+    "aws:cloudfront/responseHeadersPolicy:ResponseHeadersPolicy",
+    "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketVersioningV2:BucketVersioningV2",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2",
+    "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration",
+    "aws:s3/bucketCorsConfigurationV2:BucketCorsConfigurationV2",
+    "aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2",
+    "pulumi:pulumi:StackReference",
+})
+FREE_TYPE_PREFIXES = ("aws:iam/", "pulumi:providers:", "webstack:", "random:")
+
+
+@dataclass(frozen=True)
+class CostLine:
+    component: str
+    resource: str
+    type: str
+    item: str
+    monthly_usd_min: float
+    monthly_usd_max: float
+    basis: str
+
+    def monthly(self, scale: str) -> float:
+        return self.monthly_usd_min if scale == "min" else self.monthly_usd_max
+
+
+@dataclass(frozen=True)
+class Unpriced:
+    component: str
+    resource: str
+    type: str
+    reason: str
+
+
+@dataclass
+class Estimate:
+    region: str
+    price_date: str
+    assumptions: UsageAssumptions
+    lines: list[CostLine] = field(default_factory=list)
+    unpriced: list[Unpriced] = field(default_factory=list)
+
+    def total(self, scale: str) -> float:
+        return round(sum(line.monthly(scale) for line in self.lines), 2)
+
+    def top_lines(self, scale: str, count: int = 5) -> list[CostLine]:
+        return sorted(self.lines, key=lambda line: line.monthly(scale), reverse=True)[:count]
+
+    def lines_of_type(self, type_: str) -> list[CostLine]:
+        return [line for line in self.lines if line.type == type_]
+
+    def to_json(self) -> dict[str, Any]:
+        """`{"cost": {...}}`: `monthly_usd` of a line is its minimum-scale (at rest) figure."""
+        return {"cost": {
+            "region": self.region,
+            "prices_read": self.price_date,
+            "monthly_min_usd": self.total("min"),
+            "monthly_max_usd": self.total("max"),
+            "assumptions": self.assumptions.as_mapping(),
+            "lines": [{
+                "component": line.component, "resource": line.resource, "type": line.type, "item": line.item,
+                "monthly_usd": round(line.monthly_usd_min, 2),
+                "monthly_usd_min": round(line.monthly_usd_min, 2),
+                "monthly_usd_max": round(line.monthly_usd_max, 2),
+                "basis": line.basis,
+            } for line in self.lines],
+            "unpriced": [{"component": u.component, "resource": u.resource, "type": u.type, "reason": u.reason}
+                         for u in self.unpriced],
+        }}
+
+
+def _number(value: Any, default: float | None = None) -> float | None:
+    """A numeric property, or `default` when it is absent or unknown (preview)."""
+    if isinstance(value, bool):
+        return float(value)
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _usd(value: float) -> str:
+    return f"${value:g}"
+
+
+def _type_chain(urn: str) -> list[str]:
+    parts = urn.split("::")
+    return parts[2].split("$") if len(parts) >= 4 else []
+
+
+@dataclass(frozen=True)
+class _Scale:
+    """Tasks of one ECS service at minimum and maximum scale, and the share of them on Spot."""
+    tasks: dict[str, float]
+    spot_tasks: dict[str, float]
+
+
+def spot_tasks(strategies: list[dict[str, Any]], tasks: float) -> float:
+    """How many of `tasks` a capacity provider strategy places on FARGATE_SPOT (base first, then weight)."""
+    remaining, spot = tasks, 0.0
+    for strategy in strategies:
+        base = min(_number(strategy.get("base"), 0.0), remaining)
+        remaining -= base
+        if strategy.get("capacityProvider") == "FARGATE_SPOT":
+            spot += base
+    total_weight = sum(_number(s.get("weight"), 0.0) for s in strategies)
+    if total_weight > 0:
+        spot_weight = sum(_number(s.get("weight"), 0.0) for s in strategies
+                          if s.get("capacityProvider") == "FARGATE_SPOT")
+        spot += remaining * spot_weight / total_weight
+    return spot
+
+
+class _Stack:
+    """The records, indexed, plus the lines and unpriced items priced from them so far."""
+
+    def __init__(self, records: list[Record], prices: PriceBook, usage: UsageAssumptions):
+        self.records = records
+        self.prices = prices
+        self.usage = usage
+        self.hours = prices.hours_per_month
+        self.by_urn = {r.urn: r for r in records}
+        self.lines: list[CostLine] = []
+        self.unpriced: list[Unpriced] = []
+        self.service_scales = {r.urn: self._service_scale(r) for r in self.of_type("aws:ecs/service:Service")}
+
+    def of_type(self, *types: str) -> list[Record]:
+        return [r for r in self.records if r.type in types]
+
+    def siblings(self, record: Record, type_: str) -> list[Record]:
+        return [r for r in self.of_type(type_) if r.parent_urn == record.parent_urn]
+
+    def component(self, record: Record) -> str:
+        urn = record.parent_urn
+        while urn:
+            owner = self.by_urn.get(urn)
+            if owner is None:
+                break
+            if owner.type.startswith("webstack:"):
+                return f"{owner.type} {owner.name}"
+            urn = owner.parent_urn
+        ancestors = [t for t in _type_chain(record.urn)[:-1] if t.startswith("webstack:")]
+        return ancestors[-1] if ancestors else STACK_COMPONENT
+
+    def add(self, record: Record, item: str, monthly_min: float, monthly_max: float, basis: str) -> None:
+        self.lines.append(CostLine(self.component(record), record.name, record.type, item,
+                                   monthly_min, monthly_max, basis))
+
+    def add_flat(self, record: Record, item: str, monthly: float, basis: str) -> None:
+        self.add(record, item, monthly, monthly, basis)
+
+    def not_priced(self, record: Record, reason: str) -> None:
+        self.unpriced.append(Unpriced(self.component(record), record.name, record.type, reason))
+
+    # --- ECS scale -------------------------------------------------------------------------
+    def task_definition_of(self, service: Record) -> Record | None:
+        reference = service.props.get("taskDefinition")
+        if isinstance(reference, str):
+            family = reference.rsplit("task-definition/", 1)[-1].split(":")[0]
+            for definition in self.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+                if definition.props.get("family") == family:
+                    return definition
+        same_component = self.siblings(service, "aws:ecs/taskDefinition:TaskDefinition")
+        return same_component[0] if len(same_component) == 1 else None
+
+    def scalable_target_of(self, service: Record) -> Record | None:
+        targets = [t for t in self.of_type("aws:appautoscaling/target:Target")
+                   if t.props.get("scalableDimension", "ecs:service:DesiredCount") == "ecs:service:DesiredCount"]
+        name = service.props.get("name")
+        if isinstance(name, str):
+            for target in targets:
+                resource_id = target.props.get("resourceId")
+                if isinstance(resource_id, str) and resource_id.startswith("service/") \
+                        and resource_id.rsplit("/", 1)[-1] == name:
+                    return target
+        same_component = [t for t in targets if t.parent_urn == service.parent_urn]
+        return same_component[0] if len(same_component) == 1 else None
+
+    def _default_strategies(self) -> list[dict[str, Any]]:
+        for providers in self.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"):
+            return list(providers.props.get("defaultCapacityProviderStrategies") or [])
+        return []
+
+    def _service_scale(self, service: Record) -> _Scale:
+        desired = _number(service.props.get("desiredCount"), 1.0)
+        target = self.scalable_target_of(service)
+        if target is not None:
+            tasks = {"min": _number(target.props.get("minCapacity"), desired),
+                     "max": _number(target.props.get("maxCapacity"), desired)}
+        else:
+            tasks = {"min": desired, "max": desired}
+        strategies = service.props.get("capacityProviderStrategies") or []
+        if not strategies and not service.props.get("launchType"):
+            strategies = self._default_strategies()
+        return _Scale(tasks, {scale: spot_tasks(strategies, n) for scale, n in tasks.items()})
+
+    def tasks(self, scale: str) -> float:
+        return sum(s.tasks[scale] for s in self.service_scales.values())
+
+    def tasks_of_definition(self, definition: Record, scale: str) -> float:
+        return sum(self.service_scales[s.urn].tasks[scale] for s in self.of_type("aws:ecs/service:Service")
+                   if self.task_definition_of(s) is definition)
+
+
+PRICERS: dict[str, Callable[[_Stack, Record], None]] = {}
+
+
+def prices(*types: str):
+    def register(function):
+        for type_ in types:
+            PRICERS[type_] = function
+        return function
+    return register
+
+
+# --- compute -------------------------------------------------------------------------------------
+@prices("aws:ecs/service:Service")
+def _fargate_service(stack: _Stack, service: Record) -> None:
+    definition = stack.task_definition_of(service)
+    if definition is None:
+        stack.not_priced(service, "its task definition is not among the declared resources (cpu/memory unknown)")
+        return
+    vcpu = _number(definition.props.get("cpu"))
+    memory_mib = _number(definition.props.get("memory"))
+    if vcpu is None or memory_mib is None:
+        stack.not_priced(service, "task definition has no task-level cpu/memory")
+        return
+    vcpu, gb = vcpu / 1024, memory_mib / 1024
+    architecture = (definition.props.get("runtimePlatform") or {}).get("cpuArchitecture") or "X86_64"
+    arch = "arm" if architecture == "ARM64" else "x86"
+    task_hour = vcpu * stack.prices.rate(f"fargate.{arch}.vcpuHour") + gb * stack.prices.rate(f"fargate.{arch}.gbHour")
+    storage_gb = _number((definition.props.get("ephemeralStorage") or {}).get("sizeInGib"), 20.0)
+    if storage_gb > 20:
+        task_hour += (storage_gb - 20) * stack.prices.rate("fargate.ephemeralStorageGbHour")
+    discount = stack.usage.fargate_spot_discount
+    if discount is None:
+        discount = stack.prices.rate("fargate.spotDiscount")
+    scale = stack.service_scales[service.urn]
+    monthly = {s: (scale.tasks[s] - scale.spot_tasks[s] * discount) * task_hour * stack.hours for s in SCALES}
+    spot_note = ""
+    if scale.spot_tasks["max"]:
+        spot_note = (f", Spot {scale.spot_tasks['min']:g}/{scale.spot_tasks['max']:g} tasks at "
+                     f"{discount:.0%} off")
+    stack.add(service, f"Fargate {architecture} {vcpu:g} vCPU / {gb:g} GB x {scale.tasks['min']:g}-"
+              f"{scale.tasks['max']:g} tasks", monthly["min"], monthly["max"],
+              f"tasks x ({vcpu:g} vCPU x {_usd(stack.prices.rate(f'fargate.{arch}.vcpuHour'))} + {gb:g} GB x "
+              f"{_usd(stack.prices.rate(f'fargate.{arch}.gbHour'))}) x {stack.hours:g} h{spot_note}")
+    if (service.props.get("networkConfiguration") or {}).get("assignPublicIp"):
+        rate = stack.prices.rate("publicIpv4.hour")
+        stack.add(service, "public IPv4 per task", scale.tasks["min"] * rate * stack.hours,
+                  scale.tasks["max"] * rate * stack.hours, f"tasks x {_usd(rate)}/h x {stack.hours:g} h")
+
+
+@prices("aws:ecs/cluster:Cluster")
+def _cluster(stack: _Stack, cluster: Record) -> None:
+    insights = {s.get("name"): s.get("value") for s in cluster.props.get("settings") or []}.get("containerInsights")
+    if insights in ("enabled", "enhanced"):
+        stack.not_priced(cluster, f"Container Insights ({insights}) bills CloudWatch metrics per task and "
+                                  "service; not estimated")
+
+
+# --- network -------------------------------------------------------------------------------------
+def _nat_lines(stack: _Stack, owner: Record, count: int, price_ipv4: bool, share: float) -> None:
+    """Hours and IPv4 for `count` NATs; `share` of the stack's NAT traffic goes through them."""
+    hour, gb_rate = stack.prices.rate("nat.hour"), stack.prices.rate("nat.gbProcessed")
+    stack.add_flat(owner, f"NAT gateway hours x {count}", count * hour * stack.hours,
+                   f"{count} x {_usd(hour)}/h x {stack.hours:g} h")
+    per_task = stack.usage.nat_gb_per_task_month
+    stack.add(owner, "NAT data processed", stack.tasks("min") * per_task * share * gb_rate,
+              stack.tasks("max") * per_task * share * gb_rate,
+              f"tasks x {per_task:g} GB (natGbPerTaskMonth) x {share:.2g} share x {_usd(gb_rate)}/GB")
+    if price_ipv4:
+        rate = stack.prices.rate("publicIpv4.hour")
+        stack.add_flat(owner, f"public IPv4 for NAT x {count}", count * rate * stack.hours,
+                       f"{count} x {_usd(rate)}/h x {stack.hours:g} h")
+
+
+@prices("aws:ec2/natGateway:NatGateway")
+def _nat_gateway(stack: _Stack, nat: Record) -> None:
+    share = 1 / len(stack.of_type("aws:ec2/natGateway:NatGateway"))
+    # A public NAT uses an Elastic IP; when the Eip resources are visible they carry the IPv4 charge.
+    public = nat.props.get("connectivityType", "public") == "public"
+    _nat_lines(stack, nat, 1, price_ipv4=public and not stack.of_type("aws:ec2/eip:Eip"), share=share)
+
+
+@prices("awsx:ec2:Vpc")
+def _awsx_vpc(stack: _Stack, vpc: Record) -> None:
+    """Only under mocks (children invisible): price the NATs the strategy will create, never both."""
+    if stack.of_type("aws:ec2/natGateway:NatGateway"):
+        return
+    strategy = (vpc.props.get("natGateways") or {}).get("strategy", "OnePerAz")
+    zones = vpc.props.get("availabilityZoneNames")
+    zone_count = len(zones) if isinstance(zones, list) else int(_number(vpc.props.get("numberOfAvailabilityZones"), 3))
+    count = {"None": 0, "Single": 1, "OnePerAz": zone_count}.get(strategy)
+    if count is None:
+        stack.not_priced(vpc, f"unknown NAT gateway strategy {strategy!r}")
+    elif count:
+        _nat_lines(stack, vpc, count, price_ipv4=True, share=1 / len(stack.of_type("awsx:ec2:Vpc")))
+
+
+@prices("aws:ec2/eip:Eip")
+def _elastic_ip(stack: _Stack, eip: Record) -> None:
+    rate = stack.prices.rate("publicIpv4.hour")
+    stack.add_flat(eip, "public IPv4 address", rate * stack.hours, f"{_usd(rate)}/h x {stack.hours:g} h")
+
+
+@prices("aws:ec2/vpcEndpoint:VpcEndpoint")
+def _vpc_endpoint(stack: _Stack, endpoint: Record) -> None:
+    if endpoint.props.get("vpcEndpointType", "Gateway") != "Interface":
+        return  # gateway endpoints (S3, DynamoDB) are free
+    subnets = endpoint.props.get("subnetIds")
+    zones = len(subnets) if isinstance(subnets, list) and subnets else 2
+    hour, gb_rate = stack.prices.rate("interfaceEndpoint.azHour"), stack.prices.rate("interfaceEndpoint.gbProcessed")
+    gb = stack.usage.interface_endpoint_gb_month
+    stack.add_flat(endpoint, f"interface endpoint x {zones} AZ", zones * hour * stack.hours + gb * gb_rate,
+                   f"{zones} AZ x {_usd(hour)}/h x {stack.hours:g} h + {gb:g} GB x {_usd(gb_rate)}")
+
+
+@prices("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+def _load_balancer(stack: _Stack, balancer: Record) -> None:
+    if balancer.props.get("loadBalancerType", "application") != "application":
+        stack.not_priced(balancer, f"{balancer.props.get('loadBalancerType')} load balancers are not priced")
+        return
+    hour, lcu_rate = stack.prices.rate("alb.hour"), stack.prices.rate("alb.lcuHour")
+    stack.add_flat(balancer, "ALB hours", hour * stack.hours, f"{_usd(hour)}/h x {stack.hours:g} h")
+    share = 1 / len(stack.of_type("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer"))
+    usage = stack.usage
+    lcus = {s: max(usage.alb_min_lcu, stack.tasks(s) * share * usage.alb_lcu_per_task) for s in SCALES}
+    stack.add(balancer, f"ALB LCUs ({lcus['min']:g}-{lcus['max']:g})", lcus["min"] * lcu_rate * stack.hours,
+              lcus["max"] * lcu_rate * stack.hours,
+              f"max(albMinLcu {usage.alb_min_lcu:g}, tasks x albLcuPerTask {usage.alb_lcu_per_task:g}) x "
+              f"{_usd(lcu_rate)}/LCU-h x {stack.hours:g} h")
+    egress_rate = stack.prices.rate("dataTransfer.internetOutGb")
+    per_task = usage.internet_egress_gb_per_task_month
+    stack.add(balancer, "data transfer out to the internet",
+              stack.tasks("min") * share * per_task * egress_rate, stack.tasks("max") * share * per_task * egress_rate,
+              f"tasks x {per_task:g} GB (internetEgressGbPerTaskMonth) x {_usd(egress_rate)}/GB")
+    if balancer.props.get("internal"):
+        return
+    subnets = balancer.props.get("subnets") or balancer.props.get("subnetMappings")
+    if isinstance(subnets, list) and subnets:
+        zones, how = len(subnets), "one per subnet AZ"
+    else:
+        vpc_zones = [v.props.get("availabilityZoneNames") for v in stack.of_type("awsx:ec2:Vpc")]
+        known = [z for z in vpc_zones if isinstance(z, list)]
+        zones, how = (len(known[0]), "one per VPC AZ") if len(known) == 1 else (2, "subnets unknown: 2 AZ minimum")
+    rate = stack.prices.rate("publicIpv4.hour")
+    stack.add_flat(balancer, f"public IPv4 x {zones} ({how})", zones * rate * stack.hours,
+                   f"{zones} x {_usd(rate)}/h x {stack.hours:g} h")
+
+
+# --- data tier -----------------------------------------------------------------------------------
+@prices("aws:elasticache/replicationGroup:ReplicationGroup", "aws:elasticache/cluster:Cluster")
+def _cache(stack: _Stack, cache: Record) -> None:
+    if cache.type.endswith("Cluster") and cache.props.get("replicationGroupId"):
+        return  # a member of a replication group, priced there
+    node_type = cache.props.get("nodeType")
+    engine = str(cache.props.get("engine") or "redis").lower()
+    if cache.type.endswith("Cluster"):
+        nodes = int(_number(cache.props.get("numCacheNodes"), 1))
+    elif _number(cache.props.get("numNodeGroups")):
+        nodes = int(_number(cache.props.get("numNodeGroups")) * (_number(cache.props.get("replicasPerNodeGroup"), 0) + 1))
+    else:
+        nodes = int(_number(cache.props.get("numCacheClusters"), 1))
+    if engine not in ("redis", "valkey"):
+        stack.not_priced(cache, f"engine {engine!r} is not priced (Redis OSS and Valkey are)")
+        return
+    hourly = stack.prices.cache_node_hour(str(node_type), engine)
+    if hourly is None:
+        stack.not_priced(cache, f"node type {node_type!r} is not in pricing/{stack.prices.region}.json")
+        return
+    stack.add_flat(cache, f"ElastiCache {engine} {node_type} x {nodes} nodes", nodes * hourly * stack.hours,
+                   f"{nodes} x {_usd(round(hourly, 5))}/h x {stack.hours:g} h")
+
+
+@prices("aws:rds/instance:Instance")
+def _rds_instance(stack: _Stack, db: Record) -> None:
+    props = db.props
+    multi_az = bool(props.get("multiAz"))
+    deployment = "Multi-AZ" if multi_az else "Single-AZ"
+    replica = bool(props.get("replicateSourceDb"))
+    engine = props.get("engine") or ("postgres" if replica else None)
+    instance_class = props.get("instanceClass")
+    class_price = stack.prices.rds_class(str(instance_class))
+    role = "read replica" if replica else "instance"
+    if engine != "postgres":
+        stack.not_priced(db, f"engine {engine!r}: only PostgreSQL instance prices are in the price data")
+    elif class_price is None:
+        stack.not_priced(db, f"instance class {instance_class!r} is not in pricing/{stack.prices.region}.json")
+    else:
+        hourly = class_price.multi_az_hour if multi_az else class_price.single_az_hour
+        stack.add_flat(db, f"RDS PostgreSQL {role} {instance_class} {deployment}", hourly * stack.hours,
+                       f"{_usd(hourly)}/h x {stack.hours:g} h")
+
+    storage_type = props.get("storageType") or ("io1" if props.get("iops") else "gp2")
+    allocated = _number(props.get("allocatedStorage"))
+    key = f"rds.{storage_type}.gbMonth.{'multiAz' if multi_az else 'singleAz'}"
+    if allocated is None and not replica:
+        stack.not_priced(db, "allocatedStorage unknown")
+    elif key not in stack.prices.figures:
+        stack.not_priced(db, f"storage type {storage_type!r} is not priced")
+    elif allocated is not None:
+        rate = stack.prices.rate(key)
+        grown = max(_number(props.get("maxAllocatedStorage"), allocated), allocated)
+        stack.add(db, f"RDS storage {storage_type} {allocated:g}-{grown:g} GB {deployment}", allocated * rate,
+                  grown * rate, f"GB x {_usd(rate)}/GB-month (max scale: maxAllocatedStorage)")
+
+    if _number(props.get("backupRetentionPeriod"), 1) > 0 and stack.usage.rds_backup_gb_beyond_free > 0:
+        rate, gb = stack.prices.rate("rds.backupStorage.gbMonth"), stack.usage.rds_backup_gb_beyond_free
+        stack.add_flat(db, "RDS backup storage beyond the free allowance", gb * rate,
+                       f"{gb:g} GB (rdsBackupGbBeyondFree) x {_usd(rate)}/GB-month")
+
+    if props.get("performanceInsightsEnabled"):
+        retention = _number(props.get("performanceInsightsRetentionPeriod"), 7)
+        if retention <= 7:
+            stack.add_flat(db, "Performance Insights, 7-day retention", 0.0, "free tier (7 days of history)")
+        elif class_price is not None:
+            vcpus = class_price.vcpu * (2 if multi_az else 1)
+            rate = stack.prices.rate("rds.databaseInsightsAdvanced.vcpuHour")
+            stack.add_flat(db, f"Performance Insights, {retention:g}-day retention", vcpus * rate * stack.hours,
+                           f"{vcpus} vCPU x {_usd(rate)}/vCPU-h x {stack.hours:g} h")
+        else:
+            stack.not_priced(db, "Performance Insights long retention: vCPUs of the class unknown")
+
+    if props.get("manageMasterUserPassword"):
+        rate = stack.prices.rate("secretsManager.secretMonth")
+        stack.add_flat(db, "RDS-managed master user secret", rate, f"1 secret x {_usd(rate)}/month")
+
+
+@prices("aws:rds/proxy:Proxy")
+def _rds_proxy(stack: _Stack, proxy: Record) -> None:
+    instances = {i.props.get("identifier"): i for i in stack.of_type("aws:rds/instance:Instance")}
+    target = None
+    for link in stack.of_type("aws:rds/proxyTarget:ProxyTarget"):
+        if link.props.get("dbProxyName") in (proxy.props.get("name"), proxy.name):
+            target = instances.get(link.props.get("dbInstanceIdentifier"))
+    if target is None:
+        primaries = [i for i in instances.values() if not i.props.get("replicateSourceDb")]
+        target = primaries[0] if len(primaries) == 1 else None
+    class_price = stack.prices.rds_class(str(target.props.get("instanceClass"))) if target else None
+    if class_price is None:
+        stack.not_priced(proxy, "the target instance (and so its vCPUs) could not be identified or priced")
+        return
+    minimum = int(stack.prices.rate("rds.proxy.minimumVcpu"))
+    vcpus = max(class_price.vcpu, minimum)
+    rate = stack.prices.rate("rds.proxy.vcpuHour")
+    stack.add_flat(proxy, f"RDS Proxy ({vcpus} vCPU of {target.props.get('instanceClass')})",
+                   vcpus * rate * stack.hours, f"{vcpus} vCPU x {_usd(rate)}/vCPU-h x {stack.hours:g} h")
+
+
+# --- observability -------------------------------------------------------------------------------
+def _container_log_groups(definition: Record) -> set[str]:
+    containers = definition.props.get("containerDefinitions")
+    if isinstance(containers, str):
+        try:
+            containers = json.loads(containers)
+        except ValueError:
+            return set()
+    groups = set()
+    for container in containers if isinstance(containers, list) else []:
+        config = container.get("logConfiguration") or {}
+        group = (config.get("options") or {}).get("awslogs-group")
+        if config.get("logDriver") == "awslogs" and isinstance(group, str):
+            groups.add(group)
+    return groups
+
+
+def _flow_log_targets(stack: _Stack, group: Record) -> list[Record]:
+    name = group.props.get("name")
+    targets = []
+    for flow_log in stack.of_type("aws:ec2/flowLog:FlowLog"):
+        destination = flow_log.props.get("logDestination") or flow_log.props.get("logGroupName") or ""
+        if isinstance(name, str) and isinstance(destination, str) and \
+                (destination == name or destination.rstrip(":*").endswith(f":log-group:{name}")):
+            targets.append(flow_log)
+        elif not isinstance(name, str) and flow_log.parent_urn == group.parent_urn:
+            targets.append(flow_log)
+    return targets
+
+
+@prices("aws:cloudwatch/logGroup:LogGroup")
+def _log_group(stack: _Stack, group: Record) -> None:
+    usage = stack.usage
+    name = group.props.get("name")
+    definitions = stack.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    writers = [d for d in definitions if isinstance(name, str) and name in _container_log_groups(d)]
+    if not writers and not isinstance(name, str):
+        writers = [d for d in stack.siblings(group, "aws:ecs/taskDefinition:TaskDefinition") if _container_log_groups(d)]
+    flow_logs = _flow_log_targets(stack, group)
+    ingest_rate, storage_rate = stack.prices.rate("logs.ingestGb"), stack.prices.rate("logs.storageGbMonth")
+    retention_days = _number(group.props.get("retentionInDays"), 0)
+    months_kept = retention_days / 30 if retention_days else usage.unlimited_retention_months
+    if writers:
+        gb = {s: sum(stack.tasks_of_definition(d, s) for d in writers) * usage.log_gb_per_task_month for s in SCALES}
+        stack.add(group, "log ingestion (container logs)", gb["min"] * ingest_rate, gb["max"] * ingest_rate,
+                  f"tasks x {usage.log_gb_per_task_month:g} GB (logGbPerTaskMonth) x {_usd(ingest_rate)}/GB")
+    elif flow_logs:
+        gb = {s: len(flow_logs) * usage.flow_log_gb_month for s in SCALES}  # ingestion priced on the flow log
+    else:
+        gb = {s: usage.other_log_group_gb_month for s in SCALES}
+        stack.add_flat(group, "log ingestion", gb["min"] * ingest_rate,
+                       f"{usage.other_log_group_gb_month:g} GB (otherLogGroupGbMonth) x {_usd(ingest_rate)}/GB")
+    stack.add(group, f"log storage ({'%g days' % retention_days if retention_days else 'never expires'})",
+              gb["min"] * months_kept * storage_rate, gb["max"] * months_kept * storage_rate,
+              f"monthly GB x {months_kept:.3g} months kept x {_usd(storage_rate)}/GB-month (uncompressed, upper bound)")
+
+
+@prices("aws:ec2/flowLog:FlowLog")
+def _flow_log(stack: _Stack, flow_log: Record) -> None:
+    if flow_log.props.get("logDestinationType", "cloud-watch-logs") != "cloud-watch-logs":
+        stack.not_priced(flow_log, f"flow logs to {flow_log.props.get('logDestinationType')} are not priced")
+        return
+    rate, gb = stack.prices.rate("logs.vendedIngestGb"), stack.usage.flow_log_gb_month
+    stack.add_flat(flow_log, "VPC flow logs delivered to CloudWatch Logs", gb * rate,
+                   f"{gb:g} GB (flowLogGbMonth) x {_usd(rate)}/GB")
+
+
+@prices("aws:cloudwatch/metricAlarm:MetricAlarm")
+def _metric_alarm(stack: _Stack, alarm: Record) -> None:
+    queries = alarm.props.get("metricQueries") or []
+    metrics = [q for q in queries if q.get("metric")] if queries else [alarm.props]
+    periods = [_number(q["metric"].get("period"), 60) for q in metrics if q.get("metric")] if queries \
+        else [_number(alarm.props.get("period"), 60)]
+    high_resolution = any(p < 60 for p in periods)
+    rate = stack.prices.rate("alarm.highResolutionMonth" if high_resolution else "alarm.standardMonth")
+    count = max(len(metrics), 1)
+    stack.add_flat(alarm, f"CloudWatch alarm ({count} metric{'s' if count > 1 else ''}"
+                          f"{', high resolution' if high_resolution else ''})", count * rate,
+                   f"{count} x {_usd(rate)}/alarm metric-month")
+
+
+@prices("aws:cloudwatch/compositeAlarm:CompositeAlarm")
+def _composite_alarm(stack: _Stack, alarm: Record) -> None:
+    rate = stack.prices.rate("alarm.compositeMonth")
+    stack.add_flat(alarm, "CloudWatch composite alarm", rate, f"{_usd(rate)}/month")
+
+
+@prices("aws:appautoscaling/policy:Policy")
+def _scaling_policy(stack: _Stack, policy: Record) -> None:
+    if policy.props.get("policyType") != "TargetTrackingScaling":
+        return  # step scaling uses alarms declared (and priced) separately
+    config = policy.props.get("targetTrackingScalingPolicyConfiguration") or {}
+    alarms = 1 if config.get("disableScaleIn") else 2
+    rate = stack.prices.rate("alarm.standardMonth")
+    stack.add_flat(policy, f"alarms target tracking creates x {alarms}", alarms * rate,
+                   f"{alarms} x {_usd(rate)}/alarm-month (scale-out and scale-in alarms)")
+
+
+@prices("aws:cloudwatch/dashboard:Dashboard")
+def _dashboard(stack: _Stack, dashboard: Record) -> None:
+    rate = stack.prices.rate("dashboard.month")
+    stack.add_flat(dashboard, "CloudWatch dashboard", rate, f"{_usd(rate)}/month")
+
+
+@prices("aws:sns/topic:Topic")
+def _topic(stack: _Stack, topic: Record) -> None:
+    rate, publishes = stack.prices.rate("sns.publishPerMillion"), stack.usage.sns_publishes_per_topic_month
+    stack.add_flat(topic, "SNS publishes", publishes / 1e6 * rate,
+                   f"{publishes:g} (snsPublishesPerTopicMonth) x {_usd(rate)}/million")
+
+
+# --- security, DNS, storage, edge ----------------------------------------------------------------
+@prices("aws:secretsmanager/secret:Secret")
+def _secret(stack: _Stack, secret: Record) -> None:
+    rate = stack.prices.rate("secretsManager.secretMonth")
+    stack.add_flat(secret, "Secrets Manager secret", rate, f"{_usd(rate)}/month")
+
+
+@prices("aws:kms/key:Key")
+def _kms_key(stack: _Stack, key: Record) -> None:
+    rate = stack.prices.rate("kms.keyMonth")
+    stack.add_flat(key, "KMS customer managed key", rate, f"{_usd(rate)}/month")
+
+
+@prices("aws:route53/zone:Zone")
+def _zone(stack: _Stack, zone: Record) -> None:
+    rate = stack.prices.rate("route53.hostedZoneMonth")
+    stack.add_flat(zone, "Route 53 hosted zone", rate, f"{_usd(rate)}/month")
+
+
+@prices("aws:ecr/repository:Repository")
+def _repository(stack: _Stack, repository: Record) -> None:
+    rate, gb = stack.prices.rate("ecr.storageGbMonth"), stack.usage.ecr_gb_per_repository
+    stack.add_flat(repository, "ECR image storage", gb * rate, f"{gb:g} GB (ecrGbPerRepository) x {_usd(rate)}/GB-month")
+
+
+@prices("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+def _bucket(stack: _Stack, bucket: Record) -> None:
+    usage, p = stack.usage, stack.prices
+    storage = usage.s3_gb_per_bucket * p.rate("s3.standardGbMonth")
+    requests = (usage.s3_put_thousands_per_bucket_month * p.rate("s3.putPer1000")
+                + usage.s3_get_thousands_per_bucket_month * p.rate("s3.getPer1000"))
+    stack.add_flat(bucket, "S3 storage and requests", storage + requests,
+                   f"{usage.s3_gb_per_bucket:g} GB x {_usd(p.rate('s3.standardGbMonth'))} + "
+                   f"{usage.s3_put_thousands_per_bucket_month:g}k PUT x {_usd(p.rate('s3.putPer1000'))} + "
+                   f"{usage.s3_get_thousands_per_bucket_month:g}k GET x {_usd(p.rate('s3.getPer1000'))}")
+
+
+@prices("aws:cloudfront/distribution:Distribution")
+def _distribution(stack: _Stack, distribution: Record) -> None:
+    usage, p = stack.usage, stack.prices
+    data = usage.cloudfront_gb_month * p.rate("cloudfront.dataOutGb")
+    requests = usage.cloudfront_requests_millions_month * 100 * p.rate("cloudfront.httpsRequestsPer10k")
+    stack.add_flat(distribution, "CloudFront data out and requests", data + requests,
+                   f"{usage.cloudfront_gb_month:g} GB x {_usd(p.rate('cloudfront.dataOutGb'))} + "
+                   f"{usage.cloudfront_requests_millions_month:g} M requests x "
+                   f"{_usd(p.rate('cloudfront.httpsRequestsPer10k'))}/10k")
+
+
+def is_free(type_: str) -> bool:
+    return type_ in FREE_TYPES or type_.startswith(FREE_TYPE_PREFIXES)
+
+
+def estimate(records: Iterable[Record], price_book: PriceBook | None = None,
+             usage: UsageAssumptions | None = None) -> Estimate:
+    """Price `records`; resources of a type neither priced nor known to be free are listed as unpriced."""
+    price_book = price_book or load_prices()
+    usage = usage or UsageAssumptions()
+    stack = _Stack(list(records), price_book, usage)
+    for record in stack.records:
+        pricer = PRICERS.get(record.type)
+        if pricer is not None:
+            pricer(stack, record)
+        elif record.type.startswith("awsx:"):
+            if not any(r.parent_urn == record.urn for r in stack.records):
+                stack.not_priced(record, "remote awsx component whose children are not visible here "
+                                         "(they are priced in a real preview)")
+        elif not is_free(record.type):
+            stack.not_priced(record, "no price model for this resource type")
+    return Estimate(price_book.region, price_book.date_read, usage, stack.lines, stack.unpriced)
