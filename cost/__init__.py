@@ -1,7 +1,7 @@
 """Monthly cost estimate of what a Pulumi program declares, from list prices in `pricing/`.
 
-Pure: imports nothing beyond the standard library, so the policy pack can use it with only
-`pulumi` and `pulumi-policy` installed.
+Pure: the standard library plus `pulumi_policy`'s unknown sentinels, so the policy pack can use it
+with only `pulumi` and `pulumi-policy` installed.
 """
 
 from cost.assumptions import UsageAssumptions

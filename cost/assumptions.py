@@ -34,7 +34,7 @@ class UsageAssumptions:
     unlimited_retention_months: float = _assumption(
         12.0, "Months of logs kept (for storage) by a log group without a retention period.")
     alb_lcu_per_task: float = _assumption(
-        0.5, "Average ALB load balancer capacity units per running task.")
+        0.25, "Average ALB load balancer capacity units (LCUs) per running task.")
     alb_min_lcu: float = _assumption(
         1.0, "Average LCUs a load balancer uses whatever the task count.")
     internet_egress_gb_per_task_month: float = _assumption(

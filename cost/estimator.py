@@ -13,6 +13,7 @@ unpriced list (with the reason). Nothing is silently counted as zero.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -220,13 +221,15 @@ class _Stack:
     def scalable_target_of(self, service: Record) -> Record | None:
         targets = [t for t in self.of_type("aws:appautoscaling/target:Target")
                    if t.props.get("scalableDimension", "ecs:service:DesiredCount") == "ecs:service:DesiredCount"]
+        # The engine knows the service's `name`; a capture of an auto-named service only knows the
+        # resource name, which AWS's name extends with Pulumi's 7-character random suffix.
         name = service.props.get("name")
-        if isinstance(name, str):
-            for target in targets:
-                resource_id = target.props.get("resourceId")
-                if isinstance(resource_id, str) and resource_id.startswith("service/") \
-                        and resource_id.rsplit("/", 1)[-1] == name:
-                    return target
+        pattern = re.escape(name) if isinstance(name, str) else re.escape(service.name) + r"-[0-9a-z]{7}"
+        for target in targets:
+            resource_id = target.props.get("resourceId")
+            if isinstance(resource_id, str) and resource_id.startswith("service/") \
+                    and re.fullmatch(pattern, resource_id.rsplit("/", 1)[-1]):
+                return target
         same_component = [t for t in targets if t.parent_urn == service.parent_urn]
         return same_component[0] if len(same_component) == 1 else None
 
@@ -295,8 +298,9 @@ def _fargate_service(stack: _Stack, service: Record) -> None:
     if scale.spot_tasks["max"]:
         spot_note = (f", Spot {scale.spot_tasks['min']:g}/{scale.spot_tasks['max']:g} tasks at "
                      f"{discount:.0%} off")
-    stack.add(service, f"Fargate {architecture} {vcpu:g} vCPU / {gb:g} GB x {scale.tasks['min']:g}-"
-              f"{scale.tasks['max']:g} tasks", monthly["min"], monthly["max"],
+    on_spot = " (Spot)" if scale.spot_tasks["max"] else ""
+    stack.add(service, f"Fargate {arch} {vcpu:g} vCPU/{gb:g} GB x {scale.tasks['min']:g}-"
+              f"{scale.tasks['max']:g} tasks{on_spot}", monthly["min"], monthly["max"],
               f"tasks x ({vcpu:g} vCPU x {_usd(stack.prices.rate(f'fargate.{arch}.vcpuHour'))} + {gb:g} GB x "
               f"{_usd(stack.prices.rate(f'fargate.{arch}.gbHour'))}) x {stack.hours:g} h{spot_note}")
     if (service.props.get("networkConfiguration") or {}).get("assignPublicIp"):

@@ -6,7 +6,7 @@ from itertools import groupby
 
 from cost.estimator import Estimate
 
-ITEM_WIDTH = 62
+ITEM_WIDTH = 68
 
 
 def _money(value: float) -> str:
