@@ -7,7 +7,7 @@ A bad config stops the program with one `pulumi.RunError` that lists every probl
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Optional
+from typing import Any, Iterable, Optional, Union, get_args, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -42,33 +42,32 @@ def raw_stack_config() -> dict[str, Any]:
     return raw
 
 
-def _allowed_keys(model: type[BaseModel], path: Iterable[Any]) -> Optional[list[str]]:
-    """The keys a model accepts at `path` (used to make "unknown key" errors say what is allowed)."""
-    current: Any = model
-    for part in path:
-        if isinstance(part, int) or current is None:
-            continue
-        if isinstance(current, type) and issubclass(current, BaseModel):
-            fields = {info.alias or name: info for name, info in current.model_fields.items()}
-            info = fields.get(part)
-            if info is None:
-                return None
-            current = _model_in(info.annotation)
-        else:
-            current = None
-    if isinstance(current, type) and issubclass(current, BaseModel):
-        return sorted(info.alias or name for name, info in current.model_fields.items())
+def _unwrap_optional(annotation: Any) -> Any:
+    args = [arg for arg in get_args(annotation) if arg is not type(None)]
+    return args[0] if get_origin(annotation) is Union and len(args) == 1 else annotation
+
+
+def _step(annotation: Any, part: Any) -> Any:
+    """The annotation found one step down `part` (a field alias, a dict key or a list index)."""
+    annotation = _unwrap_optional(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        fields = {info.alias or name: info for name, info in annotation.model_fields.items()}
+        return fields[part].annotation if part in fields else None
+    if get_origin(annotation) is dict:
+        return get_args(annotation)[1]
+    if get_origin(annotation) is list:
+        return get_args(annotation)[0]
     return None
 
 
-def _model_in(annotation: Any) -> Any:
-    """The BaseModel inside Optional[...] / dict[str, ...] / list[...], if any."""
+def _allowed_keys(model: type[BaseModel], path: Iterable[Any]) -> Optional[list[str]]:
+    """The keys a model accepts at `path` (used to make "unknown key" errors say what is allowed)."""
+    annotation: Any = model
+    for part in path:
+        annotation = _step(annotation, part)
+    annotation = _unwrap_optional(annotation)
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_in(arg)
-        if found is not None:
-            return found
+        return sorted(info.alias or name for name, info in annotation.model_fields.items())
     return None
 
 

@@ -1,0 +1,50 @@
+"""Shared fixtures: the committed stacks run once per session under mocks; helpers build variants."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Callable
+
+import pytest
+
+from preflight.capture import ProgramRun, run_program
+from preflight.stack_files import load_stack_file
+
+
+def stack_config(stack: str) -> tuple[dict[str, Any], list[str]]:
+    """A deep copy of a committed stack's config (fully-qualified keys) and its secret keys."""
+    stack_file = load_stack_file(stack)
+    return copy.deepcopy(stack_file.config), list(stack_file.secret_keys)
+
+
+def run_stack(stack: str, mutate: Callable[[dict[str, Any]], None] | None = None,
+              preview: bool = False, secret_keys: list[str] | None = None) -> ProgramRun:
+    """Run the program with a committed stack's config, optionally changed by `mutate` first."""
+    config, secrets = stack_config(stack)
+    if mutate is not None:
+        mutate(config)
+    return run_program(stack, config, secrets + list(secret_keys or []), preview=preview)
+
+
+def container_definitions(run: ProgramRun, task_family_suffix: str) -> list[dict]:
+    """The parsed container definitions of the task definition whose family ends with the suffix."""
+    for task in run.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        if task.inputs["family"].endswith(task_family_suffix):
+            return json.loads(task.inputs["containerDefinitions"])
+    raise KeyError(task_family_suffix)
+
+
+@pytest.fixture(scope="session")
+def dev_run() -> ProgramRun:
+    return run_stack("dev")
+
+
+@pytest.fixture(scope="session")
+def prod_run() -> ProgramRun:
+    return run_stack("prod")
+
+
+@pytest.fixture(params=["dev", "prod"])
+def any_run(request, dev_run, prod_run) -> ProgramRun:
+    return {"dev": dev_run, "prod": prod_run}[request.param]

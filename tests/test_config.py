@@ -1,0 +1,272 @@
+"""Config validation: each rule accepts a good value and rejects a bad one with an exact message."""
+
+from __future__ import annotations
+
+import copy
+import runpy
+
+import pulumi
+import pytest
+
+from preflight.capture import PROGRAM, run_in_mocks
+from stackconfig import validate_stack_config
+from tests.conftest import stack_config
+
+
+def raw(stack: str = "dev") -> dict:
+    config, _ = stack_config(stack)
+    values = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("webstack:")}
+    values["region"] = config["aws:region"]
+    return values
+
+
+def problems(values: dict) -> list[str]:
+    with pytest.raises(pulumi.RunError) as caught:
+        validate_stack_config(values)
+    return [line.strip() for line in str(caught.value).splitlines()[1:]]
+
+
+def with_change(path: str, value, stack: str = "dev") -> dict:
+    values = raw(stack)
+    target = values
+    keys = path.split(".")
+    for key in keys[:-1]:
+        target = target.setdefault(key, {})
+    target[keys[-1]] = value
+    return values
+
+
+def test_committed_stacks_are_valid():
+    dev = validate_stack_config(raw("dev"))
+    prod = validate_stack_config(raw("prod"))
+    assert not dev.is_production and prod.is_production
+    assert set(prod.services) >= {"backend", "frontend"}
+
+
+@pytest.mark.parametrize("cpu,memory", [(256, 512), (256, 2048), (512, 4096), (1024, 8192), (2048, 16384),
+                                        (4096, 30720), (8192, 16384), (8192, 61440), (16384, 32768),
+                                        (16384, 122880)])
+def test_fargate_sizes_from_aws_table_are_accepted(cpu, memory):
+    values = with_change("services.backend.cpu", cpu)
+    values["services"]["backend"]["memory"] = memory
+    assert validate_stack_config(values).services["backend"].memory == memory
+
+
+def test_fargate_memory_outside_the_table_is_rejected():
+    values = with_change("services.backend.memory", 3000)
+    assert problems(values) == [
+        "webstack:services.backend.memory = 3000: with cpu 512 Fargate accepts memory of 1024-4096 MiB in steps of 1024 MiB"
+    ]
+
+
+def test_fargate_8_vcpu_needs_4_gib_steps():
+    values = with_change("services.backend.cpu", 8192)
+    values["services"]["backend"]["memory"] = 18432
+    assert problems(values) == [
+        "webstack:services.backend.memory = 18432: with cpu 8192 Fargate accepts memory of 16384-61440 MiB in steps of 4096 MiB"
+    ]
+
+
+def test_unknown_fargate_cpu_is_rejected():
+    assert problems(with_change("services.backend.cpu", 384)) == [
+        "webstack:services.backend.cpu = 384: Fargate CPU units must be one of 256, 512, 1024, 2048, 4096, 8192, 16384"
+    ]
+
+
+def test_min_desired_max_order():
+    values = with_change("services.backend.scaling", {"min": 3, "max": 2})
+    assert problems(values) == [
+        "webstack:services.backend.scaling: tasks must satisfy min <= desired <= max; got min 3, desired 3, max 2"
+    ]
+    values = with_change("services.backend.scaling", {"min": 1, "desired": 4, "max": 3})
+    assert "got min 1, desired 4, max 3" in problems(values)[0]
+    values = with_change("services.backend.scaling", {"min": 1, "desired": 2, "max": 3})
+    assert validate_stack_config(values).services["backend"].scaling.initial_count == 2
+
+
+def test_cooldowns_are_bounded_and_scale_out_is_faster():
+    assert problems(with_change("services.backend.scaling.scaleInCooldown", 7200)) == [
+        "webstack:services.backend.scaling.scaleInCooldown = 7200: Input should be less than or equal to 3600"
+    ]
+    values = with_change("services.backend.scaling.scaleOutCooldown", 600)
+    assert problems(values) == [
+        "webstack:services.backend.scaling: scaleOutCooldown (600 s) longer than scaleInCooldown (300 s) makes "
+        "the service slow to grow and quick to shrink; keep scale-out faster"
+    ]
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("interval", 4, "Input should be greater than or equal to 5"),
+    ("interval", 301, "Input should be less than or equal to 300"),
+    ("healthyThreshold", 1, "Input should be greater than or equal to 2"),
+    ("unhealthyThreshold", 11, "Input should be less than or equal to 10"),
+])
+def test_health_check_ranges(field, value, message):
+    values = with_change(f"services.backend.healthCheck.{field}", value)
+    assert problems(values) == [f"webstack:services.backend.healthCheck.{field} = {value}: {message}"]
+
+
+def test_health_check_timeout_below_interval():
+    values = with_change("services.backend.healthCheck", {"path": "/health", "interval": 10, "timeout": 10})
+    assert problems(values) == [
+        "webstack:services.backend.healthCheck: timeout (10 s) must be less than interval (10 s)"
+    ]
+    values = with_change("services.backend.healthCheck", {"path": "/health", "interval": 10, "timeout": 9})
+    assert validate_stack_config(values).services["backend"].health_check.timeout == 9
+
+
+def test_deregistration_delay_range():
+    assert validate_stack_config(with_change("services.backend.deregistrationDelay", 0))
+    assert problems(with_change("services.backend.deregistrationDelay", 3601)) == [
+        "webstack:services.backend.deregistrationDelay = 3601: Input should be less than or equal to 3600"
+    ]
+
+
+@pytest.mark.parametrize("value,ok", [(1, True), (4000, True), (0, False), (4001, False)])
+def test_alb_idle_timeout(value, ok):
+    values = with_change("loadBalancer.idleTimeout", value)
+    if ok:
+        assert validate_stack_config(values).load_balancer.idle_timeout == value
+    else:
+        bound = "greater than or equal to 1" if value < 1 else "less than or equal to 4000"
+        assert problems(values) == [f"webstack:loadBalancer.idleTimeout = {value}: Input should be {bound}"]
+
+
+def test_at_most_five_condition_values_per_rule():
+    paths = ["/a/*", "/b/*", "/c/*", "/d/*"]
+    values = with_change("services.backend.routes", {"paths": paths, "hosts": ["api.example.com"], "priority": 10})
+    assert validate_stack_config(values)
+    values = with_change("services.backend.routes", {"paths": paths + ["/e/*"], "hosts": ["api.example.com"],
+                                                     "priority": 10})
+    assert problems(values) == [
+        "webstack:services.backend.routes: 6 paths and hosts in one rule; AWS allows at most 5 condition values "
+        "per listener rule (split the service's routes or use wildcards)"
+    ]
+
+
+def test_rule_priorities_are_unique():
+    values = with_change("services.frontend.routes.priority", 10)
+    assert problems(values) == [
+        "webstack:(stack): services backend and frontend share routes.priority 10; listener rule priorities must be unique"
+    ]
+
+
+@pytest.mark.parametrize("cidr,message", [
+    ("10.0.0.0/33", "not a valid IPv4 CIDR block (\'10.0.0.0/33\' does not appear to be an IPv4 or IPv6 network); use e.g. 10.0.0.0/16"),
+    ("10.0.0.1/16", "not a valid IPv4 CIDR block (10.0.0.1/16 has host bits set); use e.g. 10.0.0.0/16"),
+    ("10.0.0.0/8", "the VPC CIDR must be IPv4 with a prefix between /16 and /24 (AWS's limits)"),
+    ("8.8.0.0/16", "the VPC CIDR must be a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)"),
+])
+def test_vpc_cidr(cidr, message):
+    assert problems(with_change("network.cidr", cidr)) == [f'webstack:network.cidr = "{cidr}": {message}']
+
+
+def test_two_to_six_availability_zones():
+    assert problems(with_change("network.availabilityZones", ["us-east-1a"])) == [
+        'webstack:network.availabilityZones = ["us-east-1a"]: List should have at least 2 items after validation, not 1'
+    ]
+    seven = [f"us-east-1{letter}" for letter in "abcdefg"]
+    assert "List should have at most 6 items" in problems(with_change("network.availabilityZones", seven))[0]
+    assert problems(with_change("network.availabilityZones", ["us-east-1a", "us-east-1a"])) == [
+        'webstack:network.availabilityZones = ["us-east-1a", "us-east-1a"]: availability zones must be distinct'
+    ]
+    assert problems(with_change("network.availabilityZones", ["eu-west-1a", "eu-west-1b"])) == [
+        "webstack:(stack): availability zone eu-west-1a is not in region us-east-1; "
+        "availability zone eu-west-1b is not in region us-east-1"
+    ]
+
+
+def test_subnets_must_fit_the_vpc():
+    values = with_change("network.cidr", "10.0.0.0/24")
+    assert problems(values) == [
+        "webstack:(stack): network: 6 subnets of /20 do not fit in 10.0.0.0/24 (0 fit); "
+        "use a larger CIDR or a larger subnetMask"
+    ]
+    values["network"]["subnetMask"] = 27
+    assert validate_stack_config(values).network.subnet_mask == 27
+
+
+@pytest.mark.parametrize("port,ok", [(1, True), (65535, True), (0, False), (65536, False)])
+def test_container_port(port, ok):
+    values = with_change("services.backend.port", port)
+    if ok:
+        assert validate_stack_config(values).services["backend"].port == port
+    else:
+        assert problems(values)[0].startswith(f"webstack:services.backend.port = {port}: Input should be")
+
+
+def test_environment_variable_names():
+    assert validate_stack_config(with_change("services.backend.environment", {"_OK_1": "x"}))
+    assert problems(with_change("services.backend.environment", {"1BAD": "x"})) == [
+        "webstack:services.backend.environment: environment variable name '1BAD' must match "
+        "^[A-Za-z_][A-Za-z0-9_]*$ (letters, digits, underscores; not starting with a digit)"
+    ]
+
+
+def test_unknown_keys_are_errors_that_list_the_allowed_keys():
+    values = with_change("services.backend.scaling.cpuTarge", 60)
+    assert problems(values) == [
+        "webstack:services.backend.scaling.cpuTarge = 60: unknown key; allowed keys: cpuTarget, desired, max, "
+        "memoryTarget, min, requestsPerTarget, scaleInCooldown, scaleOutCooldown, schedules"
+    ]
+
+
+def test_all_problems_are_reported_at_once():
+    values = raw()
+    values["services"]["backend"]["port"] = 0
+    values["services"]["frontend"]["cpu"] = 300
+    values["loadBalancer"]["idleTimeout"] = 0
+    assert len(problems(values)) == 3
+
+
+def test_service_names_are_short_and_dns_safe():
+    values = raw()
+    values["services"]["Backend_API"] = copy.deepcopy(values["services"].pop("backend"))
+    assert problems(values)[0].startswith("webstack:services: ")
+    assert "service name 'Backend_API' must be 1-20 characters" in problems(values)[0]
+
+
+def test_image_needs_exactly_one_of_tag_or_digest():
+    assert problems(with_change("services.backend.image", {"repository": "backend"})) == [
+        "webstack:services.backend.image: set exactly one of tag (e.g. the git SHA) or digest (sha256:...)"
+    ]
+    digest = "sha256:" + "a" * 64
+    assert validate_stack_config(with_change("services.backend.image", {"repository": "backend", "digest": digest}))
+
+
+def test_certificate_arn_must_be_an_acm_arn():
+    assert problems(with_change("loadBalancer.certificateArn", "arn:aws:iam::123456789012:server-certificate/x")) == [
+        'webstack:loadBalancer.certificateArn = "arn:aws:iam::123456789012:server-certificate/x": expected an ACM '
+        "certificate ARN like arn:aws:acm:us-east-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef"
+    ]
+
+
+def test_log_retention_must_be_a_cloudwatch_value():
+    assert problems(with_change("logs.retentionDays", 10))[0].startswith(
+        "webstack:logs.retentionDays = 10: CloudWatch Logs accepts retention of 1, 3, 5, 7, 14, 30"
+    )
+
+
+def test_stickiness_app_cookie_needs_a_cookie_name():
+    assert problems(with_change("services.backend.stickiness", {"type": "app_cookie"})) == [
+        "webstack:services.backend.stickiness: stickiness type app_cookie needs cookieName (the application's cookie)"
+    ]
+    values = with_change("services.backend.stickiness", {"type": "app_cookie", "cookieName": "sessionid",
+                                                         "duration": 86400})
+    assert validate_stack_config(values).services["backend"].stickiness.duration == 86400
+
+
+def test_bad_config_stops_the_program_before_any_resource():
+    config, _ = stack_config("dev")
+    config["webstack:services"]["backend"]["port"] = 70000
+    errors = []
+
+    def program():
+        try:
+            runpy.run_path(str(PROGRAM), run_name="__main__")
+        except pulumi.RunError as error:
+            errors.append(str(error))
+
+    run = run_in_mocks(program, stack="dev", config=config)
+    assert "webstack:services.backend.port = 70000: Input should be less than or equal to 65535" in errors[0]
+    assert run.resources == []
