@@ -9,6 +9,7 @@ from pydantic import Field, field_validator, model_validator
 
 from stackconfig.base import LOG_RETENTION_DAYS, ConfigModel
 from stackconfig.load_balancer import LoadBalancerConfig
+from stackconfig.monitoring import MonitoringConfig
 from stackconfig.network import NetworkConfig
 from stackconfig.service import ServiceConfig
 
@@ -40,6 +41,7 @@ class StackConfig(ConfigModel):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
     services: dict[str, ServiceConfig] = Field(min_length=1)
+    monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @property
     def is_production(self) -> bool:
