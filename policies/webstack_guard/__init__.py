@@ -1,0 +1,14 @@
+"""webstack-guard: the CrossGuard rules of the webstack project, one module per concern."""
+
+from . import encryption, iam, network, observability, resilience, secrets, storage, tagging
+
+ALL_POLICIES = [
+    *network.POLICIES,
+    *secrets.POLICIES,
+    *encryption.POLICIES,
+    *resilience.POLICIES,
+    *iam.POLICIES,
+    *observability.POLICIES,
+    *storage.POLICIES,
+    *tagging.POLICIES,
+]

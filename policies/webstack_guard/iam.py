@@ -1,0 +1,167 @@
+"""Least privilege: no wildcard actions, no wildcard resources for secret reads, split task roles."""
+
+from __future__ import annotations
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+from .common import (
+    IAM_POLICY_DOCUMENT_HOLDERS,
+    IAM_ROLE,
+    IAM_ROLE_POLICY_ATTACHMENT,
+    TASK_DEFINITION,
+    as_list,
+    fix,
+    json_document,
+    plain,
+    truthy,
+)
+from .secrets import container_definitions
+
+MANDATORY = EnforcementLevel.MANDATORY
+# Managed policies that grant everything (or everything in a service).
+BROAD_MANAGED_POLICIES = ("/AdministratorAccess", "/PowerUserAccess", "/IAMFullAccess")
+# Reads that hand out secret material: they must name the secrets/keys/parameters they read.
+SECRET_READ_ACTIONS = ("secretsmanager:getsecretvalue", "secretsmanager:*", "kms:decrypt", "kms:*",
+                       "ssm:getparameter", "ssm:getparameters", "ssm:getparametersbypath", "ssm:*")
+
+
+def policy_documents(args: ResourceValidationArgs) -> list[tuple[str, dict]]:
+    """(label, document) for every permission policy a resource carries (not trust policies)."""
+    documents = []
+    if args.resource_type in IAM_POLICY_DOCUMENT_HOLDERS:
+        documents.append((args.name, json_document(args.props.get("policy"))))
+    elif args.resource_type == IAM_ROLE:
+        for inline in as_list(args.props.get("inlinePolicies")):
+            documents.append((f"inline policy {inline.get('name')}", json_document(inline.get("policy"))))
+    return [(label, doc) for label, doc in documents if isinstance(doc, dict)]
+
+
+def allow_statements(document: dict) -> list[dict]:
+    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict) and s.get("Effect") == "Allow"]
+
+
+def _is_wildcard_action(action: str) -> bool:
+    return action == "*" or action.endswith(":*")
+
+
+def _no_wildcard_actions(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == IAM_ROLE_POLICY_ATTACHMENT:
+        arn = str(args.props.get("policyArn") or "")
+        if arn.endswith(BROAD_MANAGED_POLICIES) or arn.endswith("FullAccess"):
+            report(fix(f"The role gets the managed policy {arn}, which allows every action of a service (or all).",
+                       "attach a policy that lists the actions the workload calls."))
+        return
+    for label, document in policy_documents(args):
+        for statement in allow_statements(document):
+            if "NotAction" in statement:
+                report(fix(f"{label} allows everything except a list (Allow + NotAction).",
+                           "list the allowed actions under Action instead."))
+            wildcards = [a for a in as_list(statement.get("Action")) if _is_wildcard_action(str(a))]
+            if wildcards:
+                report(fix(f"{label} allows wildcard action(s) {wildcards}.",
+                           "list the exact actions needed, e.g. 's3:GetObject' instead of 's3:*'."))
+
+
+iam_no_wildcard_actions = ResourceValidationPolicy(
+    name="iam-no-wildcard-actions",
+    description="IAM policies must not allow `*` or `service:*` actions (nor NotAction, nor admin/full-access "
+                "managed policies).",
+    validate=_no_wildcard_actions,
+    enforcement_level=MANDATORY,
+)
+
+
+def _is_every_secret(resource: str) -> bool:
+    """`*`, or an ARN whose resource part is only a wildcard (every secret, key or parameter)."""
+    return resource == "*" or resource.endswith(("secret:*", ":key/*", ":parameter/*", ":parameter*", ":*:*"))
+
+
+def _no_wildcard_secret_reads(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for label, document in policy_documents(args):
+        for statement in allow_statements(document):
+            actions = {str(a).lower() for a in as_list(statement.get("Action"))}
+            reads = sorted(a for a in actions if a in SECRET_READ_ACTIONS or a == "*")
+            resources = [str(r) for r in as_list(statement.get("Resource"))]
+            if reads and any(_is_every_secret(r) for r in resources):
+                report(fix(f"{label} lets {reads} read every secret/key/parameter (Resource '*').",
+                           "name the secret, KMS key and parameter ARNs the workload reads."))
+
+
+iam_no_wildcard_secret_reads = ResourceValidationPolicy(
+    name="iam-no-wildcard-secret-reads",
+    description="Secret, parameter and KMS decrypt permissions must name their resources, never `*`.",
+    validate=_no_wildcard_secret_reads,
+    enforcement_level=MANDATORY,
+)
+
+
+def _distinct_roles(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != TASK_DEFINITION:
+        return
+    execution, task = args.props.get("executionRoleArn"), args.props.get("taskRoleArn")
+    if execution and task and execution == task:
+        report(fix("The task's application code runs with the execution role (it can pull every image and "
+                   "read every secret the task starts with).",
+                   "give the task definition a separate task_role_arn with only the application's permissions."))
+
+
+ecs_task_roles_distinct = ResourceValidationPolicy(
+    name="ecs-task-roles-distinct",
+    description="ECS task definitions must use a task role distinct from the execution role.",
+    validate=_distinct_roles,
+    enforcement_level=MANDATORY,
+)
+
+
+def _non_privileged(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != TASK_DEFINITION:
+        return
+    for container in container_definitions(args.props):
+        if truthy(container.get("privileged")):
+            report(fix(f"Container '{container.get('name')}' runs privileged.", "remove privileged=true."))
+        if str(container.get("user", "")).split(":")[0] in ("root", "0"):
+            report(fix(f"Container '{container.get('name')}' runs as root.",
+                       "run as an unprivileged user (USER in the image or `user` in the definition)."))
+        added = (plain(container.get("linuxParameters") or {}).get("capabilities") or {}).get("add") or []
+        if added:
+            report(fix(f"Container '{container.get('name')}' adds Linux capabilities {added}.",
+                       "drop the added capabilities."))
+
+
+ecs_containers_non_privileged = ResourceValidationPolicy(
+    name="ecs-containers-non-privileged",
+    description="ECS containers must not run privileged, as root, or with added Linux capabilities.",
+    validate=_non_privileged,
+    enforcement_level=MANDATORY,
+)
+
+
+def _read_only_root(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != TASK_DEFINITION:
+        return
+    for container in container_definitions(args.props):
+        if not truthy(container.get("readonlyRootFilesystem")):
+            report(fix(f"Container '{container.get('name')}' can write to its root filesystem.",
+                       "set readonlyRootFilesystem=true and mount a volume where the app must write."))
+
+
+ecs_containers_read_only_root = ResourceValidationPolicy(
+    name="ecs-containers-read-only-root",
+    description="ECS containers should use a read-only root filesystem.",
+    validate=_read_only_root,
+    enforcement_level=EnforcementLevel.ADVISORY,
+)
+
+
+POLICIES = [
+    iam_no_wildcard_actions,
+    iam_no_wildcard_secret_reads,
+    ecs_task_roles_distinct,
+    ecs_containers_non_privileged,
+    ecs_containers_read_only_root,
+]

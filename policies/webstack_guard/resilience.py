@@ -1,0 +1,286 @@
+"""Resilience and data safety: backups, Multi-AZ, protection, safe deployments, sane autoscaling."""
+
+from __future__ import annotations
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .common import (
+    CACHE_CLUSTER,
+    ECS_SERVICE,
+    LOAD_BALANCERS,
+    RDS_CLUSTER,
+    RDS_INSTANCE,
+    REPLICATION_GROUP,
+    SCALABLE_TARGET,
+    SCALING_POLICY,
+    StackChecker,
+    as_list,
+    fix,
+    plain,
+    truthy,
+)
+
+MANDATORY = EnforcementLevel.MANDATORY
+DATABASES = (RDS_INSTANCE, RDS_CLUSTER)
+SCALING_METRICS = {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
+
+
+def _is_primary_database(args: ResourceValidationArgs) -> bool:
+    return args.resource_type in DATABASES and not args.props.get("replicateSourceDb") \
+        and not args.props.get("replicationSourceIdentifier")
+
+
+def _rds_backups(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not _is_primary_database(args):
+        return
+    minimum = int(args.get_config().get("minRetentionDays", 7))
+    days = int(args.props.get("backupRetentionPeriod") or 0)
+    if days < minimum:
+        report(fix(f"Automated backups are kept {days} day(s); at least {minimum} required.",
+                   f"set backup_retention_period={minimum} or more (up to 35)."))
+
+
+rds_backup_retention = ResourceValidationPolicy(
+    name="rds-backup-retention",
+    description="RDS databases must keep automated backups for at least the configured number of days.",
+    validate=_rds_backups,
+    enforcement_level=MANDATORY,
+    config_schema=PolicyConfigSchema(properties={
+        "minRetentionDays": {"type": "integer", "minimum": 1, "maximum": 35, "default": 7},
+    }),
+)
+
+
+def _rds_multi_az(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type == RDS_INSTANCE and _is_primary_database(args) and not truthy(args.props.get("multiAz")):
+        report(fix("The database runs in a single availability zone.",
+                   "set multi_az=True so a standby takes over within a minute or two."))
+
+
+rds_multi_az = ResourceValidationPolicy(
+    name="rds-multi-az",
+    description="RDS instances must be Multi-AZ.",
+    validate=_rds_multi_az,
+    enforcement_level=MANDATORY,
+)
+
+
+def _rds_deletion_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type in DATABASES and not truthy(args.props.get("deletionProtection")):
+        report(fix("The database can be deleted by one API call.", "set deletion_protection=True."))
+
+
+rds_deletion_protection = ResourceValidationPolicy(
+    name="rds-deletion-protection",
+    description="RDS databases must have deletion protection.",
+    validate=_rds_deletion_protection,
+    enforcement_level=MANDATORY,
+)
+
+
+def _rds_final_snapshot(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if not _is_primary_database(args):
+        return
+    if truthy(args.props.get("skipFinalSnapshot")) or not args.props.get("finalSnapshotIdentifier"):
+        report(fix("Deleting the database would take no final snapshot.",
+                   "set skip_final_snapshot=False and a final_snapshot_identifier."))
+
+
+rds_final_snapshot = ResourceValidationPolicy(
+    name="rds-final-snapshot",
+    description="RDS databases must take a final snapshot when deleted.",
+    validate=_rds_final_snapshot,
+    enforcement_level=MANDATORY,
+)
+
+
+def _stateful_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    protected_types = args.get_config().get("resourceTypes") or [RDS_INSTANCE, RDS_CLUSTER]
+    if args.resource_type in protected_types and not args.opts.protect:
+        report(fix("This stateful resource is not protected: a refactor or `pulumi destroy` would delete it.",
+                   "pass opts=pulumi.ResourceOptions(protect=True); unprotect deliberately with "
+                   "`pulumi state unprotect` when retiring it."))
+
+
+stateful_resources_protected = ResourceValidationPolicy(
+    name="stateful-resources-protected",
+    description="Stateful resources (databases by default) must be declared with the `protect` resource option.",
+    validate=_stateful_protected,
+    enforcement_level=MANDATORY,
+    config_schema=PolicyConfigSchema(properties={
+        "resourceTypes": {"type": "array", "items": {"type": "string"}, "default": [RDS_INSTANCE, RDS_CLUSTER]},
+    }),
+)
+
+
+def _redis_failover(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != REPLICATION_GROUP:
+        return
+    props = args.props
+    nodes = int(props.get("numCacheClusters") or 0) or (1 + int(props.get("replicasPerNodeGroup") or 0))
+    if nodes < 2 or not truthy(props.get("automaticFailoverEnabled")) or not truthy(props.get("multiAzEnabled")):
+        report(fix("The cache has no automatic Multi-AZ failover (needs 2+ nodes, automaticFailoverEnabled and "
+                   "multiAzEnabled).",
+                   "set num_cache_clusters=2 (a replica in another AZ), automatic_failover_enabled=True and "
+                   "multi_az_enabled=True."))
+
+
+redis_automatic_failover = ResourceValidationPolicy(
+    name="redis-automatic-failover",
+    description="Redis replication groups must fail over automatically to a replica in another AZ.",
+    validate=_redis_failover,
+    enforcement_level=MANDATORY,
+)
+
+
+def _elasticache_backups(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in (REPLICATION_GROUP, CACHE_CLUSTER):
+        return
+    if args.resource_type == CACHE_CLUSTER and args.props.get("replicationGroupId"):
+        return  # snapshots are the replication group's
+    if int(args.props.get("snapshotRetentionLimit") or 0) < 1:
+        report(fix("The cache keeps no automatic snapshots.", "set snapshot_retention_limit to 1 or more days."))
+
+
+elasticache_backups = ResourceValidationPolicy(
+    name="elasticache-backups",
+    description="ElastiCache should keep automatic snapshots.",
+    validate=_elasticache_backups,
+    enforcement_level=EnforcementLevel.ADVISORY,
+)
+
+
+def _circuit_breaker(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != ECS_SERVICE:
+        return
+    controller = (args.props.get("deploymentController") or {}).get("type", "ECS")
+    if controller != "ECS":
+        return
+    breaker = args.props.get("deploymentCircuitBreaker") or {}
+    if not truthy(breaker.get("enable")) or not truthy(breaker.get("rollback")):
+        report(fix("A failing deployment is not stopped and rolled back automatically.",
+                   "set deployment_circuit_breaker={'enable': True, 'rollback': True}."))
+
+
+ecs_deployment_circuit_breaker = ResourceValidationPolicy(
+    name="ecs-deployment-circuit-breaker",
+    description="ECS services must use the deployment circuit breaker with rollback.",
+    validate=_circuit_breaker,
+    enforcement_level=MANDATORY,
+)
+
+
+def _min_tasks(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    minimum = int(args.get_config().get("minTasks", 2))
+    if args.resource_type == ECS_SERVICE:
+        if str(args.props.get("schedulingStrategy") or "REPLICA") != "REPLICA":
+            return
+        count = int(args.props.get("desiredCount") if args.props.get("desiredCount") is not None else 1)
+        if count < minimum:
+            report(fix(f"The service starts {count} task(s); at least {minimum} required.",
+                       f"set desired_count={minimum} or more (and the scaling minimum alike)."))
+    elif args.resource_type == SCALABLE_TARGET and args.props.get("serviceNamespace") == "ecs":
+        floor = int(args.props.get("minCapacity") or 0)
+        if floor < minimum:
+            report(fix(f"Autoscaling may scale the service down to {floor} task(s); at least {minimum} required.",
+                       f"set min_capacity={minimum} or more."))
+
+
+ecs_service_min_tasks = ResourceValidationPolicy(
+    name="ecs-service-min-tasks",
+    description="ECS services must run, and scale down to no fewer than, the configured number of tasks.",
+    validate=_min_tasks,
+    enforcement_level=MANDATORY,
+    config_schema=PolicyConfigSchema(properties={"minTasks": {"type": "integer", "minimum": 1, "default": 2}}),
+)
+
+
+def _autoscaling(args: StackValidationArgs, report: ReportViolation) -> None:
+    checker = StackChecker(args, report)
+    require_every_service = checker.config.get("requireEveryService", True)
+    targets = [t for t in checker.of_type(SCALABLE_TARGET)
+               if checker.attempt(t, lambda: t.props.get("serviceNamespace"), "ecs") == "ecs"]
+    policies = checker.of_type(SCALING_POLICY)
+    for service in checker.of_type(ECS_SERVICE):
+        service_targets = checker.linking_to(service, targets, "resourceId")
+        if not service_targets:
+            if require_every_service:
+                checker.violation(service, fix(
+                    "The service has no autoscaling target.",
+                    "add an aws.appautoscaling.Target (ecs:service:DesiredCount) with a target-tracking policy.",
+                ))
+            continue
+        if "desiredCount" not in service.opts.ignore_changes:
+            checker.violation(service, fix(
+                "The service is autoscaled but `desiredCount` is not ignored: every `pulumi up` resets the "
+                "running task count to the declared one.",
+                "pass opts=pulumi.ResourceOptions(ignore_changes=['desiredCount']).",
+            ))
+        for target in service_targets:
+            bounds = checker.attempt(target, lambda: (int(target.props.get("minCapacity")), int(target.props.get("maxCapacity"))))
+            if bounds and bounds[1] <= bounds[0]:
+                checker.violation(target, fix(
+                    f"The scalable target cannot scale (min {bounds[0]}, max {bounds[1]}).",
+                    "set max_capacity above min_capacity.",
+                ))
+            target_policies = [p for p in policies if checker.links(p, target, "resourceId")
+                               or checker.links(p, service, "resourceId")]
+            metrics = set()
+            for policy in target_policies:
+                configuration = checker.attempt(policy, lambda: plain(policy.props.get("targetTrackingScalingPolicyConfiguration")), {}) or {}
+                metric = (configuration.get("predefinedMetricSpecification") or {}).get("predefinedMetricType")
+                metrics.add(metric)
+            if not metrics & SCALING_METRICS:
+                checker.violation(target, fix(
+                    "The service scales on no CPU or request-count target-tracking policy.",
+                    "add an aws.appautoscaling.Policy (TargetTrackingScaling) on ECSServiceAverageCPUUtilization "
+                    "and/or ALBRequestCountPerTarget.",
+                ))
+    checker.finish()
+
+
+ecs_autoscaling_configured = StackValidationPolicy(
+    name="ecs-autoscaling-configured",
+    description="ECS services must be autoscaled: a scalable target with max > min, a CPU or request-count "
+                "target-tracking policy, and `desiredCount` in ignoreChanges.",
+    validate=_autoscaling,
+    enforcement_level=MANDATORY,
+    config_schema=PolicyConfigSchema(properties={"requireEveryService": {"type": "boolean", "default": True}}),
+)
+
+
+def _alb_deletion_protection(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type in LOAD_BALANCERS and not truthy(args.props.get("enableDeletionProtection")):
+        report(fix("The load balancer (and with it the DNS name clients use) can be deleted by one call.",
+                   "set enable_deletion_protection=True."))
+
+
+alb_deletion_protection = ResourceValidationPolicy(
+    name="alb-deletion-protection",
+    description="Load balancers must have deletion protection.",
+    validate=_alb_deletion_protection,
+    enforcement_level=MANDATORY,
+)
+
+
+POLICIES = [
+    rds_backup_retention,
+    rds_multi_az,
+    rds_deletion_protection,
+    rds_final_snapshot,
+    stateful_resources_protected,
+    redis_automatic_failover,
+    elasticache_backups,
+    ecs_deployment_circuit_breaker,
+    ecs_service_min_tasks,
+    ecs_autoscaling_configured,
+    alb_deletion_protection,
+]

@@ -1,0 +1,166 @@
+"""Secrets only in secret stores: never in container environments, task definitions or DB inputs."""
+
+from __future__ import annotations
+
+import re
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .common import (
+    RDS_CLUSTER,
+    RDS_INSTANCE,
+    REPLICATION_GROUP,
+    SECRET,
+    SECRET_ROTATION,
+    TASK_DEFINITION,
+    StackChecker,
+    as_list,
+    fix,
+    json_document,
+    truthy,
+)
+from .secret_shapes import holds_secret_value, is_secret_name, secret_value_shape
+
+SECRET_STORE_ARN = re.compile(r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:|ssm:[a-z0-9-]+:\d{12}:parameter/)")
+
+
+def container_definitions(props) -> list[dict]:
+    """`containerDefinitions` is a JSON string on the wire; tolerate an already-decoded list."""
+    document = json_document(props.get("containerDefinitions"))
+    return [c for c in as_list(document) if isinstance(c, dict)]
+
+
+def _container_env_no_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != TASK_DEFINITION:
+        return
+    allowed = set(args.get_config().get("allowedNames") or [])
+    for container in container_definitions(args.props):
+        for variable in as_list(container.get("environment")):
+            name, value = str(variable.get("name", "")), variable.get("value")
+            if name in allowed or not holds_secret_value(value):
+                continue
+            shape = secret_value_shape(str(value))
+            if shape or is_secret_name(name):
+                reason = f"holds {shape}" if shape else "has a secret-looking name"
+                report(fix(
+                    f"Container '{container.get('name')}' passes {name} in plain `environment` ({reason}).",
+                    "store the value in Secrets Manager (or SSM SecureString) and list it under the container's "
+                    "`secrets` with valueFrom=<secret ARN>; the execution role reads it at task start.",
+                ))
+
+
+container_env_no_secrets = ResourceValidationPolicy(
+    name="container-env-no-secrets",
+    description="Container environment variables must not carry secrets (checked by name in any case and by "
+                "value shape: private keys, AWS keys, URLs with passwords, tokens).",
+    validate=_container_env_no_secrets,
+    enforcement_level=EnforcementLevel.MANDATORY,
+    config_schema=PolicyConfigSchema(properties={
+        "allowedNames": {"type": "array", "items": {"type": "string"}, "default": [],
+                         "description": "Variable names reviewed as not secret despite their name."},
+    }),
+)
+
+
+def _container_secrets_from_stores(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != TASK_DEFINITION:
+        return
+    for container in container_definitions(args.props):
+        for secret in as_list(container.get("secrets")):
+            value_from = str(secret.get("valueFrom", ""))
+            if not SECRET_STORE_ARN.match(value_from):
+                report(fix(
+                    f"Container '{container.get('name')}' secret {secret.get('name')} comes from '{value_from}', "
+                    "which is not a Secrets Manager secret or SSM parameter ARN.",
+                    "set valueFrom to the full ARN of a Secrets Manager secret (optionally with :json-key::) or "
+                    "of an SSM parameter.",
+                ))
+
+
+container_secrets_from_secret_stores = ResourceValidationPolicy(
+    name="container-secrets-from-secret-stores",
+    description="Container `secrets` must reference Secrets Manager or SSM Parameter Store ARNs.",
+    validate=_container_secrets_from_stores,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def _rds_managed_master_password(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in (RDS_INSTANCE, RDS_CLUSTER):
+        return
+    props = args.props
+    if props.get("replicateSourceDb") or props.get("replicationSourceIdentifier") or props.get("snapshotIdentifier"):
+        return  # credentials come from the source
+    password_keys = ("password", "passwordWo") if args.resource_type == RDS_INSTANCE else ("masterPassword", "masterPasswordWo")
+    given = [key for key in password_keys if props.get(key)]
+    if given:
+        report(fix(f"The database is given a master password ({', '.join(given)}): it lives in config and state.",
+                   "drop the password and set manage_master_user_password=True; RDS keeps it in Secrets Manager "
+                   "and rotates it."))
+    elif not truthy(props.get("manageMasterUserPassword")):
+        report(fix("The master password is not managed by RDS (manageMasterUserPassword is not true).",
+                   "set manage_master_user_password=True and hand the services the generated secret's ARN."))
+
+
+rds_managed_master_password = ResourceValidationPolicy(
+    name="rds-managed-master-password",
+    description="RDS master credentials must be managed by RDS in Secrets Manager, never a plaintext password.",
+    validate=_rds_managed_master_password,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def _redis_auth(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != REPLICATION_GROUP or str(args.props.get("engine", "redis")).lower() not in ("redis", "valkey"):
+        return
+    has_auth = args.props.get("authToken") or args.props.get("authTokenWo") or as_list(args.props.get("userGroupIds"))
+    if not has_auth:
+        report(fix("Redis accepts connections without authentication (no authToken and no userGroupIds).",
+                   "attach an RBAC user group (user_group_ids) or an AUTH token from Secrets Manager; both need "
+                   "transit_encryption_enabled=True."))
+
+
+redis_auth_required = ResourceValidationPolicy(
+    name="redis-auth-required",
+    description="Redis/Valkey replication groups must require authentication (RBAC user group or AUTH token).",
+    validate=_redis_auth,
+    enforcement_level=EnforcementLevel.MANDATORY,
+)
+
+
+def _secret_rotation(args: StackValidationArgs, report: ReportViolation) -> None:
+    checker = StackChecker(args, report)
+    rotations = checker.of_type(SECRET_ROTATION)
+    for secret in checker.of_type(SECRET):
+        if not checker.linking_to(secret, rotations, "secretId"):
+            checker.violation(secret, fix(
+                "The secret has no rotation configured.",
+                "add an aws.secretsmanager.SecretRotation with a rotation Lambda where the consumer can rotate "
+                "(database credentials managed by RDS already rotate).",
+            ))
+    checker.finish()
+
+
+secrets_rotated = StackValidationPolicy(
+    name="secrets-rotated",
+    description="Secrets Manager secrets should have automatic rotation.",
+    validate=_secret_rotation,
+    enforcement_level=EnforcementLevel.ADVISORY,
+)
+
+
+POLICIES = [
+    container_env_no_secrets,
+    container_secrets_from_secret_stores,
+    rds_managed_master_password,
+    redis_auth_required,
+    secrets_rotated,
+]

@@ -1,0 +1,129 @@
+"""S3 buckets and ECR repositories: never public, TLS only, versioned, scanned, immutable."""
+
+from __future__ import annotations
+
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+
+from .common import (
+    BUCKET_POLICY,
+    BUCKET_PUBLIC_ACCESS_BLOCK,
+    BUCKET_VERSIONING,
+    BUCKETS,
+    ECR_REPOSITORY,
+    StackChecker,
+    as_list,
+    fix,
+    json_document,
+    plain,
+    truthy,
+)
+
+MANDATORY = EnforcementLevel.MANDATORY
+PUBLIC_ACCESS_SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+
+
+def _public_access_blocked(args: StackValidationArgs, report: ReportViolation) -> None:
+    checker = StackChecker(args, report)
+    blocks = checker.of_type(BUCKET_PUBLIC_ACCESS_BLOCK)
+    for bucket in checker.of_type(BUCKETS):
+        linked = checker.linking_to(bucket, blocks, "bucket")
+        if not linked:
+            checker.violation(bucket, fix("The bucket has no public access block.",
+                                          "add an aws.s3.BucketPublicAccessBlock with all four settings true."))
+        for block in linked:
+            off = [s for s in PUBLIC_ACCESS_SETTINGS if not checker.attempt(block, lambda: truthy(block.props.get(s)), True)]
+            if off:
+                checker.violation(block, fix(f"The public access block leaves {off} off.",
+                                             "set all four settings to True."))
+    checker.finish()
+
+
+s3_public_access_blocked = StackValidationPolicy(
+    name="s3-public-access-blocked",
+    description="Every S3 bucket must have a public access block with all four settings on.",
+    validate=_public_access_blocked,
+    enforcement_level=MANDATORY,
+)
+
+
+def _denies_insecure_transport(document) -> bool:
+    for statement in as_list((document or {}).get("Statement")):
+        condition = (statement or {}).get("Condition") or {}
+        secure = (condition.get("Bool") or {}).get("aws:SecureTransport")
+        if statement.get("Effect") == "Deny" and str(secure).lower() == "false":
+            return True
+    return False
+
+
+def _tls_only(args: StackValidationArgs, report: ReportViolation) -> None:
+    checker = StackChecker(args, report)
+    policies = checker.of_type(BUCKET_POLICY)
+    for bucket in checker.of_type(BUCKETS):
+        documents = [checker.attempt(p, lambda: json_document(p.props.get("policy"))) for p in
+                     checker.linking_to(bucket, policies, "bucket")]
+        documents.append(checker.attempt(bucket, lambda: json_document(bucket.props.get("policy"))))
+        if not any(_denies_insecure_transport(d) for d in documents if isinstance(d, dict)):
+            checker.violation(bucket, fix("The bucket accepts requests over plain HTTP.",
+                                          "add a bucket policy statement Deny s3:* on the bucket and its objects "
+                                          "when aws:SecureTransport is false."))
+    checker.finish()
+
+
+s3_tls_only = StackValidationPolicy(
+    name="s3-tls-only",
+    description="S3 buckets must deny requests that do not use TLS (aws:SecureTransport).",
+    validate=_tls_only,
+    enforcement_level=MANDATORY,
+)
+
+
+def _versioning(args: StackValidationArgs, report: ReportViolation) -> None:
+    checker = StackChecker(args, report)
+    versionings = checker.of_type(BUCKET_VERSIONING)
+    for bucket in checker.of_type(BUCKETS):
+        statuses = [checker.attempt(v, lambda: (plain(v.props.get("versioningConfiguration")) or {}).get("status"))
+                    for v in checker.linking_to(bucket, versionings, "bucket")]
+        inline = checker.attempt(bucket, lambda: as_list(plain(bucket.props.get("versioning")))
+                                 + as_list(plain(bucket.props.get("versionings"))), []) or []
+        if "Enabled" not in statuses and not any(truthy(v.get("enabled")) for v in inline if isinstance(v, dict)):
+            checker.violation(bucket, fix("The bucket keeps no object versions: an overwrite or delete is final.",
+                                          "add an aws.s3.BucketVersioning with status 'Enabled' (and a lifecycle "
+                                          "rule expiring noncurrent versions)."))
+    checker.finish()
+
+
+s3_versioning = StackValidationPolicy(
+    name="s3-versioning",
+    description="S3 buckets must have versioning enabled.",
+    validate=_versioning,
+    enforcement_level=MANDATORY,
+)
+
+
+def _ecr_hygiene(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != ECR_REPOSITORY:
+        return
+    if str(args.props.get("imageTagMutability") or "MUTABLE").upper().startswith("MUTABLE"):
+        report(fix("Image tags can be overwritten, so a deployed tag may change under a running service.",
+                   "set image_tag_mutability='IMMUTABLE' and tag images with the git SHA."))
+    scanning = args.props.get("imageScanningConfiguration") or {}
+    if not truthy(scanning.get("scanOnPush")):
+        report(fix("Images are not scanned for vulnerabilities on push.",
+                   "set image_scanning_configuration={'scan_on_push': True}."))
+
+
+ecr_immutable_scanned_images = ResourceValidationPolicy(
+    name="ecr-immutable-scanned-images",
+    description="ECR repositories must use immutable tags and scan images on push.",
+    validate=_ecr_hygiene,
+    enforcement_level=MANDATORY,
+)
+
+POLICIES = [s3_public_access_blocked, s3_tls_only, s3_versioning, ecr_immutable_scanned_images]
