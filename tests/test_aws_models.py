@@ -1,0 +1,130 @@
+"""The payloads we hand AWS pass AWS's own API models (botocore): what mocks cannot catch."""
+
+from __future__ import annotations
+
+import json
+
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
+
+SESSION = botocore.session.get_session()
+
+
+def validate(service: str, operation: str, params: dict) -> None:
+    model = SESSION.get_service_model(service).operation_model(operation)
+    report = ParamValidator().validate(params, model.input_shape)
+    assert not report.has_errors(), report.generate_report()
+    _check_enums(model.input_shape, params, operation)
+
+
+def _check_enums(shape, value, path: str) -> None:
+    """botocore's validator skips enums; AWS does not."""
+    if shape.type_name == "structure":
+        for key, item in value.items():
+            _check_enums(shape.members[key], item, f"{path}.{key}")
+    elif shape.type_name == "list":
+        for index, item in enumerate(value):
+            _check_enums(shape.member, item, f"{path}[{index}]")
+    elif shape.type_name == "string" and shape.enum:
+        assert value in shape.enum, f"{path}: {value!r} is not one of {shape.enum}"
+
+
+def pascal(value):
+    """Pulumi's camelCase inputs to the Application Auto Scaling API's PascalCase members."""
+    if isinstance(value, dict):
+        return {key[0].upper() + key[1:]: pascal(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [pascal(item) for item in value]
+    return value
+
+
+def test_task_definitions_pass_register_task_definition(any_run):
+    tasks = any_run.of_type("aws:ecs/taskDefinition:TaskDefinition")
+    assert tasks
+    for task in tasks:
+        inputs = task.inputs
+        validate("ecs", "RegisterTaskDefinition", {
+            "family": inputs["family"],
+            "containerDefinitions": json.loads(inputs["containerDefinitions"]),
+            "cpu": inputs["cpu"],
+            "memory": inputs["memory"],
+            "networkMode": inputs["networkMode"],
+            "requiresCompatibilities": inputs["requiresCompatibilities"],
+            "executionRoleArn": inputs["executionRoleArn"],
+            "taskRoleArn": inputs["taskRoleArn"],
+            "runtimePlatform": inputs["runtimePlatform"],
+        })
+
+
+def test_a_container_definition_with_every_option_passes():
+    from helpers.container import container_definition
+
+    definition = container_definition(
+        name="api", image="123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1", port=8000,
+        log_group="/webstack/prod/api", region="us-east-1", environment={"A": "1"},
+        secrets={"DB_PASSWORD": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf:password::"},
+        stop_timeout=120, command=["gunicorn", "app.wsgi"], health_command=["CMD-SHELL", "curl -f localhost || exit 1"],
+        health_interval=30, health_timeout=5, health_retries=3, health_start_period=600, init_process=True,
+    )
+    assert definition["healthCheck"]["startPeriod"] == 300
+    validate("ecs", "RegisterTaskDefinition", {"family": "api", "containerDefinitions": [definition]})
+
+
+def test_scaling_policies_pass_put_scaling_policy(any_run):
+    policies = any_run.of_type("aws:appautoscaling/policy:Policy")
+    assert policies
+    for policy in policies:
+        inputs = policy.inputs
+        validate("application-autoscaling", "PutScalingPolicy", {
+            "PolicyName": inputs.get("name", policy.name),
+            "ServiceNamespace": inputs["serviceNamespace"],
+            "ResourceId": inputs["resourceId"],
+            "ScalableDimension": inputs["scalableDimension"],
+            "PolicyType": inputs["policyType"],
+            "TargetTrackingScalingPolicyConfiguration": pascal(inputs["targetTrackingScalingPolicyConfiguration"]),
+        })
+
+
+def test_scalable_targets_pass_register_scalable_target(any_run):
+    for target in any_run.of_type("aws:appautoscaling/target:Target"):
+        inputs = target.inputs
+        validate("application-autoscaling", "RegisterScalableTarget", {
+            "ServiceNamespace": inputs["serviceNamespace"],
+            "ResourceId": inputs["resourceId"],
+            "ScalableDimension": inputs["scalableDimension"],
+            "MinCapacity": inputs["minCapacity"],
+            "MaxCapacity": inputs["maxCapacity"],
+        })
+
+
+def test_enum_check_catches_a_wrong_metric_name():
+    with pytest.raises(AssertionError, match="ECSServiceAverageCPU"):
+        validate("application-autoscaling", "PutScalingPolicy", {
+            "PolicyName": "p", "ServiceNamespace": "ecs", "ResourceId": "service/c/s",
+            "ScalableDimension": "ecs:service:DesiredCount", "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": 70.0,
+                "PredefinedMetricSpecification": {"PredefinedMetricType": "ECSServiceAverageCPU"},
+            },
+        })
+
+
+def test_target_groups_pass_create_target_group(any_run):
+    for group in any_run.of_type("aws:lb/targetGroup:TargetGroup"):
+        inputs, health = group.inputs, group.inputs["healthCheck"]
+        validate("elbv2", "CreateTargetGroup", {
+            "Name": group.outputs["name"],
+            "Protocol": inputs["protocol"],
+            "Port": inputs["port"],
+            "VpcId": inputs["vpcId"],
+            "TargetType": inputs["targetType"],
+            "HealthCheckProtocol": health["protocol"],
+            "HealthCheckPath": health["path"],
+            "HealthCheckIntervalSeconds": health["interval"],
+            "HealthCheckTimeoutSeconds": health["timeout"],
+            "HealthyThresholdCount": health["healthyThreshold"],
+            "UnhealthyThresholdCount": health["unhealthyThreshold"],
+            "Matcher": {"HttpCode": health["matcher"]},
+        })
+        assert len(group.outputs["name"]) <= 32

@@ -1,0 +1,46 @@
+"""Pure helpers, tested without Pulumi."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers.container import secret_arn_of
+from helpers.fargate import describe_memory_choices, is_valid_size, memory_choices
+from helpers.names import ecs_service_resource_id, image_reference, request_count_resource_label
+
+
+def test_fargate_table_edges():
+    assert memory_choices(256) == [512, 1024, 2048]
+    assert memory_choices(512)[0] == 1024 and memory_choices(512)[-1] == 4096
+    assert memory_choices(4096)[-1] == 30 * 1024
+    assert memory_choices(8192) == list(range(16384, 61441, 4096))
+    assert memory_choices(16384) == list(range(32768, 122881, 8192))
+    assert memory_choices(128) == []
+    assert is_valid_size(1024, 2048) and not is_valid_size(1024, 1024) and not is_valid_size(256, 1536)
+    assert describe_memory_choices(256) == "512, 1024 or 2048 MiB"
+
+
+def test_request_count_label():
+    assert request_count_resource_label("app/web/50dc6c495c0c9188", "targetgroup/api/73e2d6bc24d8a067") == \
+        "app/web/50dc6c495c0c9188/targetgroup/api/73e2d6bc24d8a067"
+    with pytest.raises(ValueError, match="not an application load balancer"):
+        request_count_resource_label("net/web/1", "targetgroup/api/2")
+    with pytest.raises(ValueError, match="not a target group"):
+        request_count_resource_label("app/web/1", "loadbalancer/api/2")
+
+
+def test_resource_ids_and_images():
+    assert ecs_service_resource_id("c", "s") == "service/c/s"
+    registry = "123456789012.dkr.ecr.us-east-1.amazonaws.com"
+    assert image_reference(registry, "backend", "2f1c9e0", None) == f"{registry}/backend:2f1c9e0"
+    assert image_reference(registry, "backend", None, "sha256:" + "0" * 64) == f"{registry}/backend@sha256:" + "0" * 64
+    assert image_reference(registry, "public.ecr.aws/nginx/nginx", "1.27", None) == "public.ecr.aws/nginx/nginx:1.27"
+    assert image_reference(registry, "team/backend", "1", None) == f"{registry}/team/backend:1"
+
+
+def test_secret_arn_of_strips_json_key_stage_and_version():
+    arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1-AbCdEf"
+    assert secret_arn_of(f"{arn}:password::") == arn
+    assert secret_arn_of(arn) == arn
+    assert secret_arn_of("arn:aws:ssm:us-east-1:123456789012:parameter/app/key") == \
+        "arn:aws:ssm:us-east-1:123456789012:parameter/app/key"
