@@ -9,8 +9,10 @@ import sys
 import pulumi
 
 from preflight.capture import run_program
+from preflight.policy_gate import PolicyConfigError, evaluate_policies
 from preflight.report import format_inventory, inventory
 from preflight.stack_files import load_stack_file
+from preflight.stack_secrets import plaintext_secrets
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_CONFIG = 0, 1, 2
 
@@ -26,18 +28,32 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as error:
         print(f"preflight: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
+    leaked = plaintext_secrets(stack_file)
+    if leaked:
+        print(f"preflight: {stack_file.path.name} holds plaintext secrets:", file=sys.stderr)
+        for finding in leaked:
+            print(f"  {finding}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
     try:
         run = run_program(args.stack, stack_file.config, stack_file.secret_keys)
     except pulumi.RunError as error:
         print(f"preflight: {args.stack}: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
 
+    try:
+        policies = evaluate_policies(run, stack_file.config)
+    except PolicyConfigError as error:
+        print(f"preflight: {args.stack}: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+
     report = inventory(run)
+    report["policies"] = policies.to_json()
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
         print(format_inventory(report))
-    return EXIT_OK
+        print(policies.render())
+    return EXIT_VIOLATIONS if policies.has_mandatory else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -1,0 +1,54 @@
+"""Refuse a stack file that holds a secret in plaintext: such values must be `secure:` (pulumi config set --secret).
+
+A leaf is refused when its key looks like a secret (password, token, apiKey, DJANGO_SECRET_KEY...;
+not references such as `secretsManagerArn`) or its value has a secret's shape (private key, AWS
+key, URL with a password...), whatever the key. Uses the same detector as the policy pack.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from policies.webstack_guard.secret_shapes import holds_secret_value, is_secret_name, secret_value_shape
+from preflight.stack_files import SECRET_PLACEHOLDER, StackFile
+
+
+@dataclass(frozen=True)
+class PlaintextSecret:
+    path: str
+    reason: str
+
+    def __str__(self) -> str:
+        return (f"{self.path}: {self.reason}; store it encrypted with "
+                f"`pulumi config set --secret --path '{self.path}' <value>`")
+
+
+def _leaves(value: Any, path: str) -> Iterator[tuple[str, Any]]:
+    """(path in `pulumi config --path` syntax, value) of every leaf of a config value."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from _leaves(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _leaves(item, f"{path}[{index}]")
+    else:
+        yield path, value
+
+
+def _last_key(path: str) -> str:
+    return path.rsplit(".", 1)[-1].split("[", 1)[0].split(":")[-1]
+
+
+def plaintext_secrets(stack_file: StackFile) -> list[PlaintextSecret]:
+    found = []
+    for key, value in stack_file.config.items():
+        for path, leaf in _leaves(value, key):
+            if leaf == SECRET_PLACEHOLDER or not holds_secret_value(leaf):
+                continue
+            shape = secret_value_shape(str(leaf))
+            if shape:
+                found.append(PlaintextSecret(path, f"plaintext value holds {shape}"))
+            elif is_secret_name(_last_key(path)):
+                found.append(PlaintextSecret(path, "secret-looking key holds a plaintext value"))
+    return found
