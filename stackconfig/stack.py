@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, field_validator, model_validator
 
 from stackconfig.base import LOG_RETENTION_DAYS, ConfigModel
+from stackconfig.cost import CostConfig
 from stackconfig.load_balancer import LoadBalancerConfig
 from stackconfig.monitoring import MonitoringConfig
 from stackconfig.network import NetworkConfig
@@ -41,6 +42,7 @@ class StackConfig(ConfigModel):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
     services: dict[str, ServiceConfig] = Field(min_length=1)
+    cost: CostConfig = Field(default_factory=CostConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
 
     @property
