@@ -8,11 +8,13 @@ import sys
 
 import pulumi
 
+from cost import estimate, records_from_captured, render_table
 from preflight.capture import run_program
 from preflight.policy_gate import PolicyConfigError, evaluate_policies
 from preflight.report import format_inventory, inventory
 from preflight.stack_files import load_stack_file
 from preflight.stack_secrets import plaintext_secrets
+from stackconfig.cost import CostConfig, usage_assumptions
 
 EXIT_OK, EXIT_VIOLATIONS, EXIT_BAD_CONFIG = 0, 1, 2
 
@@ -46,13 +48,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"preflight: {args.stack}: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
 
+    # The program already validated `webstack:cost` (a bad value stopped it above).
+    usage = usage_assumptions(CostConfig.model_validate(stack_file.config.get("webstack:cost") or {}))
+    cost = estimate(records_from_captured(run.resources), usage=usage)
+
     report = inventory(run)
     report["policies"] = policies.to_json()
+    report.update(cost.to_json())
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
         print(format_inventory(report))
         print(policies.render())
+        print()
+        print(render_table(cost))
     return EXIT_VIOLATIONS if policies.has_mandatory else EXIT_OK
 
 
