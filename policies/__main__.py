@@ -12,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
 
+from budget import stack_monthly_budget  # noqa: E402
 from webstack_guard import ALL_POLICIES  # noqa: E402
 
 PolicyPack(
@@ -19,5 +20,5 @@ PolicyPack(
     description="webstack guardrails: private networking, secrets only in secret stores, encryption, "
                 "resilience, least privilege, observability and cost-allocation tags.",
     enforcement_level=EnforcementLevel.ADVISORY,
-    policies=ALL_POLICIES,
+    policies=[*ALL_POLICIES, stack_monthly_budget],
 )
