@@ -6,6 +6,7 @@ import pulumi_aws as aws
 from components.autoscaling import Autoscaling, AutoscalingArgs
 from components.cluster import Cluster, ClusterArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.monitoring import MonitoredService, Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.service import Service, ServiceArgs
 from helpers.names import ecr_registry, image_reference, request_count_resource_label
@@ -76,8 +77,26 @@ for name, settings in config.services.items():
     ), opts=with_provider)
     services[name] = service
 
+monitoring = Monitoring("monitoring", MonitoringArgs(
+    settings=config.monitoring,
+    region=config.region,
+    account_id=account_id,
+    cluster_name=cluster.cluster_name,
+    load_balancer_arn_suffix=load_balancer.arn_suffix,
+    services={
+        name: MonitoredService(
+            service_name=service.service_name,
+            target_group_arn_suffix=service.target_group_arn_suffix,
+            min_tasks=config.services[name].scaling.min,
+        )
+        for name, service in services.items()
+    },
+), opts=with_provider)
+
 pulumi.export("url", load_balancer.url)
 pulumi.export("albDnsName", load_balancer.dns_name)
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("serviceNames", {name: service.service_name for name, service in services.items()})
 pulumi.export("vpcId", network.vpc_id)
+pulumi.export("alertTopicArn", monitoring.topic_arn)
+pulumi.export("dashboardName", monitoring.dashboard_name)

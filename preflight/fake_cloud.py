@@ -9,6 +9,7 @@ In preview mode only the inputs come back, so every computed output is unknown, 
 from __future__ import annotations
 
 import hashlib
+import uuid
 from typing import Any
 
 import pulumi
@@ -162,6 +163,14 @@ class FakeCloud(pulumi.runtime.Mocks):
             return {"arn": self._arn("application-autoscaling", f"scalable-target/{_hex(seed, 20)}")}
         if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
             return {"arn": self._arn("cloudwatch", f"alarm:{given_name or name}")}
+        if typ == "aws:cloudwatch/dashboard:Dashboard":
+            return {"dashboardArn": f"arn:aws:cloudwatch::{ACCOUNT_ID}:dashboard/{inputs.get('dashboardName', name)}"}
+        if typ == "aws:sns/topicSubscription:TopicSubscription":
+            # An email endpoint stays pending until the recipient clicks the link AWS sends it.
+            email = inputs.get("protocol") in ("email", "email-json")
+            topic_arn = inputs.get("topic") or self._arn("sns", name)
+            return {"arn": f"{topic_arn}:{uuid.UUID(_hex(seed, 32))}", "pendingConfirmation": email,
+                    "ownerId": ACCOUNT_ID, "confirmationWasAuthenticated": False}
         if "arn" not in inputs and typ.startswith("aws:"):
             return {"arn": self._arn(typ.split(":")[1].split("/")[0], f"{name}/{_hex(seed, 12)}")}
         return {}

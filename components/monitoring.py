@@ -1,0 +1,229 @@
+"""Monitoring: the alert topic and its email subscribers, the seeds' alarms, and the stack's dashboard.
+
+The topic is encrypted with its own KMS key (rotated yearly): CloudWatch cannot publish to a topic
+encrypted with the AWS managed `alias/aws/sns` key, whose policy cannot grant it access, so the key
+policy here lets CloudWatch use this key and nothing else.
+
+Which alarms exist depends only on plain config (services, their scaling.min, whether a database or
+cache exists and how many nodes it has), never on an Output, so a preview shows them all.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Mapping, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from helpers.alarms import (
+    AlarmSpec, Metric, cache_alarms, database_alarms, load_balancer_alarms, service_alarms, target_group_alarms,
+)
+from helpers.dashboard import DatabasePanels, ServicePanels, dashboard_body
+from stackconfig.monitoring import MonitoringConfig
+
+
+@dataclass(frozen=True)
+class MonitoredService:
+    service_name: pulumi.Input[str]
+    target_group_arn_suffix: pulumi.Input[str]
+    # scaling.min: fewer running tasks than this pages; 0 means no running-task alarm.
+    min_tasks: int
+
+
+@dataclass(frozen=True)
+class MonitoredDatabase:
+    instance_identifier: pulumi.Input[str]
+    # helpers.database.max_connections(instance class): the connection alarm is a share of it.
+    max_connections: int
+    allocated_storage_gib: int
+
+
+@dataclass(frozen=True)
+class MonitoredCache:
+    member_cluster_ids: pulumi.Input[list[str]]
+    # Plain node count from config: one set of alarms per member, declared before the ids are known.
+    node_count: int
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    settings: MonitoringConfig
+    region: str
+    account_id: pulumi.Input[str]
+    cluster_name: pulumi.Input[str]
+    load_balancer_arn_suffix: pulumi.Input[str]
+    services: Mapping[str, MonitoredService]
+    # "primary", "replica-1", ...: every instance gets the same alarms.
+    databases: Mapping[str, MonitoredDatabase] = field(default_factory=dict)
+    cache: Optional[MonitoredCache] = None
+
+
+def subscription_name(email: str) -> str:
+    """A resource name that follows the address, not its position in the list."""
+    return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
+
+
+class Monitoring(pulumi.ComponentResource):
+    topic_arn: pulumi.Output[str]
+    dashboard_name: pulumi.Output[str]
+    alarms: dict[str, aws.cloudwatch.MetricAlarm]
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:monitoring:Monitoring", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}"
+        settings = args.settings
+
+        self.key = aws.kms.Key(
+            f"{name}-alerts-key",
+            description=f"{prefix}: encrypts the alert topic; CloudWatch alarms may use it to publish",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.from_input(args.account_id).apply(_key_policy),
+            opts=child,
+        )
+        self.topic = aws.sns.Topic(
+            f"{name}-alerts",
+            display_name=f"{prefix} alerts",
+            kms_master_key_id=self.key.arn,
+            opts=child,
+        )
+        for email in settings.alert_emails:
+            aws.sns.TopicSubscription(
+                f"{name}-{subscription_name(email)}",
+                topic=self.topic.arn,
+                protocol="email",
+                endpoint=email,
+                opts=child,
+            )
+
+        alarms = settings.alarms
+        specs: list[AlarmSpec] = load_balancer_alarms(args.load_balancer_arn_suffix, alarms)
+        for service, target in args.services.items():
+            specs += service_alarms(service, args.cluster_name, target.service_name, target.min_tasks, alarms)
+            specs += target_group_alarms(service, args.load_balancer_arn_suffix, target.target_group_arn_suffix,
+                                         alarms)
+        for label, database in args.databases.items():
+            specs += database_alarms(f"db-{label}", database.instance_identifier, database.max_connections,
+                                     database.allocated_storage_gib, alarms)
+        if args.cache is not None:
+            member_ids = pulumi.Output.from_input(args.cache.member_cluster_ids)
+            for index in range(args.cache.node_count):
+                specs += cache_alarms(f"cache-{index + 1}", member_ids.apply(lambda ids, i=index: ids[i]), alarms)
+        self.alarms = {spec.key: self._alarm(name, prefix, spec, child) for spec in specs}
+
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=prefix,
+            dashboard_body=self._dashboard_body(args),
+            opts=child,
+        )
+
+        self.topic_arn = self.topic.arn
+        self.dashboard_name = self.dashboard.dashboard_name
+        self.register_outputs({
+            "topicArn": self.topic_arn,
+            "dashboardName": self.dashboard_name,
+            "alarmNames": [alarm.name for alarm in self.alarms.values()],
+        })
+
+    def _alarm(self, name: str, prefix: str, spec: AlarmSpec, child: pulumi.ResourceOptions
+               ) -> aws.cloudwatch.MetricAlarm:
+        metric = spec.metric
+        return aws.cloudwatch.MetricAlarm(
+            f"{name}-{spec.key}",
+            name=f"{prefix}-{spec.key}",
+            alarm_description=spec.description,
+            comparison_operator=spec.comparison,
+            threshold=spec.threshold,
+            evaluation_periods=spec.timing.evaluation_periods,
+            datapoints_to_alarm=spec.timing.datapoints,
+            treat_missing_data=spec.treat_missing_data,
+            actions_enabled=True,
+            alarm_actions=[self.topic.arn],
+            ok_actions=[self.topic.arn],
+            namespace=metric.namespace if metric else None,
+            metric_name=metric.name if metric else None,
+            dimensions=dict(metric.dimensions) if metric else None,
+            statistic=metric.statistic if metric else None,
+            extended_statistic=metric.extended_statistic if metric else None,
+            period=spec.timing.period if metric else None,
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id=term.id,
+                    label=term.label,
+                    expression=term.expression,
+                    return_data=term.return_data,
+                    metric=_query_metric(term.metric, spec.timing.period) if term.metric else None,
+                )
+                for term in spec.math
+            ] or None,
+            opts=child,
+        )
+
+    @staticmethod
+    def _dashboard_body(args: MonitoringArgs) -> pulumi.Output[str]:
+        services = {
+            name: pulumi.Output.all(target.service_name, target.target_group_arn_suffix).apply(
+                lambda values, t=target: ServicePanels(values[0], values[1], t.min_tasks)
+            )
+            for name, target in args.services.items()
+        }
+        databases = {
+            label: pulumi.Output.from_input(database.instance_identifier).apply(
+                lambda identifier, d=database: DatabasePanels(identifier, d.max_connections)
+            )
+            for label, database in args.databases.items()
+        }
+        cache_ids = args.cache.member_cluster_ids if args.cache is not None else []
+        return pulumi.Output.all(
+            cluster=args.cluster_name,
+            load_balancer=args.load_balancer_arn_suffix,
+            services=pulumi.Output.all(**services) if services else {},
+            databases=pulumi.Output.all(**databases) if databases else {},
+            cache_ids=cache_ids,
+        ).apply(lambda values: json.dumps(dashboard_body(
+            region=args.region,
+            cluster_name=values["cluster"],
+            load_balancer_arn_suffix=values["load_balancer"],
+            services=values["services"],
+            alarms=args.settings.alarms,
+            databases=values["databases"],
+            cache_cluster_ids=values["cache_ids"],
+        )))
+
+
+def _query_metric(metric: Metric, period: int) -> aws.cloudwatch.MetricAlarmMetricQueryMetricArgs:
+    return aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+        namespace=metric.namespace,
+        metric_name=metric.name,
+        dimensions=dict(metric.dimensions),
+        stat=metric.statistic or metric.extended_statistic,
+        period=period,
+    )
+
+
+def _key_policy(account_id: str) -> str:
+    """The account administers the key (the default key policy); CloudWatch may encrypt alarm messages."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublishToTheTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            },
+        ],
+    })

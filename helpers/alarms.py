@@ -1,0 +1,286 @@
+"""The stack's CloudWatch alarms as plain specs: what to watch, when to fire, what to do about it.
+
+Pure: dimension values are passed through untouched (strings in tests, Pulumi Outputs in the
+program), so every threshold and dimension is tested without a Pulumi runtime.
+`components/monitoring.py` turns each spec into an `aws.cloudwatch.MetricAlarm`.
+
+Severity follows seed 001: P0 means users are (about to be) affected, P1 means degraded or
+trending towards it. Both go to the same alert topic; the severity leads the description.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal, Mapping, Optional
+
+from stackconfig.monitoring import AlarmsConfig, AlarmTiming
+
+GIB = 1024 ** 3
+MIB = 1024 ** 2
+
+ECS = "AWS/ECS"
+CONTAINER_INSIGHTS = "ECS/ContainerInsights"
+ALB = "AWS/ApplicationELB"
+RDS = "AWS/RDS"
+ELASTICACHE = "AWS/ElastiCache"
+
+Comparison = Literal[
+    "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"
+]
+# notBreaching: no data means nothing happened (no errors, no requests, a service scaled to zero).
+# breaching: no data means the thing that should report is gone (no running tasks at all).
+# missing: keep the last state; the alarm shows INSUFFICIENT_DATA if the resource stops reporting.
+MissingData = Literal["notBreaching", "breaching", "missing"]
+
+
+@dataclass(frozen=True)
+class Metric:
+    namespace: str
+    name: str
+    dimensions: Mapping[str, Any]
+    # Exactly one of a statistic (Average, Sum, Maximum, ...) or a percentile (p95).
+    statistic: Optional[str] = None
+    extended_statistic: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class MathTerm:
+    """One `metric_queries` entry: a metric (`metric`) or an expression over the others (`expression`)."""
+
+    id: str
+    label: str
+    metric: Optional[Metric] = None
+    expression: Optional[str] = None
+
+    @property
+    def return_data(self) -> bool:
+        """CloudWatch alarms on exactly one returned series: the expression."""
+        return self.expression is not None
+
+
+@dataclass(frozen=True)
+class AlarmSpec:
+    key: str
+    severity: Literal["P0", "P1"]
+    summary: str
+    action: str
+    comparison: Comparison
+    threshold: float
+    timing: AlarmTiming
+    treat_missing_data: MissingData
+    metric: Optional[Metric] = None
+    math: tuple[MathTerm, ...] = field(default_factory=tuple)
+
+    @property
+    def description(self) -> str:
+        return f"{self.severity}: {self.summary} What to do: {self.action}"
+
+
+def _window(timing: AlarmTiming) -> str:
+    minutes = timing.period // 60
+    if timing.datapoints == timing.evaluation_periods:
+        return f"for {timing.evaluation_periods} x {minutes} min"
+    return f"in {timing.datapoints} of {timing.evaluation_periods} periods of {minutes} min"
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def service_alarms(service: str, cluster_name: Any, service_name: Any, min_tasks: int,
+                   alarms: AlarmsConfig) -> list[AlarmSpec]:
+    """CPU, memory and running tasks of one ECS service; no task alarm for a service allowed to run zero."""
+    dimensions = {"ClusterName": cluster_name, "ServiceName": service_name}
+    cpu, memory, tasks = alarms.service_cpu, alarms.service_memory, alarms.service_running_tasks
+    specs = [
+        AlarmSpec(
+            key=f"{service}-cpu-high", severity="P0",
+            summary=f"{service} average CPU above {_number(cpu.threshold)} % {_window(cpu)}.",
+            action=f"check that autoscaling is adding tasks (not already at scaling.max); if it is at max, "
+                   f"raise services.{service}.scaling.max or services.{service}.cpu; look for a hot endpoint "
+                   f"in the service's logs.",
+            comparison="GreaterThanThreshold", threshold=cpu.threshold, timing=cpu,
+            treat_missing_data="notBreaching",
+            metric=Metric(ECS, "CPUUtilization", dimensions, statistic="Average"),
+        ),
+        AlarmSpec(
+            key=f"{service}-memory-high", severity="P1",
+            summary=f"{service} average memory above {_number(memory.threshold)} % {_window(memory)}.",
+            action=f"tasks are killed when they run out of memory: look for a leak in the service's logs, "
+                   f"or raise services.{service}.memory.",
+            comparison="GreaterThanThreshold", threshold=memory.threshold, timing=memory,
+            treat_missing_data="notBreaching",
+            metric=Metric(ECS, "MemoryUtilization", dimensions, statistic="Average"),
+        ),
+    ]
+    if min_tasks > 0:
+        specs.append(AlarmSpec(
+            key=f"{service}-tasks-low", severity="P0",
+            summary=f"{service} has had fewer than {min_tasks} running tasks (its scaling.min) {_window(tasks)}.",
+            action="open the ECS service's Events tab: tasks failing health checks, crashing on start "
+                   "(see the service's logs) or unable to pull the image; a failed deployment rolls back "
+                   "by itself.",
+            comparison="LessThanThreshold", threshold=float(min_tasks), timing=tasks,
+            treat_missing_data="breaching",
+            metric=Metric(CONTAINER_INSIGHTS, "RunningTaskCount", dimensions, statistic="Maximum"),
+        ))
+    return specs
+
+
+def target_group_alarms(service: str, load_balancer_arn_suffix: Any, target_group_arn_suffix: Any,
+                        alarms: AlarmsConfig) -> list[AlarmSpec]:
+    """What the load balancer sees of one service: its 5xx rate, unhealthy targets and p95 latency."""
+    dimensions = {"LoadBalancer": load_balancer_arn_suffix, "TargetGroup": target_group_arn_suffix}
+    errors, unhealthy, latency = alarms.target5xx_rate, alarms.unhealthy_hosts, alarms.response_time_p95
+    return [
+        AlarmSpec(
+            key=f"{service}-5xx-rate", severity="P0",
+            summary=f"more than {_number(errors.threshold)} % of requests to {service} answered 5xx "
+                    f"{_window(errors)}.",
+            action=f"read the errors in {service}'s logs; if a deployment just went out, roll it back "
+                   f"(redeploy the previous image tag).",
+            comparison="GreaterThanThreshold", threshold=errors.threshold, timing=errors,
+            treat_missing_data="notBreaching",
+            math=(
+                MathTerm("errors", "Target 5xx", metric=Metric(
+                    ALB, "HTTPCode_Target_5XX_Count", dimensions, statistic="Sum")),
+                MathTerm("requests", "Requests", metric=Metric(ALB, "RequestCount", dimensions, statistic="Sum")),
+                # FILL: a minute without any 5xx has no datapoint, which is a 0 % rate.
+                MathTerm("rate", "5xx % of requests", expression="100 * FILL(errors, 0) / requests"),
+            ),
+        ),
+        AlarmSpec(
+            key=f"{service}-unhealthy-hosts", severity="P0",
+            summary=f"more than {_number(unhealthy.threshold)} of {service}'s targets failed load balancer "
+                    f"health checks {_window(unhealthy)}.",
+            action="check the target group's health status reasons and the service's logs; ECS replaces "
+                   "unhealthy tasks, so a lasting alarm means new tasks fail too.",
+            comparison="GreaterThanThreshold", threshold=unhealthy.threshold, timing=unhealthy,
+            treat_missing_data="notBreaching",
+            metric=Metric(ALB, "UnHealthyHostCount", dimensions, statistic="Maximum"),
+        ),
+        AlarmSpec(
+            key=f"{service}-latency-p95", severity="P1",
+            summary=f"{service}'s p95 response time above {_number(latency.threshold * 1000)} ms "
+                    f"{_window(latency)}.",
+            action="look for slow queries (RDS latency and CPU on the dashboard) and CPU saturation; add "
+                   "tasks or fix the slow endpoint.",
+            comparison="GreaterThanThreshold", threshold=latency.threshold, timing=latency,
+            treat_missing_data="notBreaching",
+            metric=Metric(ALB, "TargetResponseTime", dimensions, extended_statistic="p95"),
+        ),
+    ]
+
+
+def load_balancer_alarms(load_balancer_arn_suffix: Any, alarms: AlarmsConfig) -> list[AlarmSpec]:
+    """5xx the load balancer generates itself (502/503/504: no healthy target, target reset or timed out)."""
+    errors = alarms.load_balancer5xx
+    return [AlarmSpec(
+        key="alb-5xx", severity="P0",
+        summary=f"the load balancer itself answered more than {_number(errors.threshold)} requests with 5xx "
+                f"{_window(errors)}.",
+        action="503: a route has no healthy targets (see the unhealthy-hosts and tasks-low alarms); "
+               "502/504: targets reset connections or exceeded the idle timeout.",
+        comparison="GreaterThanThreshold", threshold=errors.threshold, timing=errors,
+        treat_missing_data="notBreaching",
+        metric=Metric(ALB, "HTTPCode_ELB_5XX_Count", {"LoadBalancer": load_balancer_arn_suffix}, statistic="Sum"),
+    )]
+
+
+def database_alarms(label: str, instance_identifier: Any, max_connections: int, allocated_storage_gib: int,
+                    alarms: AlarmsConfig) -> list[AlarmSpec]:
+    """One RDS instance (the primary or a read replica). Connections and storage are relative to its size."""
+    dimensions = {"DBInstanceIdentifier": instance_identifier}
+    cpu, connections = alarms.database_cpu, alarms.database_connections
+    storage, memory, latency = alarms.database_free_storage, alarms.database_freeable_memory, alarms.database_latency
+    connection_limit = max_connections * connections.threshold / 100
+    free_storage_bytes = allocated_storage_gib * GIB * storage.threshold / 100
+    specs = [
+        AlarmSpec(
+            key=f"{label}-cpu-high", severity="P1",
+            summary=f"database {label} average CPU above {_number(cpu.threshold)} % {_window(cpu)}.",
+            action="find the expensive queries (Performance Insights, pg_stat_statements); add indexes or a "
+                   "read replica, or move to a larger database.instanceClass.",
+            comparison="GreaterThanThreshold", threshold=cpu.threshold, timing=cpu,
+            treat_missing_data="missing",
+            metric=Metric(RDS, "CPUUtilization", dimensions, statistic="Average"),
+        ),
+        AlarmSpec(
+            key=f"{label}-connections-high", severity="P0",
+            summary=f"database {label} has more than {_number(connection_limit)} connections "
+                    f"({_number(connections.threshold)} % of its {max_connections} max_connections) "
+                    f"{_window(connections)}.",
+            action="new connections are refused at the limit: check for leaked connections and per-task "
+                   "pool sizes x running tasks; add RDS Proxy or a larger instance class.",
+            comparison="GreaterThanThreshold", threshold=connection_limit, timing=connections,
+            treat_missing_data="missing",
+            metric=Metric(RDS, "DatabaseConnections", dimensions, statistic="Maximum"),
+        ),
+        AlarmSpec(
+            key=f"{label}-storage-low", severity="P0",
+            summary=f"database {label} has less than {_number(storage.threshold)} % of its "
+                    f"{allocated_storage_gib} GiB allocated storage free {_window(storage)}.",
+            action="raise database.allocatedStorage (storage can only grow) and look for table or WAL bloat; "
+                   "at 0 bytes free the database stops accepting writes.",
+            comparison="LessThanThreshold", threshold=free_storage_bytes, timing=storage,
+            treat_missing_data="missing",
+            metric=Metric(RDS, "FreeStorageSpace", dimensions, statistic="Minimum"),
+        ),
+        AlarmSpec(
+            key=f"{label}-memory-low", severity="P1",
+            summary=f"database {label} has less than {_number(memory.threshold)} MiB freeable memory "
+                    f"{_window(memory)}.",
+            action="the cache hit rate drops and the instance may swap: move to an instance class with more "
+                   "memory or reduce work_mem x connections.",
+            comparison="LessThanThreshold", threshold=memory.threshold * MIB, timing=memory,
+            treat_missing_data="missing",
+            metric=Metric(RDS, "FreeableMemory", dimensions, statistic="Minimum"),
+        ),
+    ]
+    for operation, metric_name in (("read", "ReadLatency"), ("write", "WriteLatency")):
+        specs.append(AlarmSpec(
+            key=f"{label}-{operation}-latency", severity="P1",
+            summary=f"database {label} average {operation} latency above "
+                    f"{_number(latency.threshold * 1000)} ms {_window(latency)}.",
+            action="check for slow queries and storage throughput (gp3 IOPS/throughput) on the dashboard; "
+                   "tune the queries or raise the storage's IOPS.",
+            comparison="GreaterThanThreshold", threshold=latency.threshold, timing=latency,
+            treat_missing_data="notBreaching",
+            metric=Metric(RDS, metric_name, dimensions, statistic="Average"),
+        ))
+    return specs
+
+
+def cache_alarms(label: str, cache_cluster_id: Any, alarms: AlarmsConfig) -> list[AlarmSpec]:
+    """One Redis node. ElastiCache publishes these per CacheClusterId (a replication group member)."""
+    dimensions = {"CacheClusterId": cache_cluster_id}
+    cpu, memory, evictions = alarms.cache_engine_cpu, alarms.cache_memory, alarms.cache_evictions
+    return [
+        AlarmSpec(
+            key=f"{label}-engine-cpu-high", severity="P1",
+            summary=f"Redis {label} engine CPU above {_number(cpu.threshold)} % {_window(cpu)}.",
+            action="Redis runs commands on one thread: look for slow commands (SLOWLOG, KEYS, large "
+                   "collections) or move to a larger cache.nodeType.",
+            comparison="GreaterThanThreshold", threshold=cpu.threshold, timing=cpu,
+            treat_missing_data="missing",
+            metric=Metric(ELASTICACHE, "EngineCPUUtilization", dimensions, statistic="Average"),
+        ),
+        AlarmSpec(
+            key=f"{label}-memory-high", severity="P0",
+            summary=f"Redis {label} uses more than {_number(memory.threshold)} % of its memory "
+                    f"{_window(memory)}.",
+            action="evictions are next: check key TTLs and growth, or move to a larger cache.nodeType.",
+            comparison="GreaterThanThreshold", threshold=memory.threshold, timing=memory,
+            treat_missing_data="missing",
+            metric=Metric(ELASTICACHE, "DatabaseMemoryUsagePercentage", dimensions, statistic="Maximum"),
+        ),
+        AlarmSpec(
+            key=f"{label}-evictions", severity="P1",
+            summary=f"Redis {label} evicted more than {_number(evictions.threshold)} keys {_window(evictions)}.",
+            action="Redis is full and dropping keys (sessions, channel layers): move to a larger "
+                   "cache.nodeType or shorten TTLs.",
+            comparison="GreaterThanThreshold", threshold=evictions.threshold, timing=evictions,
+            treat_missing_data="notBreaching",
+            metric=Metric(ELASTICACHE, "Evictions", dimensions, statistic="Sum"),
+        ),
+    ]
