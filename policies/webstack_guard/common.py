@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterable, Optional
 
 from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UnknownValueError, _DictProxy
 
 # --- type tokens (aws:alb/* are aliases of aws:lb/* and are sent under their own token) ---------
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
@@ -74,6 +74,17 @@ def truthy(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
+
+
+# What `StackChecker.attempt` returns when a value cannot be known yet.
+UNKNOWN = object()
+
+
+def present(props: Mapping[str, Any], key: str) -> bool:
+    """Is `key` set? An unknown (output-derived) value counts as set, so this never raises."""
+    raw = props["__target"] if isinstance(props, _DictProxy) else props
+    value = raw.get(key)
+    return value not in (None, "", [], {})
 
 
 def as_list(value: Any) -> list[Any]:

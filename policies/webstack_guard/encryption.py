@@ -29,6 +29,7 @@ from .common import (
     as_list,
     fix,
     plain,
+    present,
     truthy,
 )
 
@@ -40,7 +41,7 @@ MODERN_TLS_POLICY_PREFIXES = ("ELBSecurityPolicy-TLS13-1-2-", "ELBSecurityPolicy
 
 
 def _rds_storage_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type not in (RDS_INSTANCE, RDS_CLUSTER) or args.props.get("replicateSourceDb"):
+    if args.resource_type not in (RDS_INSTANCE, RDS_CLUSTER) or present(args.props, "replicateSourceDb"):
         return
     if not truthy(args.props.get("storageEncrypted")):
         report(fix("Database storage is not encrypted (storageEncrypted is not true).",
@@ -58,7 +59,7 @@ rds_storage_encrypted = ResourceValidationPolicy(
 
 def _elasticache_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    if args.resource_type == CACHE_CLUSTER and not props.get("replicationGroupId") \
+    if args.resource_type == CACHE_CLUSTER and not present(props, "replicationGroupId") \
             and str(props.get("engine", "")).lower() in ("redis", "valkey"):
         report(fix("A standalone Redis cache cluster cannot encrypt at rest nor require AUTH.",
                    "use an aws.elasticache.ReplicationGroup with at_rest_encryption_enabled and "
@@ -94,7 +95,7 @@ def _listener_modern_tls(args: ResourceValidationArgs, report: ReportViolation) 
         report(fix(f"The {protocol} listener uses TLS policy '{policy or 'the ELB default'}', which allows "
                    "protocols older than TLS 1.2.",
                    "set ssl_policy='ELBSecurityPolicy-TLS13-1-2-2021-06' (or a TLS13-1-2-*/TLS-1-2-* policy)."))
-    if not args.props.get("certificateArn"):
+    if not present(args.props, "certificateArn"):
         report(fix(f"The {protocol} listener has no certificate.", "set certificate_arn to an ACM certificate."))
 
 
@@ -115,7 +116,7 @@ def _http_redirects_to_https(args: StackValidationArgs, report: ReportViolation)
     checker = StackChecker(args, report)
     http_listeners = []
     for listener in checker.of_type(LISTENERS):
-        props = checker.attempt(listener, lambda: plain(listener.props))
+        props = checker.attempt(listener, lambda: {k: plain(listener.props.get(k)) for k in ("protocol", "defaultActions")})
         if props is None or str(props.get("protocol") or "").upper() != "HTTP":
             continue
         http_listeners.append(listener)
@@ -191,7 +192,7 @@ kms_key_rotation = ResourceValidationPolicy(
 
 
 def _sns_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == SNS_TOPIC and not args.props.get("kmsMasterKeyId"):
+    if args.resource_type == SNS_TOPIC and not present(args.props, "kmsMasterKeyId"):
         report(fix("The topic is not encrypted at rest.",
                    "set kms_master_key_id to a customer managed key whose policy lets CloudWatch use it "
                    "(the AWS managed alias/aws/sns key cannot receive CloudWatch alarms)."))

@@ -33,6 +33,7 @@ from .common import (
     fix,
     is_internet_cidr,
     plain,
+    present,
     subnet_tiers,
     truthy,
 )
@@ -135,8 +136,8 @@ def _rds_not_public(args: ResourceValidationArgs, report: ReportViolation) -> No
     if truthy(args.props.get("publiclyAccessible")):
         report(fix("The database is publicly accessible (publiclyAccessible=true).",
                    "set publicly_accessible=False; reach it from the services through security groups."))
-    is_replica = args.props.get("replicateSourceDb") or args.props.get("replicationSourceIdentifier")
-    if args.resource_type != RDS_CLUSTER_INSTANCE and not is_replica and not args.props.get("dbSubnetGroupName"):
+    is_replica = present(args.props, "replicateSourceDb") or present(args.props, "replicationSourceIdentifier")
+    if args.resource_type != RDS_CLUSTER_INSTANCE and not is_replica and not present(args.props, "dbSubnetGroupName"):
         report(fix("The database has no DB subnet group, so AWS places it in the default VPC.",
                    "create an aws.rds.SubnetGroup over the private/isolated subnets and pass db_subnet_group_name."))
 
@@ -150,9 +151,9 @@ rds_not_publicly_accessible = ResourceValidationPolicy(
 
 
 def _elasticache_in_subnet_group(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == CACHE_CLUSTER and args.props.get("replicationGroupId"):
+    if args.resource_type == CACHE_CLUSTER and present(args.props, "replicationGroupId"):
         return  # a member of a replication group inherits the group's subnet group
-    if args.resource_type in (REPLICATION_GROUP, CACHE_CLUSTER) and not args.props.get("subnetGroupName"):
+    if args.resource_type in (REPLICATION_GROUP, CACHE_CLUSTER) and not present(args.props, "subnetGroupName"):
         report(fix("The cache has no subnet group, so AWS places it in the default VPC.",
                    "create an aws.elasticache.SubnetGroup over private subnets and pass subnet_group_name."))
 
@@ -185,15 +186,17 @@ def _public_ingress(checker: StackChecker):
             for cidr in as_list(rule.get("cidrBlocks")) + as_list(rule.get("ipv6CidrBlocks")):
                 if is_internet_cidr(cidr):
                     yield group, group, _port_range(rule.get("fromPort"), rule.get("toPort"), rule.get("protocol")), cidr
+    rule_fields = ("cidrIpv4", "cidrIpv6", "fromPort", "toPort", "ipProtocol", "type", "cidrBlocks",
+                   "ipv6CidrBlocks", "protocol")
     for rule in checker.of_type(SECURITY_GROUP_INGRESS_RULE):
-        props = checker.attempt(rule, lambda: plain(rule.props), {})
+        props = checker.attempt(rule, lambda: {k: plain(rule.props.get(k)) for k in rule_fields}, {})
         for cidr in (props.get("cidrIpv4"), props.get("cidrIpv6")):
             if cidr and is_internet_cidr(cidr):
                 owner = checker.linked(rule, groups, "securityGroupId")
                 yield rule, owner[0] if len(owner) == 1 else None, _port_range(
                     props.get("fromPort"), props.get("toPort"), props.get("ipProtocol")), cidr
     for rule in checker.of_type(LEGACY_SECURITY_GROUP_RULE):
-        props = checker.attempt(rule, lambda: plain(rule.props), {})
+        props = checker.attempt(rule, lambda: {k: plain(rule.props.get(k)) for k in rule_fields}, {})
         if props.get("type") != "ingress":
             continue
         for cidr in as_list(props.get("cidrBlocks")) + as_list(props.get("ipv6CidrBlocks")):

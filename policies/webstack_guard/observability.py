@@ -29,6 +29,7 @@ from .common import (
     StackChecker,
     as_list,
     fix,
+    present,
     truthy,
 )
 
@@ -80,7 +81,7 @@ def _alarm_actions(args: ResourceValidationArgs, report: ReportViolation) -> Non
         return
     if args.props.get("actionsEnabled") is not None and not truthy(args.props.get("actionsEnabled")):
         report(fix("The alarm's actions are disabled.", "remove actions_enabled=False."))
-    elif not as_list(args.props.get("alarmActions")):
+    elif not present(args.props, "alarmActions"):
         report(fix("The alarm notifies nobody (no alarmActions).", "set alarm_actions=[<SNS topic ARN>]."))
 
 
@@ -115,7 +116,7 @@ def _alb_access_logs(args: ResourceValidationArgs, report: ReportViolation) -> N
     if args.resource_type not in LOAD_BALANCERS:
         return
     logs = args.props.get("accessLogs") or {}
-    if not truthy(logs.get("enabled")) or not logs.get("bucket"):
+    if not truthy(logs.get("enabled")) or not present(logs, "bucket"):
         report(fix("The load balancer writes no access logs.",
                    "set access_logs={'bucket': <log bucket>, 'enabled': True}; the bucket policy must let the "
                    "regional ELB account (or logdelivery.elasticloadbalancing.amazonaws.com) write."))
@@ -158,7 +159,7 @@ def _rds_telemetry(args: ResourceValidationArgs, report: ReportViolation) -> Non
         report(fix("Performance Insights is off.", "set performance_insights_enabled=True (7 days are free)."))
     if args.resource_type == RDS_INSTANCE and int(props.get("monitoringInterval") or 0) == 0:
         report(fix("Enhanced monitoring is off.", "set monitoring_interval=60 and a monitoring_role_arn."))
-    if not as_list(props.get("enabledCloudwatchLogsExports")):
+    if not present(props, "enabledCloudwatchLogsExports"):
         report(fix("No database logs are exported to CloudWatch.",
                    "set enabled_cloudwatch_logs_exports=['postgresql', 'upgrade'] (engine-specific)."))
 
@@ -199,7 +200,7 @@ def _force_ssl(args: ResourceValidationArgs, report: ReportViolation) -> None:
             report(fix("The parameter group lets clients connect without TLS (rds.force_ssl is not 1).",
                        "set the parameter rds.force_ssl=1."))
     elif args.resource_type == RDS_INSTANCE and str(args.props.get("engine") or "") == "postgres" \
-            and not args.props.get("parameterGroupName"):
+            and not present(args.props, "parameterGroupName"):
         major = str(args.props.get("engineVersion") or "").split(".")[0]
         if major.isdigit() and int(major) < 15:
             report(fix(f"PostgreSQL {major} with the default parameter group accepts plaintext connections.",

@@ -25,6 +25,7 @@ from .common import (
     as_list,
     fix,
     plain,
+    present,
     truthy,
 )
 
@@ -34,8 +35,8 @@ SCALING_METRICS = {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"
 
 
 def _is_primary_database(args: ResourceValidationArgs) -> bool:
-    return args.resource_type in DATABASES and not args.props.get("replicateSourceDb") \
-        and not args.props.get("replicationSourceIdentifier")
+    return args.resource_type in DATABASES and not present(args.props, "replicateSourceDb") \
+        and not present(args.props, "replicationSourceIdentifier")
 
 
 def _rds_backups(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -89,7 +90,7 @@ rds_deletion_protection = ResourceValidationPolicy(
 def _rds_final_snapshot(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if not _is_primary_database(args):
         return
-    if truthy(args.props.get("skipFinalSnapshot")) or not args.props.get("finalSnapshotIdentifier"):
+    if truthy(args.props.get("skipFinalSnapshot")) or not present(args.props, "finalSnapshotIdentifier"):
         report(fix("Deleting the database would take no final snapshot.",
                    "set skip_final_snapshot=False and a final_snapshot_identifier."))
 
@@ -144,7 +145,7 @@ redis_automatic_failover = ResourceValidationPolicy(
 def _elasticache_backups(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type not in (REPLICATION_GROUP, CACHE_CLUSTER):
         return
-    if args.resource_type == CACHE_CLUSTER and args.props.get("replicationGroupId"):
+    if args.resource_type == CACHE_CLUSTER and present(args.props, "replicationGroupId"):
         return  # snapshots are the replication group's
     if int(args.props.get("snapshotRetentionLimit") or 0) < 1:
         report(fix("The cache keeps no automatic snapshots.", "set snapshot_retention_limit to 1 or more days."))

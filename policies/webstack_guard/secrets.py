@@ -25,6 +25,7 @@ from .common import (
     as_list,
     fix,
     json_document,
+    present,
     truthy,
 )
 from .secret_shapes import holds_secret_value, is_secret_name, secret_value_shape
@@ -97,10 +98,10 @@ def _rds_managed_master_password(args: ResourceValidationArgs, report: ReportVio
     if args.resource_type not in (RDS_INSTANCE, RDS_CLUSTER):
         return
     props = args.props
-    if props.get("replicateSourceDb") or props.get("replicationSourceIdentifier") or props.get("snapshotIdentifier"):
+    if any(present(props, key) for key in ("replicateSourceDb", "replicationSourceIdentifier", "snapshotIdentifier")):
         return  # credentials come from the source
     password_keys = ("password", "passwordWo") if args.resource_type == RDS_INSTANCE else ("masterPassword", "masterPasswordWo")
-    given = [key for key in password_keys if props.get(key)]
+    given = [key for key in password_keys if present(props, key)]
     if given:
         report(fix(f"The database is given a master password ({', '.join(given)}): it lives in config and state.",
                    "drop the password and set manage_master_user_password=True; RDS keeps it in Secrets Manager "
@@ -121,7 +122,7 @@ rds_managed_master_password = ResourceValidationPolicy(
 def _redis_auth(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != REPLICATION_GROUP or str(args.props.get("engine", "redis")).lower() not in ("redis", "valkey"):
         return
-    has_auth = args.props.get("authToken") or args.props.get("authTokenWo") or as_list(args.props.get("userGroupIds"))
+    has_auth = any(present(args.props, key) for key in ("authToken", "authTokenWo", "userGroupIds"))
     if not has_auth:
         report(fix("Redis accepts connections without authentication (no authToken and no userGroupIds).",
                    "attach an RBAC user group (user_group_ids) or an AUTH token from Secrets Manager; both need "

@@ -12,6 +12,7 @@ from pulumi_policy import (
 )
 
 from .common import (
+    UNKNOWN,
     BUCKET_POLICY,
     BUCKET_PUBLIC_ACCESS_BLOCK,
     BUCKET_VERSIONING,
@@ -66,9 +67,11 @@ def _tls_only(args: StackValidationArgs, report: ReportViolation) -> None:
     checker = StackChecker(args, report)
     policies = checker.of_type(BUCKET_POLICY)
     for bucket in checker.of_type(BUCKETS):
-        documents = [checker.attempt(p, lambda: json_document(p.props.get("policy"))) for p in
+        documents = [checker.attempt(p, lambda: json_document(p.props.get("policy")), UNKNOWN) for p in
                      checker.linking_to(bucket, policies, "bucket")]
-        documents.append(checker.attempt(bucket, lambda: json_document(bucket.props.get("policy"))))
+        documents.append(checker.attempt(bucket, lambda: json_document(bucket.props.get("policy")), UNKNOWN))
+        if UNKNOWN in documents:
+            continue
         if not any(_denies_insecure_transport(d) for d in documents if isinstance(d, dict)):
             checker.violation(bucket, fix("The bucket accepts requests over plain HTTP.",
                                           "add a bucket policy statement Deny s3:* on the bucket and its objects "
@@ -88,10 +91,12 @@ def _versioning(args: StackValidationArgs, report: ReportViolation) -> None:
     checker = StackChecker(args, report)
     versionings = checker.of_type(BUCKET_VERSIONING)
     for bucket in checker.of_type(BUCKETS):
-        statuses = [checker.attempt(v, lambda: (plain(v.props.get("versioningConfiguration")) or {}).get("status"))
+        statuses = [checker.attempt(v, lambda: (plain(v.props.get("versioningConfiguration")) or {}).get("status"), UNKNOWN)
                     for v in checker.linking_to(bucket, versionings, "bucket")]
         inline = checker.attempt(bucket, lambda: as_list(plain(bucket.props.get("versioning")))
-                                 + as_list(plain(bucket.props.get("versionings"))), []) or []
+                                 + as_list(plain(bucket.props.get("versionings"))), UNKNOWN)
+        if UNKNOWN in statuses or inline is UNKNOWN:
+            continue
         if "Enabled" not in statuses and not any(truthy(v.get("enabled")) for v in inline if isinstance(v, dict)):
             checker.violation(bucket, fix("The bucket keeps no object versions: an overwrite or delete is final.",
                                           "add an aws.s3.BucketVersioning with status 'Enabled' (and a lifecycle "
