@@ -303,6 +303,10 @@ def _fargate_service(stack: _Stack, service: Record) -> None:
               f"{scale.tasks['max']:g} tasks{on_spot}", monthly["min"], monthly["max"],
               f"tasks x ({vcpu:g} vCPU x {_usd(stack.prices.rate(f'fargate.{arch}.vcpuHour'))} + {gb:g} GB x "
               f"{_usd(stack.prices.rate(f'fargate.{arch}.gbHour'))}) x {stack.hours:g} h{spot_note}")
+    if stack.scalable_target_of(service) is None and any(
+            t.props.get("resourceId") is None for t in stack.of_type("aws:appautoscaling/target:Target")):
+        stack.not_priced(service, "maximum scale unknown: a scalable target's resourceId is not known yet "
+                                  "(first preview), so both scales use desiredCount")
     if (service.props.get("networkConfiguration") or {}).get("assignPublicIp"):
         rate = stack.prices.rate("publicIpv4.hour")
         stack.add(service, "public IPv4 per task", scale.tasks["min"] * rate * stack.hours,

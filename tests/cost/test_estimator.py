@@ -101,6 +101,19 @@ def test_auto_named_service_matches_its_target_by_resource_name():
     assert (line.monthly_usd_min, line.monthly_usd_max) == pytest.approx((2 * 18.02005, 4 * 18.02005))
 
 
+def test_unknown_scalable_target_in_preview_is_reported_not_guessed():
+    records = service_records(minimum=2, maximum=10)
+    records[3] = rec("aws:appautoscaling/target:Target", "t", {"resourceId": None, "minCapacity": 2,
+                                                                "maxCapacity": 10})
+    service = records[2]
+    records[2] = Record(service.type, service.urn, service.name,
+                        {k: v for k, v in service.props.items() if k != "name"}, service.parent_urn)
+    result = estimate(records)
+    line = only_line(result, "aws:ecs/service:Service", "Fargate")
+    assert line.monthly_usd_max == pytest.approx(2 * 18.02005)
+    assert "maximum scale unknown" in next(u.reason for u in result.unpriced if u.resource == "backend-service")
+
+
 def test_container_log_group_ingest_and_storage_follow_task_count():
     records = service_records(minimum=2, maximum=10) + [
         rec("aws:cloudwatch/logGroup:LogGroup", "backend-logs", {"name": "/ecs/backend", "retentionInDays": 30},
