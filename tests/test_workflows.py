@@ -347,10 +347,17 @@ def load_stack_images():
 stack_images = load_stack_images()
 
 
+def committed_services(stack: str) -> dict:
+    return yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]["webstack:services"]
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_committed_stacks_build_backend_and_frontend_from_this_account(stack):
+def test_committed_stacks_build_every_service_into_its_configured_repository(stack):
+    services = committed_services(stack)
     images = stack_images.own_images(stack_images.read_services(stack))
-    assert [(image.service, image.repository) for image in images] == [("backend", "backend"), ("frontend", "frontend")]
+    assert {"backend", "frontend"} <= set(services)
+    assert [(image.service, image.repository) for image in images] == [
+        (name, settings["image"]["repository"]) for name, settings in services.items()]
 
 
 def test_every_image_prod_runs_is_built_for_dev_first():
@@ -383,4 +390,5 @@ def test_set_tag_points_each_image_at_the_commit_and_drops_a_pinned_digest():
 
 def test_list_prints_service_and_repository(capsys):
     assert stack_images.main(["list", "dev"]) == 0
-    assert capsys.readouterr().out == "backend backend\nfrontend frontend\n"
+    expected = "".join(f"{name} {settings['image']['repository']}\n" for name, settings in committed_services("dev").items())
+    assert capsys.readouterr().out == expected
