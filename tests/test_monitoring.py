@@ -1,0 +1,335 @@
+"""Monitoring under mocks: the topic, each alarm family's wiring, the dashboard and log retention.
+
+Dimensions are compared with what the (fake) cloud answered for the resource they must point at:
+the ECS service's name, the target group's and load balancer's ARN suffixes.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+
+from components.monitoring import (
+    MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs, subscription_name,
+)
+from preflight.capture import ProgramRun, run_in_mocks
+from stackconfig.monitoring import MonitoringConfig
+from tests.cloudwatch_api import put_metric_alarm_params, put_metric_alarm_rules, validate
+from tests.conftest import run_stack
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+
+
+def alarms(run: ProgramRun) -> dict[str, dict]:
+    """Captured alarms by AlarmName without the `webstack-<stack>-` prefix."""
+    prefix = f"webstack-{run.stack}-"
+    return {alarm.inputs["name"].removeprefix(prefix): alarm.inputs for alarm in run.of_type(ALARM)}
+
+
+def topic_arn(run: ProgramRun) -> str:
+    return run.one("aws:sns/topic:Topic").outputs["arn"]
+
+
+def ecs_service_name(run: ProgramRun, service: str) -> str:
+    return run.by_name(f"{service}-service").outputs["name"]
+
+
+def target_group_suffix(run: ProgramRun, service: str) -> str:
+    return run.by_name(f"{service}-tg").outputs["arnSuffix"]
+
+
+def load_balancer_suffix(run: ProgramRun) -> str:
+    return run.one("aws:lb/loadBalancer:LoadBalancer").outputs["arnSuffix"]
+
+
+def services_of(run: ProgramRun) -> list[str]:
+    return sorted(r.name.removesuffix("-service") for r in run.of_type("aws:ecs/service:Service"))
+
+
+# --- topic and subscriptions -----------------------------------------------------------------
+
+def test_alert_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use(any_run):
+    topic = any_run.one("aws:sns/topic:Topic")
+    key = any_run.one("aws:kms/key:Key") if len(any_run.of_type("aws:kms/key:Key")) == 1 else \
+        any_run.by_name("monitoring-alerts-key")
+    assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    statements = json.loads(key.inputs["policy"])["Statement"]
+    cloudwatch = [s for s in statements if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert cloudwatch and set(cloudwatch[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert {"AWS": "arn:aws:iam::123456789012:root"} in [s["Principal"] for s in statements]
+
+
+def test_prod_emails_oncall_and_dev_has_the_topic_without_subscribers(dev_run, prod_run):
+    [subscription] = prod_run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert subscription.inputs == {"protocol": "email", "endpoint": "oncall@example.com",
+                                   "topic": topic_arn(prod_run)}
+    assert subscription.outputs["pendingConfirmation"] is True
+    assert dev_run.of_type("aws:sns/topicSubscription:TopicSubscription") == []
+    assert dev_run.outputs["alertTopicArn"] == topic_arn(dev_run)
+
+
+def test_subscription_resource_names_follow_the_address():
+    assert subscription_name("Ops.Team+alerts@Example.com") == "ops-team-alerts-example-com"
+
+
+# --- every alarm ---------------------------------------------------------------------------------
+
+def test_every_alarm_is_accepted_by_put_metric_alarm(any_run):
+    assert any_run.of_type(ALARM)
+    for alarm in any_run.of_type(ALARM):
+        params = put_metric_alarm_params(alarm.inputs)
+        assert validate("PutMetricAlarm", params) == [], alarm.name
+        assert put_metric_alarm_rules(params) == [], alarm.name
+
+
+def test_every_alarm_notifies_the_topic_on_alarm_and_on_recovery(any_run):
+    arn = topic_arn(any_run)
+    for name, alarm in alarms(any_run).items():
+        assert alarm["alarmActions"] == [arn] and alarm["okActions"] == [arn], name
+        assert alarm["actionsEnabled"] is True
+        assert alarm["alarmDescription"].startswith(("P0: ", "P1: ")) and "What to do: " in alarm["alarmDescription"]
+
+
+def test_acceptance_families_are_all_present(any_run):
+    names = set(alarms(any_run))
+    for service in services_of(any_run):
+        assert {f"{service}-cpu-high", f"{service}-memory-high", f"{service}-5xx-rate",
+                f"{service}-unhealthy-hosts", f"{service}-latency-p95"} <= names
+    assert "alb-5xx" in names
+
+
+# --- ECS -------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("service", ["backend", "frontend"])
+def test_ecs_cpu_and_memory_alarms_watch_that_service(prod_run, service):
+    found = alarms(prod_run)
+    dimensions = {"ClusterName": prod_run.one("aws:ecs/cluster:Cluster").outputs["name"],
+                  "ServiceName": ecs_service_name(prod_run, service)}
+    cpu, memory = found[f"{service}-cpu-high"], found[f"{service}-memory-high"]
+    assert (cpu["namespace"], cpu["metricName"], cpu["statistic"]) == ("AWS/ECS", "CPUUtilization", "Average")
+    assert (memory["namespace"], memory["metricName"]) == ("AWS/ECS", "MemoryUtilization")
+    assert cpu["dimensions"] == memory["dimensions"] == dimensions
+    assert (cpu["threshold"], memory["threshold"]) == (80, 85)
+    assert cpu["comparisonOperator"] == "GreaterThanThreshold"
+    assert (cpu["period"], cpu["evaluationPeriods"]) == (300, 2)
+    assert cpu["treatMissingData"] == "notBreaching"
+
+
+def test_running_task_alarm_fires_below_scaling_min(prod_run):
+    tasks = alarms(prod_run)["backend-tasks-low"]
+    assert (tasks["namespace"], tasks["metricName"]) == ("ECS/ContainerInsights", "RunningTaskCount")
+    assert tasks["dimensions"]["ServiceName"] == ecs_service_name(prod_run, "backend")
+    assert (tasks["comparisonOperator"], tasks["threshold"]) == ("LessThanThreshold", 2)  # prod scaling.min
+    assert tasks["treatMissingData"] == "breaching"
+
+
+def test_a_service_allowed_to_run_zero_tasks_has_no_running_task_alarm():
+    def scale_to_zero(config):
+        config["webstack:services"]["frontend"]["scaling"]["min"] = 0
+    found = alarms(run_stack("dev", scale_to_zero))
+    assert "frontend-tasks-low" not in found and "frontend-cpu-high" in found
+    assert found["backend-tasks-low"]["threshold"] == 1
+
+
+def test_thresholds_come_from_config():
+    def tighten(config):
+        config["webstack:monitoring"]["alarms"] = {"serviceCpu": {"threshold": 70, "evaluationPeriods": 3},
+                                                   "responseTimeP95": {"threshold": 0.3}}
+    found = alarms(run_stack("prod", tighten))
+    assert (found["backend-cpu-high"]["threshold"], found["backend-cpu-high"]["evaluationPeriods"]) == (70, 3)
+    assert found["frontend-latency-p95"]["threshold"] == 0.3
+
+
+# --- ALB ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("service", ["backend", "frontend"])
+def test_target_5xx_rate_is_metric_math_over_that_target_group(prod_run, service):
+    rate = alarms(prod_run)[f"{service}-5xx-rate"]
+    assert "metricName" not in rate and rate["threshold"] == 5
+    queries = {query["id"]: query for query in rate["metricQueries"]}
+    dimensions = {"LoadBalancer": load_balancer_suffix(prod_run), "TargetGroup": target_group_suffix(prod_run, service)}
+    assert queries["errors"]["metric"] == {"namespace": "AWS/ApplicationELB", "metricName": "HTTPCode_Target_5XX_Count",
+                                           "dimensions": dimensions, "stat": "Sum", "period": 60}
+    assert queries["requests"]["metric"]["metricName"] == "RequestCount"
+    assert queries["requests"]["metric"]["dimensions"] == dimensions
+    assert queries["rate"]["expression"] == "100 * FILL(errors, 0) / requests"
+    assert [q["id"] for q in rate["metricQueries"] if q["returnData"]] == ["rate"]
+
+
+def test_load_balancer_5xx_count(any_run):
+    elb = alarms(any_run)["alb-5xx"]
+    assert (elb["metricName"], elb["statistic"], elb["threshold"]) == ("HTTPCode_ELB_5XX_Count", "Sum", 10)
+    assert elb["dimensions"] == {"LoadBalancer": load_balancer_suffix(any_run)}
+
+
+@pytest.mark.parametrize("service", ["backend", "frontend"])
+def test_unhealthy_hosts_and_p95_latency_per_target_group(any_run, service):
+    found = alarms(any_run)
+    dimensions = {"LoadBalancer": load_balancer_suffix(any_run), "TargetGroup": target_group_suffix(any_run, service)}
+    unhealthy, latency = found[f"{service}-unhealthy-hosts"], found[f"{service}-latency-p95"]
+    assert (unhealthy["metricName"], unhealthy["statistic"], unhealthy["threshold"]) == ("UnHealthyHostCount",
+                                                                                         "Maximum", 0)
+    assert (latency["metricName"], latency["extendedStatistic"], latency["threshold"]) == ("TargetResponseTime",
+                                                                                           "p95", 0.5)
+    assert "statistic" not in latency
+    assert unhealthy["dimensions"] == latency["dimensions"] == dimensions
+
+
+# --- RDS and Redis, through the component with the data tier's documented attributes -----------
+
+def data_tier_run(preview: bool = False) -> ProgramRun:
+    def build():
+        Monitoring("monitoring", MonitoringArgs(
+            settings=MonitoringConfig(alert_emails=["oncall@example.com"]),
+            region="us-east-1",
+            account_id="123456789012",
+            cluster_name=pulumi.Output.from_input("app-cluster"),
+            load_balancer_arn_suffix=pulumi.Output.from_input("app/web-alb/0123456789abcdef"),
+            services={"backend": MonitoredService(
+                pulumi.Output.from_input("backend-service"),
+                pulumi.Output.from_input("targetgroup/backend-tg/0123456789abcdef"), 2)},
+            databases={
+                "primary": MonitoredDatabase(pulumi.Output.from_input("webstack-prod-db"), max_connections=400,
+                                             allocated_storage_gib=50),
+                "replica-1": MonitoredDatabase(pulumi.Output.from_input("webstack-prod-db-replica-1"),
+                                               max_connections=200, allocated_storage_gib=50),
+            },
+            cache=MonitoredCache(pulumi.Output.from_input(["webstack-prod-redis-001", "webstack-prod-redis-002"]),
+                                 node_count=2),
+        ))
+    return run_in_mocks(build, stack="prod", preview=preview)
+
+
+@pytest.fixture(scope="module")
+def data_run() -> ProgramRun:
+    return data_tier_run()
+
+
+def test_database_alarms_are_sized_to_each_instance(data_run):
+    found = alarms(data_run)
+    primary = {"DBInstanceIdentifier": "webstack-prod-db"}
+    cpu = found["db-primary-cpu-high"]
+    assert (cpu["namespace"], cpu["metricName"], cpu["dimensions"], cpu["threshold"]) == (
+        "AWS/RDS", "CPUUtilization", primary, 80)
+    connections = found["db-primary-connections-high"]
+    assert (connections["metricName"], connections["threshold"]) == ("DatabaseConnections", 320)  # 80 % of 400
+    assert found["db-replica-1-connections-high"]["threshold"] == 160
+    assert found["db-replica-1-connections-high"]["dimensions"] == {"DBInstanceIdentifier": "webstack-prod-db-replica-1"}
+    storage = found["db-primary-storage-low"]
+    assert (storage["metricName"], storage["comparisonOperator"]) == ("FreeStorageSpace", "LessThanThreshold")
+    assert storage["threshold"] == 50 * 1024 ** 3 // 10  # 10 % of 50 GiB, in bytes
+    memory = found["db-primary-memory-low"]
+    assert (memory["metricName"], memory["threshold"]) == ("FreeableMemory", 500 * 1024 ** 2)
+    for operation in ("read", "write"):
+        latency = found[f"db-primary-{operation}-latency"]
+        assert (latency["metricName"], latency["threshold"]) == (f"{operation.title()}Latency", 0.02)
+        assert latency["dimensions"] == primary
+
+
+def test_cache_alarms_watch_each_member_cluster(data_run):
+    found = alarms(data_run)
+    for index, member in ((1, "webstack-prod-redis-001"), (2, "webstack-prod-redis-002")):
+        cpu, memory, evictions = (found[f"cache-{index}-{suffix}"]
+                                  for suffix in ("engine-cpu-high", "memory-high", "evictions"))
+        for alarm in (cpu, memory, evictions):
+            assert alarm["namespace"] == "AWS/ElastiCache"
+            assert alarm["dimensions"] == {"CacheClusterId": member}
+        assert (cpu["metricName"], cpu["threshold"]) == ("EngineCPUUtilization", 80)
+        assert (memory["metricName"], memory["threshold"]) == ("DatabaseMemoryUsagePercentage", 80)
+        assert (evictions["metricName"], evictions["statistic"], evictions["threshold"]) == ("Evictions", "Sum", 0)
+
+
+def test_data_tier_alarms_are_accepted_and_notify_the_topic(data_run):
+    arn = topic_arn(data_run)
+    for alarm in data_run.of_type(ALARM):
+        params = put_metric_alarm_params(alarm.inputs)
+        assert validate("PutMetricAlarm", params) == [] and put_metric_alarm_rules(params) == [], alarm.name
+        assert params["AlarmActions"] == params["OKActions"] == [arn]
+
+
+def test_the_same_alarms_are_declared_in_a_preview(data_run, prod_run):
+    """Counts come from plain config, so a first preview (every id unknown) declares every alarm."""
+    assert {a.name for a in data_tier_run(preview=True).of_type(ALARM)} == {a.name for a in data_run.of_type(ALARM)}
+    preview = run_stack("prod", preview=True)
+    assert {a.name for a in preview.of_type(ALARM)} == {a.name for a in prod_run.of_type(ALARM)}
+
+
+# --- dashboard -----------------------------------------------------------------------------------
+
+def dashboard(run: ProgramRun) -> dict:
+    return json.loads(run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+
+
+def metric_widgets(body: dict) -> list[dict]:
+    return [widget for widget in body["widgets"] if widget["type"] == "metric"]
+
+
+def test_dashboard_body_is_accepted_by_put_dashboard(any_run):
+    resource = any_run.one("aws:cloudwatch/dashboard:Dashboard")
+    params = {"DashboardName": resource.inputs["dashboardName"], "DashboardBody": resource.inputs["dashboardBody"]}
+    assert validate("PutDashboard", params) == []
+    assert resource.inputs["dashboardName"] == f"webstack-{any_run.stack}"
+    body = json.loads(params["DashboardBody"])
+    for widget in body["widgets"]:
+        assert 0 <= widget["x"] and widget["x"] + widget["width"] <= 24 and widget["y"] >= 0
+    for widget in metric_widgets(body):
+        assert widget["properties"]["region"] == "us-east-1"
+        for row in widget["properties"]["metrics"]:
+            *names, options = row
+            assert names[0].startswith(("AWS/", "ECS/")) and len(names) % 2 == 0, row  # namespace, metric, pairs
+            assert set(options) == {"stat", "label"}
+
+
+def test_dashboard_has_the_panels_of_every_service(any_run):
+    titles = {widget["properties"]["title"]: widget for widget in metric_widgets(dashboard(any_run))}
+    cluster = any_run.one("aws:ecs/cluster:Cluster").outputs["name"]
+    for service in services_of(any_run):
+        cpu = titles[f"{service}: CPU and memory (%)"]["properties"]["metrics"]
+        assert cpu[0] == ["AWS/ECS", "CPUUtilization", "ClusterName", cluster,
+                          "ServiceName", ecs_service_name(any_run, service), {"stat": "Average", "label": "CPU average"}]
+        tasks = titles[f"{service}: tasks"]["properties"]["metrics"]
+        assert [row[1] for row in tasks] == ["RunningTaskCount", "DesiredTaskCount", "PendingTaskCount"]
+        latency = titles[f"{service}: response time (s)"]["properties"]["metrics"]
+        assert [row[-1]["stat"] for row in latency] == ["p50", "p95", "p99"]
+        assert latency[0][5] == target_group_suffix(any_run, service)
+    for title in ("Requests", "Target response time (s)", "4xx / 5xx", "Healthy / unhealthy targets"):
+        assert title in titles
+
+
+def test_dashboard_follows_the_services_in_config():
+    def add_worker(config):
+        worker = json.loads(json.dumps(config["webstack:services"]["frontend"]))
+        worker["routes"] = {"paths": ["/worker/*"], "priority": 50}
+        config["webstack:services"]["worker"] = worker
+    body = dashboard(run_stack("dev", add_worker))
+    titles = [widget["properties"].get("title") for widget in metric_widgets(body)]
+    assert [title for title in titles if title and title.startswith("worker: ")] == [
+        "worker: CPU and memory (%)", "worker: tasks", "worker: requests and errors", "worker: response time (s)"]
+
+
+def test_dashboard_shows_the_data_tier_when_present(data_run):
+    titles = {widget["properties"]["title"]: widget["properties"] for widget in metric_widgets(dashboard(data_run))}
+    connections = titles["RDS connections"]
+    assert [row[3] for row in connections["metrics"]] == ["webstack-prod-db", "webstack-prod-db-replica-1"]
+    assert connections["annotations"]["horizontal"] == [{"label": "primary alarm", "value": 320},
+                                                        {"label": "replica-1 alarm", "value": 160}]
+    assert [row[3] for row in titles["Redis evictions"]["metrics"]] == ["webstack-prod-redis-001",
+                                                                        "webstack-prod-redis-002"]
+    for title in ("RDS CPU (%)", "RDS read / write latency (s)", "RDS free storage (bytes)", "Redis engine CPU (%)",
+                  "Redis memory used (%)", "Redis connections"):
+        assert title in titles
+
+
+# --- logs ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("stack,days", [("dev", 7), ("prod", 30)])
+def test_every_log_group_expires_after_the_configured_retention(dev_run, prod_run, stack, days):
+    run = {"dev": dev_run, "prod": prod_run}[stack]
+    groups = run.of_type(LOG_GROUP)
+    assert len(groups) >= len(services_of(run))
+    assert {group.name: group.inputs.get("retentionInDays") for group in groups} == {
+        group.name: days for group in groups}
