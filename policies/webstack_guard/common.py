@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterable, Optional
 
 from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
-from pulumi_policy.proxy import UnknownValueError, _DictProxy
+from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
 
 # --- type tokens (aws:alb/* are aliases of aws:lb/* and are sent under their own token) ---------
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
@@ -84,6 +84,8 @@ def present(props: Mapping[str, Any], key: str) -> bool:
     """Is `key` set? An unknown (output-derived) value counts as set, so this never raises."""
     raw = props["__target"] if isinstance(props, _DictProxy) else props
     value = raw.get(key)
+    if isinstance(value, (_DictProxy, _ListProxy)):
+        return len(value) > 0
     return value not in (None, "", [], {})
 
 
