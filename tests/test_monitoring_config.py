@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from stackconfig import validate_stack_config
@@ -96,3 +98,24 @@ def test_alert_emails_must_be_addresses_and_distinct():
     ]
     config = validate_stack_config(with_change("monitoring.alertEmails", ["ops+alerts@team.example.co.uk"]))
     assert config.monitoring.alert_emails == ["ops+alerts@team.example.co.uk"]
+
+
+def test_readme_thresholds_table_matches_the_defaults():
+    """The README's table is what on-call reads; it must say what the code does."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Monitoring and alerts", 1)[1].split("\n## ", 1)[0]
+    rows = {}
+    for line in section.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if len(cells) == 8 and cells[0].startswith("`") and cells[0].strip("`") in ALARM_DEFAULTS:
+            rows[cells[0].strip("`")] = cells
+    assert set(rows) == set(ALARM_DEFAULTS)
+    for key, defaults in ALARM_DEFAULTS.items():
+        _, _, _, _, threshold, window, _, _ = rows[key]
+        if "threshold" in defaults:
+            assert float(threshold) == defaults["threshold"], key
+        minutes = defaults["period"] // 60
+        expected = f"{defaults['evaluationPeriods']} × {minutes} min"
+        if "datapointsToAlarm" in defaults:
+            expected = f"{defaults['datapointsToAlarm']} of {expected}"
+        assert window == expected, key
