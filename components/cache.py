@@ -1,0 +1,160 @@
+"""Cache: an ElastiCache (Redis OSS or Valkey) replication group, private and encrypted both ways.
+
+Own subnet group over the isolated subnets, own security group with no rule of its own: clients
+are admitted one by one with `admit()` (6379 from their security group, never a CIDR). The AUTH
+token is generated (or taken from a Pulumi secret), handed to ElastiCache, and stored in Secrets
+Manager for the containers; it never appears in plaintext config, env vars or stack outputs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from helpers.database import REPLICATION_GROUP_ID_LIMIT, bounded_identifier, cache_member_cluster_ids
+from stackconfig.data import CacheConfig
+
+REDIS_PORT = 6379
+AUTH_TOKEN_LENGTH = 64
+
+
+@dataclass(frozen=True)
+class CacheArgs:
+    # Resolved for the environment (`CacheConfig.for_environment`): no None left.
+    settings: CacheConfig
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    # A Pulumi secret to use as AUTH token; None: the program generates one.
+    auth_token: Optional[pulumi.Input[str]] = None
+    # Days a deleted token secret can be restored.
+    secret_recovery_days: int = 30
+
+
+class Cache(pulumi.ComponentResource):
+    primary_endpoint: pulumi.Output[str]
+    reader_endpoint: pulumi.Output[str]
+    port: int
+    auth_token_secret_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    # Plain values known before deployment (alarm dimensions): the group and its node ids.
+    replication_group_id: str
+    member_cluster_ids: list[str]
+    node_type: str
+
+    def __init__(self, name: str, args: CacheArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:cache:Cache", name, None, opts)
+        self._name = name
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+        if settings.multi_az is None or settings.snapshot_retention_days is None or settings.apply_immediately is None:
+            raise ValueError("CacheArgs.settings must be resolved with CacheConfig.for_environment()")
+
+        self.replication_group_id = bounded_identifier(
+            f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}", REPLICATION_GROUP_ID_LIMIT
+        )
+        self.member_cluster_ids = cache_member_cluster_ids(self.replication_group_id, settings.node_count)
+        self.node_type = settings.node_type
+        self.port = REDIS_PORT
+
+        self.subnet_group = aws.elasticache.SubnetGroup(
+            f"{name}-subnets", subnet_ids=args.subnet_ids, description=f"{name}: isolated subnets", opts=child
+        )
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"{name}: Redis {REDIS_PORT} from admitted service security groups only",
+            opts=child,
+        )
+        self.parameter_group = aws.elasticache.ParameterGroup(
+            f"{name}-params",
+            family=settings.parameter_family,
+            description=f"{name}: explicit eviction policy",
+            parameters=[aws.elasticache.ParameterGroupParameterArgs(
+                name="maxmemory-policy", value=settings.maxmemory_policy
+            )],
+            opts=child,
+        )
+
+        auth_token = args.auth_token
+        if auth_token is None:
+            # Letters and digits only: ElastiCache refuses some punctuation in AUTH tokens.
+            auth_token = random.RandomPassword(
+                f"{name}-auth-token", length=AUTH_TOKEN_LENGTH, special=False, opts=child
+            ).result
+        auth_token = pulumi.Output.secret(auth_token)
+        self.auth_token_secret = aws.secretsmanager.Secret(
+            f"{name}-auth-token",
+            description=f"AUTH token of the {self.replication_group_id} replication group (REDIS_AUTH_TOKEN)",
+            recovery_window_in_days=args.secret_recovery_days,
+            opts=child,
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-auth-token", secret_id=self.auth_token_secret.id, secret_string=auth_token, opts=child
+        )
+
+        failover = settings.replicas > 0
+        self.replication_group = aws.elasticache.ReplicationGroup(
+            f"{name}-redis",
+            replication_group_id=self.replication_group_id,
+            description=f"{name}: {settings.engine} {settings.version}, {settings.node_count} node(s)",
+            engine=settings.engine,
+            engine_version=settings.version,
+            node_type=settings.node_type,
+            num_cache_clusters=settings.node_count,
+            port=REDIS_PORT,
+            parameter_group_name=self.parameter_group.name,
+            subnet_group_name=self.subnet_group.name,
+            security_group_ids=[self.security_group.id],
+            at_rest_encryption_enabled=True,
+            transit_encryption_enabled=True,
+            transit_encryption_mode="required",
+            auth_token=auth_token,
+            # A changed token is added next to the old one, so running tasks keep connecting.
+            auth_token_update_strategy="ROTATE",
+            automatic_failover_enabled=failover,
+            multi_az_enabled=settings.multi_az,
+            snapshot_retention_limit=settings.snapshot_retention_days,
+            snapshot_window=settings.snapshot_window if settings.snapshot_retention_days else None,
+            maintenance_window=settings.maintenance_window,
+            auto_minor_version_upgrade=True,
+            apply_immediately=settings.apply_immediately,
+            opts=child,
+        )
+
+        self.primary_endpoint = self.replication_group.primary_endpoint_address
+        self.reader_endpoint = self.replication_group.reader_endpoint_address
+        self.auth_token_secret_arn = self.auth_token_secret.arn
+        self.security_group_id = self.security_group.id
+        self.register_outputs({
+            "primaryEndpoint": self.primary_endpoint,
+            "readerEndpoint": self.reader_endpoint,
+            "port": self.port,
+            "authTokenSecretArn": self.auth_token_secret_arn,
+            "securityGroupId": self.security_group_id,
+            "replicationGroupId": self.replication_group_id,
+        })
+
+    def admit(self, client: str, security_group_id: pulumi.Input[str]) -> None:
+        """Let one client (a service's security group) reach Redis; the only way in."""
+        aws.vpc.SecurityGroupIngressRule(
+            f"{self._name}-from-{client}",
+            security_group_id=self.security_group.id,
+            referenced_security_group_id=security_group_id,
+            ip_protocol="tcp",
+            from_port=REDIS_PORT,
+            to_port=REDIS_PORT,
+            description=f"Redis from {client}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    @property
+    def client_environment(self) -> dict[str, pulumi.Input[str]]:
+        return {"REDIS_HOST": self.primary_endpoint, "REDIS_PORT": str(self.port), "REDIS_TLS": "true"}
+
+    @property
+    def client_secrets(self) -> dict[str, pulumi.Input[str]]:
+        return {"REDIS_AUTH_TOKEN": self.auth_token_secret_arn}

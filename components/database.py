@@ -1,0 +1,386 @@
+"""Database: RDS PostgreSQL, private, encrypted, with an RDS-managed master password.
+
+The master password is created and rotated by RDS in Secrets Manager (`manage_master_user_password`);
+the program never sees it. Own subnet group, own parameter group (seed 002's tuning sized to the
+instance class), log groups with bounded retention for the exported logs, and a security group
+with no rule of its own: clients are admitted with `admit()`. Optional RDS Proxy (TLS only, reads
+the master secret through its own role) and read replicas.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from helpers.database import RDS_IDENTIFIER_LIMIT, bounded_identifier, postgres_parameters
+from stackconfig.data import DatabaseConfig
+
+POSTGRES_PORT = 5432
+LOG_EXPORTS = ["postgresql", "upgrade"]
+PERFORMANCE_INSIGHTS_FREE_DAYS = 7
+CA_CERTIFICATE = "rds-ca-rsa2048-g1"
+REPLICA_SUFFIX_LENGTH = len("-replica-9")
+ENHANCED_MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+def service_trust(service: str) -> str:
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
+    })
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    # Resolved for the environment (`DatabaseConfig.for_environment`): no None left.
+    settings: DatabaseConfig
+    region: str
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[list[str]]
+    log_retention_days: int
+
+
+def proxy_secret_policy(secret_arn: str, kms_key_arn: str, region: str) -> str:
+    """The proxy's role reads exactly the master secret, decrypting it only through Secrets Manager."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ReadMasterSecret",
+                "Effect": "Allow",
+                "Action": ["secretsmanager:GetSecretValue"],
+                "Resource": [secret_arn],
+            },
+            {
+                "Sid": "DecryptThroughSecretsManager",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": [kms_key_arn],
+                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+            },
+        ],
+    })
+
+
+class Database(pulumi.ComponentResource):
+    address: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    port: int
+    database_name: str
+    master_secret_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    # Where applications connect for writes: the proxy when there is one, else the instance.
+    connection_host: pulumi.Output[str]
+    proxy_endpoint: Optional[pulumi.Output[str]]
+    replica_addresses: list[pulumi.Output[str]]
+    # Plain values known before deployment (alarm dimensions and thresholds).
+    instance_identifier: str
+    instance_class: str
+    allocated_storage: int
+    replica_identifiers: list[str]
+
+    def __init__(self, name: str, args: DatabaseArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:database:Database", name, None, opts)
+        self._name = name
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+        resolved = (settings.multi_az, settings.deletion_protection, settings.final_snapshot,
+                    settings.performance_insights, settings.enhanced_monitoring_interval, settings.protect,
+                    settings.apply_immediately)
+        if any(value is None for value in resolved):
+            raise ValueError("DatabaseArgs.settings must be resolved with DatabaseConfig.for_environment()")
+
+        # A fixed identifier: its log groups must exist (with retention) before RDS first writes to them.
+        self.instance_identifier = bounded_identifier(
+            f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}", RDS_IDENTIFIER_LIMIT - REPLICA_SUFFIX_LENGTH
+        )
+        self.instance_class = settings.instance_class
+        self.allocated_storage = settings.allocated_storage
+        self.database_name = settings.database_name
+        self.port = POSTGRES_PORT
+        self.replica_identifiers = [
+            f"{self.instance_identifier}-replica-{index}" for index in range(1, settings.read_replicas + 1)
+        ]
+
+        self.subnet_group = aws.rds.SubnetGroup(
+            f"{name}-subnets", subnet_ids=args.subnet_ids, description=f"{name}: isolated subnets", opts=child
+        )
+        self.security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"{name}: PostgreSQL {POSTGRES_PORT} from admitted security groups only",
+            opts=child,
+        )
+        self.parameter_group = aws.rds.ParameterGroup(
+            f"{name}-params",
+            family=settings.parameter_family,
+            description=f"{name}: seed 002 tuning for {settings.instance_class}",
+            parameters=self._parameters(settings.instance_class, settings.slow_query_ms),
+            opts=child,
+        )
+        if settings.replica_class != settings.instance_class:
+            self.replica_parameter_group = aws.rds.ParameterGroup(
+                f"{name}-replica-params",
+                family=settings.parameter_family,
+                description=f"{name} replicas: seed 002 tuning for {settings.replica_class}",
+                parameters=self._parameters(settings.replica_class, settings.slow_query_ms),
+                opts=child,
+            )
+        else:
+            self.replica_parameter_group = self.parameter_group
+
+        self.monitoring_role_arn = None
+        if settings.enhanced_monitoring_interval:
+            monitoring_role = aws.iam.Role(
+                f"{name}-monitoring", assume_role_policy=service_trust("monitoring.rds.amazonaws.com"), opts=child
+            )
+            aws.iam.RolePolicyAttachment(
+                f"{name}-monitoring", role=monitoring_role.name, policy_arn=ENHANCED_MONITORING_POLICY_ARN, opts=child
+            )
+            self.monitoring_role_arn = monitoring_role.arn
+
+        log_groups = self._log_groups(name, self.instance_identifier, args.log_retention_days)
+        self.instance = aws.rds.Instance(
+            f"{name}-postgres",
+            identifier=self.instance_identifier,
+            engine="postgres",
+            engine_version=settings.engine_version,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            instance_class=settings.instance_class,
+            allocated_storage=settings.allocated_storage,
+            max_allocated_storage=settings.max_allocated_storage,
+            storage_type="gp3",
+            storage_encrypted=True,
+            db_name=settings.database_name,
+            username=settings.master_username,
+            manage_master_user_password=True,
+            iam_database_authentication_enabled=True,
+            db_subnet_group_name=self.subnet_group.name,
+            vpc_security_group_ids=[self.security_group.id],
+            parameter_group_name=self.parameter_group.name,
+            publicly_accessible=False,
+            ca_cert_identifier=CA_CERTIFICATE,
+            multi_az=settings.multi_az,
+            backup_retention_period=settings.backup_retention_days,
+            backup_window=settings.backup_window,
+            maintenance_window=settings.maintenance_window,
+            copy_tags_to_snapshot=True,
+            delete_automated_backups=not settings.final_snapshot,
+            deletion_protection=settings.deletion_protection,
+            skip_final_snapshot=not settings.final_snapshot,
+            final_snapshot_identifier=f"{self.instance_identifier}-final" if settings.final_snapshot else None,
+            performance_insights_enabled=settings.performance_insights,
+            performance_insights_retention_period=(
+                PERFORMANCE_INSIGHTS_FREE_DAYS if settings.performance_insights else None
+            ),
+            monitoring_interval=settings.enhanced_monitoring_interval,
+            monitoring_role_arn=self.monitoring_role_arn,
+            enabled_cloudwatch_logs_exports=LOG_EXPORTS,
+            apply_immediately=settings.apply_immediately,
+            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect, depends_on=log_groups),
+        )
+        self.master_secret_arn = self.instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
+        self.address = self.instance.address
+        self.endpoint = self.instance.endpoint
+        self.security_group_id = self.security_group.id
+
+        self.replica_addresses = [
+            self._replica(f"{name}-replica-{index}", identifier, settings, args.log_retention_days).address
+            for index, identifier in enumerate(self.replica_identifiers, start=1)
+        ]
+
+        self.proxy_endpoint = None
+        if settings.proxy.enabled:
+            self.proxy_endpoint = self._proxy(settings, args)
+        self.connection_host = self.proxy_endpoint if self.proxy_endpoint is not None else self.address
+
+        self.register_outputs({
+            "address": self.address,
+            "endpoint": self.endpoint,
+            "connectionHost": self.connection_host,
+            "readerAddresses": self.replica_addresses,
+            "port": self.port,
+            "databaseName": self.database_name,
+            "masterSecretArn": self.master_secret_arn,
+            "securityGroupId": self.security_group_id,
+            "instanceIdentifier": self.instance_identifier,
+        })
+
+    @staticmethod
+    def _parameters(instance_class: str, slow_query_ms: int) -> list[aws.rds.ParameterGroupParameterArgs]:
+        return [
+            aws.rds.ParameterGroupParameterArgs(name=parameter, value=value, apply_method=method)
+            for parameter, value, method in postgres_parameters(instance_class, slow_query_ms)
+        ]
+
+    def _log_groups(self, prefix: str, identifier: str, retention_days: int) -> list[aws.cloudwatch.LogGroup]:
+        """The groups RDS exports to (`/aws/rds/instance/<id>/<log>`), created first so retention is bounded."""
+        return [
+            aws.cloudwatch.LogGroup(
+                f"{prefix}-{log}-logs",
+                name=f"/aws/rds/instance/{identifier}/{log}",
+                retention_in_days=retention_days,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for log in LOG_EXPORTS
+        ]
+
+    def _replica(
+        self, resource_name: str, identifier: str, settings: DatabaseConfig, retention_days: int
+    ) -> aws.rds.Instance:
+        """A read replica in the primary's subnet group (AWS's default for same-region replicas)."""
+        return aws.rds.Instance(
+            resource_name,
+            identifier=identifier,
+            replicate_source_db=self.instance.identifier,
+            instance_class=settings.replica_class,
+            auto_minor_version_upgrade=True,
+            max_allocated_storage=settings.max_allocated_storage,
+            storage_type="gp3",
+            storage_encrypted=True,
+            iam_database_authentication_enabled=True,
+            vpc_security_group_ids=[self.security_group.id],
+            parameter_group_name=self.replica_parameter_group.name,
+            publicly_accessible=False,
+            ca_cert_identifier=CA_CERTIFICATE,
+            multi_az=False,
+            maintenance_window=settings.maintenance_window,
+            copy_tags_to_snapshot=True,
+            deletion_protection=settings.deletion_protection,
+            # A replica holds no data of its own: the primary's backups and snapshot cover it.
+            skip_final_snapshot=True,
+            performance_insights_enabled=settings.performance_insights,
+            performance_insights_retention_period=(
+                PERFORMANCE_INSIGHTS_FREE_DAYS if settings.performance_insights else None
+            ),
+            monitoring_interval=settings.enhanced_monitoring_interval,
+            monitoring_role_arn=self.monitoring_role_arn,
+            enabled_cloudwatch_logs_exports=LOG_EXPORTS,
+            apply_immediately=settings.apply_immediately,
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=self._log_groups(resource_name, identifier, retention_days)
+            ),
+        )
+
+    def _proxy(self, settings: DatabaseConfig, args: DatabaseArgs) -> pulumi.Output[str]:
+        name = self._name
+        child = pulumi.ResourceOptions(parent=self)
+        self.proxy_security_group = aws.ec2.SecurityGroup(
+            f"{name}-proxy-sg",
+            vpc_id=args.vpc_id,
+            description=f"{name} proxy: {POSTGRES_PORT} from admitted security groups, out to the database only",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-proxy-to-db",
+            security_group_id=self.proxy_security_group.id,
+            referenced_security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT,
+            description="Proxy to PostgreSQL",
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-from-proxy",
+            security_group_id=self.security_group.id,
+            referenced_security_group_id=self.proxy_security_group.id,
+            ip_protocol="tcp",
+            from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT,
+            description="PostgreSQL from the proxy",
+            opts=child,
+        )
+
+        role = aws.iam.Role(f"{name}-proxy-role", assume_role_policy=service_trust("rds.amazonaws.com"), opts=child)
+        master_secret = self.instance.master_user_secrets.apply(lambda secrets: secrets[0])
+        aws.iam.RolePolicy(
+            f"{name}-proxy-secret",
+            role=role.id,
+            policy=master_secret.apply(
+                lambda secret: proxy_secret_policy(secret.secret_arn, secret.kms_key_id, args.region)
+            ),
+            opts=child,
+        )
+        self.proxy = aws.rds.Proxy(
+            f"{name}-proxy",
+            engine_family="POSTGRESQL",
+            require_tls=True,
+            idle_client_timeout=settings.proxy.idle_client_timeout,
+            debug_logging=False,
+            role_arn=role.arn,
+            vpc_subnet_ids=args.subnet_ids,
+            vpc_security_group_ids=[self.proxy_security_group.id],
+            auths=[aws.rds.ProxyAuthArgs(
+                auth_scheme="SECRETS",
+                secret_arn=self.master_secret_arn,
+                iam_auth="DISABLED",
+                client_password_auth_type="POSTGRES_SCRAM_SHA_256",
+                description="RDS-managed master user secret",
+            )],
+            opts=child,
+        )
+        target_group = aws.rds.ProxyDefaultTargetGroup(
+            f"{name}-proxy-targets",
+            db_proxy_name=self.proxy.name,
+            connection_pool_config=aws.rds.ProxyDefaultTargetGroupConnectionPoolConfigArgs(
+                max_connections_percent=settings.proxy.max_connections_percent,
+                max_idle_connections_percent=settings.proxy.max_idle_connections_percent,
+                connection_borrow_timeout=120,
+            ),
+            opts=child,
+        )
+        aws.rds.ProxyTarget(
+            f"{name}-proxy-primary",
+            db_proxy_name=self.proxy.name,
+            target_group_name=target_group.name,
+            db_instance_identifier=self.instance.identifier,
+            opts=child,
+        )
+        return self.proxy.endpoint
+
+    def admit(self, client: str, security_group_id: pulumi.Input[str]) -> None:
+        """Let one client (a service's security group) reach PostgreSQL: the proxy if any, and the instances.
+
+        Direct access stays open with a proxy: read replicas are not behind it, and migrations may
+        need session features a pooled connection does not keep.
+        """
+        targets = [("", self.security_group.id)]
+        if self.proxy_endpoint is not None:
+            targets.append(("proxy-", self.proxy_security_group.id))
+        for prefix, target_group_id in targets:
+            aws.vpc.SecurityGroupIngressRule(
+                f"{self._name}-{prefix}from-{client}",
+                security_group_id=target_group_id,
+                referenced_security_group_id=security_group_id,
+                ip_protocol="tcp",
+                from_port=POSTGRES_PORT,
+                to_port=POSTGRES_PORT,
+                description=f"PostgreSQL from {client}",
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+    @property
+    def client_environment(self) -> dict[str, pulumi.Input[str]]:
+        environment: dict[str, pulumi.Input[str]] = {
+            "DATABASE_HOST": self.connection_host,
+            "DATABASE_PORT": str(self.port),
+            "DATABASE_NAME": self.database_name,
+        }
+        if self.replica_addresses:
+            environment["DATABASE_READ_HOST"] = self.replica_addresses[0]
+            environment["DATABASE_READ_HOSTS"] = pulumi.Output.all(*self.replica_addresses).apply(",".join)
+        return environment
+
+    @property
+    def client_secrets(self) -> dict[str, pulumi.Input[str]]:
+        """ECS `valueFrom`s of the RDS-managed secret's JSON keys."""
+        return {
+            "DATABASE_USER": self.master_secret_arn.apply(lambda arn: f"{arn}:username::"),
+            "DATABASE_PASSWORD": self.master_secret_arn.apply(lambda arn: f"{arn}:password::"),
+        }

@@ -1,0 +1,149 @@
+"""Data-tier config: caches, databases, secret references, and refusal of plaintext secrets (exact messages)."""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from stackconfig import validate_stack_config
+from stackconfig.data import CacheConfig, DatabaseConfig, SecretRef
+from tests.conftest import run_stack
+from tests.test_config import problems, raw, with_change
+
+HOW_TO = (
+    "declare it under secrets instead: `secrets: {{{name}: {{secretsManagerArn: "
+    "arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf}}}}` for an existing secret, or "
+    "`secrets: {{{name}: {{fromConfig: <key>}}}}` after "
+    "`pulumi config set --secret --path 'webstack:appSecrets.<key>' <value>`"
+)
+
+
+def plaintext_message(name: str, reason: str) -> str:
+    return (f"webstack:services.backend.environment: environment variable {name} must not be plaintext "
+            f"({reason}); " + HOW_TO.format(name=name))
+
+
+@pytest.mark.parametrize("name,value,reason", [
+    ("DB_PASSWORD", "hunter2", "its name looks like a secret"),
+    ("JWT_SECRET", "x" * 40, "its name looks like a secret"),
+    ("GOOGLE_API_KEY", "AIza-not-really", "its name looks like a secret"),
+    ("STRIPE_TOKEN", "abc", "its name looks like a secret"),
+    ("DATABASE_URL", "postgres://app:hunter2@db.internal:5432/app",
+     "its value holds a URL with an embedded password"),
+    ("UPLOAD_IDENTITY", "AKIAABCDEFGHIJKLMNOP", "its value holds an AWS access key id"),
+    ("SIGNING", "-----BEGIN RSA PRIVATE KEY-----\nMIIE...", "its value holds a private key"),
+])
+def test_plaintext_secret_in_environment_is_refused(name, value, reason):
+    values = with_change("services.backend.environment", {"DJANGO_SETTINGS_MODULE": "app.settings", name: value})
+    found = problems(values)
+    assert found == [plaintext_message(name, reason)]
+    assert value not in "\n".join(found)  # the refusal never echoes the secret
+
+
+def test_plain_settings_and_urls_without_password_are_accepted():
+    values = with_change("services.backend.environment", {
+        "DJANGO_SETTINGS_MODULE": "app.settings.dev", "SENTRY_ENVIRONMENT": "dev",
+        "PUBLIC_URL": "https://app.example.com/path", "CACHE_URL": "rediss://cache.internal:6379/0",
+    })
+    config = validate_stack_config(values)
+    assert config.services["backend"].environment["PUBLIC_URL"] == "https://app.example.com/path"
+
+
+def test_secret_ref_needs_a_full_arn_or_a_config_entry():
+    found = problems(with_change("services.backend.secrets", {
+        "JWT_SECRET": {"secretsManagerArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt"},
+    }))
+    assert found == [
+        'webstack:services.backend.secrets.JWT_SECRET.secretsManagerArn = '
+        '"arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt": expected a full Secrets Manager ARN ending in '
+        'the 6-character suffix AWS adds, e.g. arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/jwt-AbCdEf '
+        '(optionally with `:<json-key>::`); `aws secretsmanager describe-secret --secret-id <name> --query ARN` '
+        'prints it'
+    ]
+    both = problems(with_change("services.backend.secrets", {"JWT_SECRET": {
+        "secretsManagerArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:jwt-AbCdEf", "fromConfig": "jwt",
+    }}))
+    assert both == ["webstack:services.backend.secrets.JWT_SECRET: set exactly one of secretsManagerArn or fromConfig"]
+    assert SecretRef(secrets_manager_arn="arn:aws:secretsmanager:us-east-1:123456789012:secret:app/keys-AbCdEf:google::")
+
+
+def test_from_config_must_name_an_app_secret():
+    found = problems(with_change("services.backend.secrets", {"JWT_SECRET": {"fromConfig": "jwtSecret"}}))
+    assert found == [
+        "webstack:(stack): services.backend.secrets.JWT_SECRET: webstack:appSecrets has no 'jwtSecret'; set it "
+        "with `pulumi config set --secret --path 'webstack:appSecrets.jwtSecret' <value>`"
+    ]
+
+
+def test_a_service_cannot_use_a_store_that_is_not_configured():
+    values = raw()
+    del values["database"]
+    assert problems(values) == ["webstack:(stack): services.backend uses database but webstack:database is not configured"]
+
+
+def test_linked_names_cannot_be_overridden():
+    found = problems(with_change("services.backend.environment", {"REDIS_HOST": "localhost"}))
+    assert found == [
+        "webstack:(stack): services.backend: REDIS_HOST is set by the data tier the service uses; remove it from "
+        "environment/secrets"
+    ]
+
+
+def test_plaintext_app_secrets_are_refused_when_not_set_with_secret():
+    def add_plaintext(config):
+        config["webstack:appSecrets"] = {"jwtSecret": "not-encrypted"}
+
+    with pytest.raises(pulumi.RunError) as caught:
+        run_stack("dev", add_plaintext)
+    assert (
+        "webstack:appSecrets: webstack:appSecrets holds plaintext values; set each one as a secret with "
+        "`pulumi config set --secret --path 'webstack:appSecrets.<name>' <value>` (the stack file then holds only "
+        "`secure:` ciphertext)"
+    ) in str(caught.value)
+    assert "not-encrypted" not in str(caught.value)
+
+
+def test_cache_rules():
+    assert problems(with_change("cache.multiAz", True)) == [
+        "webstack:cache: multiAz needs at least one replica (AWS fails over to a replica in another AZ)"
+    ]
+    assert problems(with_change("cache.engineVersion", "6.2")) == ["webstack:cache: redis engineVersion must be one of 7.0, 7.1"]
+    valkey = CacheConfig(engine="valkey")
+    assert (valkey.version, valkey.parameter_family) == ("8.0", "valkey8")
+    assert CacheConfig().parameter_family == "redis7"
+
+
+def test_database_rules():
+    assert problems(with_change("database.engineVersion", "16.3")) == [
+        "webstack:database.engineVersion = \"16.3\": Input should be '14', '15', '16' or '17'"
+    ]
+    assert problems(with_change("database.maxAllocatedStorage", 21)) == [
+        "webstack:database.maxAllocatedStorage = 21: Input should be greater than or equal to 22"
+    ]
+    ceiling = problems(with_change("database.maxAllocatedStorage", 50, stack="prod"))
+    assert ceiling == [
+        "webstack:database: maxAllocatedStorage (50 GiB) must be at least 10 % above allocatedStorage (50 GiB) for "
+        "storage autoscaling"
+    ]
+    unknown = problems(with_change("database.instanceClass", "db.t4g.huge"))
+    assert unknown[0].startswith("webstack:database.instanceClass = \"db.t4g.huge\": unknown RDS instance class")
+    assert problems(with_change("database.backupRetentionDays", 3)) == [
+        "webstack:database.backupRetentionDays = 3: Input should be greater than or equal to 7"
+    ]
+    assert problems(with_change("database.masterUsername", "postgres")) == [
+        "webstack:database.masterUsername = \"postgres\": 'postgres' is reserved by RDS or PostgreSQL; pick another "
+        "master username"
+    ]
+
+
+def test_environment_defaults():
+    dev, prod = DatabaseConfig().for_environment(False), DatabaseConfig().for_environment(True)
+    assert (dev.multi_az, dev.deletion_protection, dev.final_snapshot, dev.protect, dev.apply_immediately) == \
+        (False, False, False, False, True)
+    assert (prod.multi_az, prod.deletion_protection, prod.final_snapshot, prod.protect, prod.apply_immediately) == \
+        (True, True, True, True, False)
+    assert (dev.enhanced_monitoring_interval, prod.enhanced_monitoring_interval) == (0, 60)
+    assert DatabaseConfig(multi_az=False).for_environment(True).multi_az is False  # an explicit choice wins
+    cache_dev, cache_prod = CacheConfig().for_environment(False), CacheConfig(replicas=1).for_environment(True)
+    assert (cache_dev.multi_az, cache_dev.snapshot_retention_days, cache_dev.apply_immediately) == (False, 0, True)
+    assert (cache_prod.multi_az, cache_prod.snapshot_retention_days, cache_prod.apply_immediately) == (True, 7, False)
