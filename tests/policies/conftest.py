@@ -21,10 +21,15 @@ def evaluate(run: ProgramRun, stack: str = "prod") -> GateResult:
     return evaluate_policies(run, policy_config=load_policy_config(stack))
 
 
-def change(run: ProgramRun, name: str, edit: Callable[[dict[str, Any]], Any] | None = None, **options) -> ProgramRun:
-    """A copy of `run` where resource `name` has `edit` applied to its inputs (and outputs) and `options` set."""
+def change(run: ProgramRun, name: str, edit: Callable[[dict[str, Any]], Any] | None = None,
+           type_: str | None = None, **options) -> ProgramRun:
+    """A copy of `run` where resource `name` (of `type_`, when names repeat across types) has `edit`
+    applied to its inputs (and outputs) and the resource `options` set."""
+    def matches(resource: CapturedResource) -> bool:
+        return resource.name == name and (type_ is None or resource.type == type_)
+
     def changed(resource: CapturedResource) -> CapturedResource:
-        if resource.name != name:
+        if not matches(resource):
             return resource
         inputs, outputs = copy.deepcopy(resource.inputs), copy.deepcopy(resource.outputs)
         if edit is not None:
@@ -32,7 +37,7 @@ def change(run: ProgramRun, name: str, edit: Callable[[dict[str, Any]], Any] | N
             edit(outputs)
         return dataclasses.replace(resource, inputs=inputs, outputs=outputs, **options)
 
-    assert any(r.name == name for r in run.resources), f"no resource {name}"
+    assert any(matches(r) for r in run.resources), f"no resource {name}"
     return ProgramRun(stack=run.stack, resources=[changed(r) for r in run.resources], outputs=run.outputs)
 
 
