@@ -3,13 +3,18 @@
 import pulumi
 import pulumi_aws as aws
 
+from components.access_logs import AccessLogs, AccessLogsArgs
 from components.autoscaling import Autoscaling, AutoscalingArgs
 from components.cluster import Cluster, ClusterArgs
+from components.domain import AliasRecords, AliasRecordsArgs, DomainCertificate, DomainCertificateArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.monitoring import MonitoredService, Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
+from components.registry import ImageRepository, ImageRepositoryArgs
 from components.service import Service, ServiceArgs
-from helpers.names import ecr_registry, image_reference, request_count_resource_label
+from components.storage import MediaStorage, MediaStorageArgs
+from helpers.commands import run_task_command
+from helpers.names import ecr_registry, has_registry_host, image_reference, request_count_resource_label
 from stackconfig import load_stack_config
 
 config = load_stack_config()
@@ -38,6 +43,17 @@ network = Network("network", NetworkArgs(
 
 cluster = Cluster("app", ClusterArgs(container_insights=config.cluster.container_insights), opts=with_provider)
 
+# Edge: a certificate of our own when the stack has a domain, ALB access logs (prod by default).
+certificate = DomainCertificate("domain", DomainCertificateArgs(settings=config.domain), opts=with_provider) \
+    if config.domain is not None else None
+access_logs = AccessLogs("alb-logs", AccessLogsArgs(
+    region=config.region,
+    account_id=account_id,
+    expiry_days=config.access_logs.expiry_days,
+    prefix=config.access_logs.prefix,
+    force_destroy=not config.is_production,
+), opts=with_provider) if config.access_logs.is_enabled(config.is_production) else None
+
 load_balancer = LoadBalancer("web", LoadBalancerArgs(
     vpc_id=network.vpc_id,
     public_subnet_ids=network.public_subnet_ids,
@@ -46,15 +62,50 @@ load_balancer = LoadBalancer("web", LoadBalancerArgs(
         config.is_production if config.load_balancer.deletion_protection is None
         else config.load_balancer.deletion_protection
     ),
-    certificate_arn=config.load_balancer.certificate_arn,
+    certificate_arn=certificate.certificate_arn if certificate is not None else config.load_balancer.certificate_arn,
     ssl_policy=config.load_balancer.ssl_policy,
+    access_logs_bucket=access_logs.bucket_name if access_logs is not None else None,
+    access_logs_prefix=access_logs.prefix if access_logs is not None else None,
 ), opts=with_provider)
+if config.domain is not None:
+    domain_records = AliasRecords("domain", AliasRecordsArgs(
+        settings=config.domain,
+        zone_id=certificate.zone_id,
+        target_dns_name=load_balancer.dns_name,
+        target_zone_id=load_balancer.zone_id,
+        ipv6=load_balancer.ip_address_type == "dualstack",
+    ), opts=with_provider)
+
+# One ECR repository per image built for this stack (a bare repository name, not an external registry).
+repositories = {
+    repository: ImageRepository(repository, ImageRepositoryArgs(
+        repository_name=repository,
+        tag_mutability=config.registry.mutability(config.is_production),
+        encryption=config.registry.encryption,
+        keep_tagged_images=config.registry.keep_tagged_images,
+        untagged_expiry_days=config.registry.untagged_expiry_days,
+        force_delete=config.registry.deletes_images(config.is_production),
+    ), opts=with_provider)
+    for repository in sorted({
+        s.image.repository for s in config.services.values() if not has_registry_host(s.image.repository)
+    })
+}
+storage = MediaStorage("media", MediaStorageArgs(
+    settings=config.storage,
+    region=config.region,
+    force_destroy=not config.is_production,
+    protect=config.is_production,
+), opts=with_provider) if config.storage is not None else None
 
 services = {}
 for name, settings in config.services.items():
-    image = registry.apply(
-        lambda host, s=settings: image_reference(host, s.image.repository, s.image.tag, s.image.digest)
-    )
+    if settings.image.repository in repositories:
+        image = repositories[settings.image.repository].image(settings.image.tag, settings.image.digest)
+    else:
+        image = registry.apply(
+            lambda host, s=settings: image_reference(host, s.image.repository, s.image.tag, s.image.digest)
+        )
+    uses_storage = storage is not None and settings.storage is not None
     service = Service(name, ServiceArgs(
         settings=settings,
         image=image,
@@ -66,6 +117,8 @@ for name, settings in config.services.items():
         load_balancer_security_group_id=load_balancer.security_group_id,
         listener_arn=load_balancer.listener_arn,
         service_depends_on=[cluster.capacity_providers],
+        linked_environment=storage.environment() if uses_storage else {},
+        task_role_statements=storage.access_statements(settings.storage) if uses_storage else None,
     ), opts=with_provider)
     Autoscaling(f"{name}-scaling", AutoscalingArgs(
         settings=settings.scaling,
@@ -93,10 +146,23 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
     },
 ), opts=with_provider)
 
-pulumi.export("url", load_balancer.url)
+pulumi.export("url", domain_records.urls[0] if config.domain is not None else load_balancer.url)
 pulumi.export("albDnsName", load_balancer.dns_name)
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("serviceNames", {name: service.service_name for name, service in services.items()})
 pulumi.export("vpcId", network.vpc_id)
+pulumi.export("repositoryUrls", {name: repository.repository_url for name, repository in repositories.items()})
+pulumi.export("migrationCommands", {
+    name: pulumi.Output.all(cluster.cluster_name, network.private_subnet_ids, service.security_group_id).apply(
+        lambda values, family=service.migration_family: run_task_command(values[0], family, values[1], [values[2]])
+    )
+    for name, service in services.items() if service.migration_family is not None
+})
+if storage is not None:
+    pulumi.export("mediaBucket", storage.bucket_name)
+    if storage.cdn_domain_name is not None:
+        pulumi.export("mediaCdnDomain", storage.cdn_domain_name)
+if config.domain is not None:
+    pulumi.export("domainUrls", domain_records.urls)
 pulumi.export("alertTopicArn", monitoring.topic_arn)
 pulumi.export("dashboardName", monitoring.dashboard_name)

@@ -31,9 +31,14 @@ class LoadBalancerArgs:
     deletion_protection: bool
     certificate_arn: Optional[pulumi.Input[str]] = None
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    # Access logs to this bucket (`AccessLogs.bucket_name`, which resolves once its policy lets ELB write).
+    access_logs_bucket: Optional[pulumi.Input[str]] = None
+    access_logs_prefix: Optional[str] = None
 
 
 class LoadBalancer(pulumi.ComponentResource):
+    # IPv4 only: DNS gets A records and no AAAA (a "dualstack" load balancer would need both).
+    ip_address_type = "ipv4"
     arn: pulumi.Output[str]
     arn_suffix: pulumi.Output[str]
     dns_name: pulumi.Output[str]
@@ -72,12 +77,15 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{name}-alb",
             load_balancer_type="application",
             internal=False,
-            ip_address_type="ipv4",
+            ip_address_type=self.ip_address_type,
             subnets=args.public_subnet_ids,
             security_groups=[self.security_group.id],
             drop_invalid_header_fields=True,
             idle_timeout=args.idle_timeout,
             enable_deletion_protection=args.deletion_protection,
+            access_logs=aws.lb.LoadBalancerAccessLogsArgs(
+                bucket=args.access_logs_bucket, prefix=args.access_logs_prefix, enabled=True
+            ) if args.access_logs_bucket is not None else None,
             opts=child,
         )
 

@@ -53,6 +53,8 @@ class ServiceArgs:
     secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # Resources the ECS service must wait for, e.g. the cluster's capacity provider association.
     service_depends_on: Sequence[pulumi.Resource] = ()
+    # IAM statements the application itself needs (e.g. on its bucket), granted on the task role.
+    task_role_statements: Optional[pulumi.Input[Sequence[dict]]] = None
 
 
 class Service(pulumi.ComponentResource):
@@ -91,21 +93,29 @@ class Service(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            family=f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(settings.cpu),
-            memory=str(settings.memory),
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=CPU_ARCHITECTURES[settings.architecture]
-            ),
-            execution_role_arn=self.execution_role.arn,
-            task_role_arn=self.task_role.arn,
-            container_definitions=self._container_definitions(name, args),
-            opts=child,
+        if args.task_role_statements is not None:
+            aws.iam.RolePolicy(
+                f"{name}-task-access",
+                role=self.task_role.id,
+                policy=pulumi.Output.from_input(args.task_role_statements).apply(
+                    lambda statements: json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+                ),
+                opts=child,
+            )
+
+        family = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
+        self.task_definition = self._task_definition(
+            f"{name}-task", family, settings, self._container_definitions(name, args), child
         )
+        # Same image, environment, secrets, roles, logs and size; only the command differs, and there is
+        # no container health check (a one-off task exits when done).
+        self.migration_family = f"{family}-migrate" if settings.migrate is not None else None
+        if settings.migrate is not None:
+            self.migration_task_definition = self._task_definition(
+                f"{name}-migrate", self.migration_family, settings,
+                self._container_definitions(name, args, command=settings.migrate.command, health_check=False),
+                child,
+            )
 
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
@@ -196,7 +206,26 @@ class Service(pulumi.ComponentResource):
             "logGroupName": self.log_group_name,
         })
 
-    def _container_definitions(self, name: str, args: ServiceArgs) -> pulumi.Output[str]:
+    def _task_definition(self, resource_name: str, family: str, settings: ServiceConfig,
+                         container_definitions: pulumi.Output[str], child) -> aws.ecs.TaskDefinition:
+        return aws.ecs.TaskDefinition(
+            resource_name,
+            family=family,
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(settings.cpu),
+            memory=str(settings.memory),
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=CPU_ARCHITECTURES[settings.architecture]
+            ),
+            execution_role_arn=self.execution_role.arn,
+            task_role_arn=self.task_role.arn,
+            container_definitions=container_definitions,
+            opts=child,
+        )
+
+    def _container_definitions(self, name: str, args: ServiceArgs, command: Optional[Sequence[str]] = None,
+                               health_check: bool = True) -> pulumi.Output[str]:
         settings = args.settings
         linked = pulumi.Output.all(**dict(args.linked_environment)) if args.linked_environment else pulumi.Output.from_input({})
         secrets = pulumi.Output.all(**dict(args.secrets)) if args.secrets else pulumi.Output.from_input({})
@@ -210,8 +239,8 @@ class Service(pulumi.ComponentResource):
                 environment={**settings.environment, **values[2]},
                 secrets=values[3],
                 stop_timeout=settings.stop_timeout,
-                command=settings.command,
-                health_command=settings.health_check.command,
+                command=command or settings.command,
+                health_command=settings.health_check.command if health_check else None,
                 health_interval=settings.health_check.interval,
                 health_timeout=settings.health_check.timeout,
                 health_retries=settings.health_check.unhealthy_threshold,

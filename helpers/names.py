@@ -22,11 +22,15 @@ def log_group_name(project: str, stack: str, component: str) -> str:
     return f"/{project}/{stack}/{component}"
 
 
+def has_registry_host(repository: str) -> bool:
+    """`public.ecr.aws/nginx/nginx` or `localhost:5000/app` name their registry; `backend`, `team/api` do not."""
+    first = repository.split("/", 1)[0]
+    return "/" in repository and ("." in first or ":" in first)
+
+
 def image_reference(registry: str, repository: str, tag: str | None, digest: str | None) -> str:
     """`<registry>/<repository>:<tag>` or `...@sha256:...`; a repository with its own registry host is kept."""
-    first = repository.split("/", 1)[0]
-    has_registry = "/" in repository and ("." in first or ":" in first)
-    base = repository if has_registry else f"{registry}/{repository}"
+    base = repository if has_registry_host(repository) else f"{registry}/{repository}"
     return f"{base}@{digest}" if digest else f"{base}:{tag}"
 
 

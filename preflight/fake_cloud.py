@@ -146,16 +146,24 @@ class FakeCloud(pulumi.runtime.Mocks):
             key_id = _hex(seed + "kms", 32)
             return {"id": key_id, "keyId": key_id, "arn": self._arn("kms", f"key/{key_id}")}
         if typ == "aws:acm/certificate:Certificate":
-            domain = inputs.get("domainName", "example.com")
+            # One CNAME per name on the certificate (the domain name and each subject alternative name).
+            names = [inputs.get("domainName", "example.com"), *(inputs.get("subjectAlternativeNames") or [])]
+            certificate_id = _hex(seed, 32)
             return {
-                "arn": self._arn("acm", f"certificate/{_hex(seed, 32)}"),
+                "arn": self._arn("acm", "certificate/" + "-".join(
+                    certificate_id[start:end] for start, end in ((0, 8), (8, 12), (12, 16), (16, 20), (20, 32))
+                )),
                 "domainValidationOptions": [{
                     "domainName": domain,
-                    "resourceRecordName": f"_{_hex(seed, 32)}.{domain}.",
+                    "resourceRecordName": f"_{_hex(seed + domain, 32)}.{domain}.",
                     "resourceRecordType": "CNAME",
-                    "resourceRecordValue": f"_{_hex(seed + 'v', 32)}.acm-validations.aws.",
-                }],
+                    "resourceRecordValue": f"_{_hex(seed + domain + 'v', 32)}.{_hex(domain, 10)}.acm-validations.aws.",
+                } for domain in names],
             }
+        if typ == "aws:route53/record:Record":
+            # Route 53 answers with the name without its trailing dot; the id is <zone>_<name>_<type>.
+            fqdn = str(inputs.get("name", name)).rstrip(".")
+            return {"id": f"{inputs.get('zoneId')}_{fqdn}_{inputs.get('type')}", "fqdn": fqdn}
         if typ == "aws:cloudfront/distribution:Distribution":
             return {"arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E{_hex(seed, 13).upper()}",
                     "domainName": f"d{_hex(seed, 13)}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2"}

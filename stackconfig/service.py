@@ -9,6 +9,7 @@ from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from helpers.fargate import CPU_UNITS, describe_memory_choices, is_valid_size
 from stackconfig.base import ConfigModel
+from stackconfig.edge import MigrateConfig, StorageAccess
 
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # AWS: a listener rule has at most 5 condition values in total (path patterns + host headers).
@@ -175,6 +176,10 @@ class ServiceConfig(ConfigModel):
     stop_timeout: int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
     enable_exec: bool = False
     environment: dict[str, str] = Field(default_factory=dict)
+    # A one-off migrations task with this command, e.g. ["python", "manage.py", "migrate", "--noinput"].
+    migrate: Optional[MigrateConfig] = None
+    # Access to the stack's media bucket through the task role (none without it).
+    storage: Optional[StorageAccess] = None
 
     @field_validator("cpu")
     @classmethod

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, Optional
 
 from pydantic import Field, field_validator, model_validator
 
 from stackconfig.base import LOG_RETENTION_DAYS, ConfigModel
 from stackconfig.cost import CostConfig
+from stackconfig.edge import AccessLogsConfig, DomainConfig, RegistryConfig, StorageConfig
 from stackconfig.load_balancer import LoadBalancerConfig
 from stackconfig.monitoring import MonitoringConfig
 from stackconfig.network import NetworkConfig
@@ -44,6 +45,10 @@ class StackConfig(ConfigModel):
     services: dict[str, ServiceConfig] = Field(min_length=1)
     cost: CostConfig = Field(default_factory=CostConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
+    domain: Optional[DomainConfig] = None
+    registry: RegistryConfig = Field(default_factory=RegistryConfig)
+    storage: Optional[StorageConfig] = None
+    access_logs: AccessLogsConfig = Field(default_factory=AccessLogsConfig)
 
     @property
     def is_production(self) -> bool:
@@ -78,6 +83,28 @@ class StackConfig(ConfigModel):
             self.network.check_fits()
         except ValueError as error:
             problems.append(f"network: {error}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _edge_checks(self) -> "StackConfig":
+        problems = []
+        if self.domain is not None and self.load_balancer.certificate_arn is not None:
+            problems.append(
+                "set either domain (the stack requests and validates its own certificate) or "
+                "loadBalancer.certificateArn (an existing certificate), not both"
+            )
+        if self.storage is None:
+            users = [name for name, service in self.services.items() if service.storage is not None]
+            if users:
+                problems.append(f"services {', '.join(users)} set storage but the stack has no storage bucket; "
+                                f"add webstack:storage (e.g. {{}})")
+        if self.is_production and self.registry.tag_mutability == "MUTABLE":
+            problems.append("registry.tagMutability MUTABLE is not allowed in prod: a deployed tag must always "
+                            "name the same image (rollbacks, audits)")
+        if self.is_production and self.registry.force_delete:
+            problems.append("registry.forceDelete is not allowed in prod: it deletes every image with the stack")
         if problems:
             raise ValueError("; ".join(problems))
         return self

@@ -236,8 +236,9 @@ def test_dev_runs_extra_tasks_on_spot_prod_on_demand(dev_run, prod_run):
 
 def test_stack_outputs(any_run):
     outputs = any_run.outputs
-    scheme = "https" if any_run.stack == "prod" else "http"
-    assert outputs["url"] == f"{scheme}://{outputs['albDnsName']}"
+    # Prod serves on its custom domain (webstack:domain); dev on the load balancer's own name, over HTTP.
+    expected_url = "https://app.example.com" if any_run.stack == "prod" else f"http://{outputs['albDnsName']}"
+    assert outputs["url"] == expected_url
     assert outputs["albDnsName"].endswith(".us-east-1.elb.amazonaws.com")
     assert set(outputs["serviceNames"]) >= {"backend", "frontend"}
     assert outputs["clusterName"]

@@ -1,0 +1,75 @@
+"""AccessLogs: the dedicated bucket the load balancer writes its access logs to.
+
+SSE-S3 (the only encryption ALB log delivery supports), private, versioned, TLS only, logs expire after
+`expiry_days`. The bucket policy lets Elastic Load Balancing write under `<prefix>/AWSLogs/<account>/`
+only: through the `logdelivery.elasticloadbalancing.amazonaws.com` principal (every region opened since
+August 2022) and, in older regions, also through the region's ELB account (`elb.getServiceAccount`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from components.bucket import PrivateBucket, PrivateBucketArgs
+from helpers.bucket_policies import LEGACY_ELB_LOG_REGIONS, bucket_policy, elb_log_delivery_statements
+
+# Versions of log files (a log is never overwritten; only expiry creates them) go one day later.
+NONCURRENT_LOG_DAYS = 1
+
+
+@dataclass(frozen=True)
+class AccessLogsArgs:
+    region: str
+    account_id: pulumi.Input[str]
+    expiry_days: int
+    prefix: str
+    force_destroy: bool = False
+
+
+class AccessLogs(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    prefix: str
+
+    def __init__(self, name: str, args: AccessLogsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:access_logs:AccessLogs", name, None, opts)
+        self.prefix = args.prefix
+
+        self.bucket = PrivateBucket(f"{name}-bucket", PrivateBucketArgs(
+            lifecycle_rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-access-logs",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expiry_days),
+                noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
+                    noncurrent_days=NONCURRENT_LOG_DAYS
+                ),
+                abort_incomplete_multipart_upload=(
+                    aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=1)
+                ),
+            )],
+            force_destroy=args.force_destroy,
+        ), opts=pulumi.ResourceOptions(parent=self))
+
+        legacy_accounts: list[pulumi.Input[str]] = []
+        if args.region in LEGACY_ELB_LOG_REGIONS:
+            legacy_accounts.append(
+                aws.elb.get_service_account_output(opts=pulumi.InvokeOutputOptions(parent=self)).arn
+            )
+        self.policy = self.bucket.attach_policy(
+            f"{name}-policy",
+            pulumi.Output.all(self.bucket.arn, args.account_id, *legacy_accounts).apply(
+                lambda values: bucket_policy(
+                    values[0], elb_log_delivery_statements(values[0], args.prefix, values[1], values[2:])
+                )
+            ),
+            parent=self,
+        )
+
+        # Resolves only once the policy exists: a load balancer given this name waits for the policy,
+        # as AWS checks that it may write to the bucket when access logs are switched on.
+        self.bucket_name = pulumi.Output.all(self.bucket.bucket_name, self.policy.id).apply(lambda values: values[0])
+        self.register_outputs({"bucketName": self.bucket_name, "prefix": self.prefix})

@@ -1,0 +1,124 @@
+"""Custom domain: a DNS-validated ACM certificate for the HTTPS listener, and alias records to the ALB.
+
+Two components, because the listener needs the certificate before the load balancer is complete and
+the alias records need the load balancer's DNS name:
+
+    certificate = DomainCertificate(...)                    # zone lookup, certificate, CNAMEs, validation
+    load_balancer = LoadBalancer(..., certificate_arn=certificate.certificate_arn)
+    AliasRecords(..., zone_id=certificate.zone_id, target=load_balancer)
+
+`certificate_arn` comes from the `CertificateValidation`, so the listener is created only once ACM has
+issued the certificate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from stackconfig.edge import DomainConfig
+
+VALIDATION_RECORD_TTL = 300
+
+
+@dataclass(frozen=True)
+class DomainCertificateArgs:
+    settings: DomainConfig
+
+
+class DomainCertificate(pulumi.ComponentResource):
+    zone_id: pulumi.Output[str]
+    certificate_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: DomainCertificateArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:domain:DomainCertificate", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+
+        if settings.zone_id is not None:
+            self.zone_id = pulumi.Output.from_input(settings.zone_id)
+        else:
+            self.zone_id = aws.route53.get_zone_output(
+                name=settings.zone_name, private_zone=False, opts=pulumi.InvokeOutputOptions(parent=self)
+            ).zone_id
+
+        self.certificate = aws.acm.Certificate(
+            f"{name}-cert",
+            domain_name=settings.record_name,
+            subject_alternative_names=settings.alternative_names or None,
+            validation_method="DNS",
+            key_algorithm="RSA_2048",
+            opts=child,
+        )
+        # One CNAME per name on the certificate, picked by name from ACM's (Output) list: the set of
+        # records depends on the config only, never on what the Output holds.
+        self.validation_records = []
+        for index, domain_name in enumerate(settings.names):
+            option = self.certificate.domain_validation_options.apply(
+                lambda options, wanted=domain_name: next(o for o in options if o.domain_name == wanted)
+            )
+            self.validation_records.append(aws.route53.Record(
+                f"{name}-validation-{index}",
+                zone_id=self.zone_id,
+                name=option.resource_record_name,
+                # ACM's DNS validation record is always a CNAME; a plain value keeps it known in a preview.
+                type="CNAME",
+                records=[option.resource_record_value],
+                ttl=VALIDATION_RECORD_TTL,
+                # ACM reuses one validation record across certificates for the same name; a second
+                # certificate (a replacement, another stack) must be able to take it over.
+                allow_overwrite=True,
+                opts=child,
+            ))
+        self.validation = aws.acm.CertificateValidation(
+            f"{name}-validation",
+            certificate_arn=self.certificate.arn,
+            validation_record_fqdns=[record.fqdn for record in self.validation_records],
+            opts=child,
+        )
+
+        self.certificate_arn = self.validation.certificate_arn
+        self.register_outputs({"zoneId": self.zone_id, "certificateArn": self.certificate_arn})
+
+
+@dataclass(frozen=True)
+class AliasRecordsArgs:
+    settings: DomainConfig
+    zone_id: pulumi.Input[str]
+    target_dns_name: pulumi.Input[str]
+    target_zone_id: pulumi.Input[str]
+    # AAAA records as well: only when the target answers on IPv6 (a dualstack load balancer).
+    ipv6: bool = False
+
+
+class AliasRecords(pulumi.ComponentResource):
+    urls: list[str]
+
+    def __init__(self, name: str, args: AliasRecordsArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:domain:AliasRecords", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
+        record_types = ["A", "AAAA"] if args.ipv6 else ["A"]
+
+        self.records = []
+        for index, domain_name in enumerate(settings.names):
+            for record_type in record_types:
+                self.records.append(aws.route53.Record(
+                    f"{name}-{index}-{record_type.lower()}",
+                    zone_id=args.zone_id,
+                    name=domain_name,
+                    type=record_type,
+                    aliases=[aws.route53.RecordAliasArgs(
+                        name=args.target_dns_name,
+                        zone_id=args.target_zone_id,
+                        evaluate_target_health=True,
+                    )],
+                    allow_overwrite=settings.replace_existing_records,
+                    opts=child,
+                ))
+
+        self.urls = [f"https://{domain_name}" for domain_name in settings.names]
+        self.register_outputs({"urls": self.urls})

@@ -1,0 +1,62 @@
+"""ImageRepository: the ECR repository a service's images are pushed to.
+
+Scanned on push, encrypted, tags immutable in prod (a tag such as the git SHA always names the same
+image), and a lifecycle policy that expires untagged images after a few days and keeps the newest
+N tagged ones (the window a rollback can reach back into).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Optional
+
+import pulumi
+import pulumi_aws as aws
+
+from helpers.names import image_reference
+from helpers.registry import lifecycle_policy
+
+
+@dataclass(frozen=True)
+class ImageRepositoryArgs:
+    # The full repository name, e.g. `webstack/prod/backend` (what CI pushes to).
+    repository_name: str
+    tag_mutability: Literal["MUTABLE", "IMMUTABLE"]
+    encryption: Literal["AES256", "KMS"]
+    keep_tagged_images: int
+    untagged_expiry_days: int
+    # Let `pulumi destroy` delete a repository that still holds images (dev stacks only).
+    force_delete: bool = False
+
+
+class ImageRepository(pulumi.ComponentResource):
+    repository_url: pulumi.Output[str]
+    repository_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: ImageRepositoryArgs, opts: Optional[pulumi.ResourceOptions] = None):
+        super().__init__("webstack:registry:ImageRepository", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.repository = aws.ecr.Repository(
+            f"{name}-repo",
+            name=args.repository_name,
+            image_tag_mutability=args.tag_mutability,
+            image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
+            encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type=args.encryption)],
+            force_delete=args.force_delete,
+            opts=child,
+        )
+        aws.ecr.LifecyclePolicy(
+            f"{name}-lifecycle",
+            repository=self.repository.name,
+            policy=lifecycle_policy(args.keep_tagged_images, args.untagged_expiry_days),
+            opts=child,
+        )
+
+        self.repository_url = self.repository.repository_url
+        self.repository_arn = self.repository.arn
+        self.register_outputs({"repositoryUrl": self.repository_url, "repositoryArn": self.repository_arn})
+
+    def image(self, tag: Optional[str], digest: Optional[str]) -> pulumi.Output[str]:
+        """`<repositoryUrl>:<tag>` or `<repositoryUrl>@<digest>`, depending on the repository (created first)."""
+        return self.repository_url.apply(lambda url: image_reference(*url.split("/", 1), tag, digest))

@@ -1,0 +1,179 @@
+"""Media bucket and ALB access-log bucket: private, encrypted, versioned, TLS only, least-privilege access."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from components.access_logs import AccessLogs, AccessLogsArgs
+from components.storage import MediaStorage, MediaStorageArgs
+from helpers.bucket_policies import elb_log_delivery_statements
+from preflight.capture import ProgramRun, run_in_mocks
+from stackconfig.edge import StorageConfig
+from tests.conftest import container_definitions, run_stack
+
+BUCKET = "aws:s3/bucket:Bucket"
+POLICY = "aws:s3/bucketPolicy:BucketPolicy"
+ALL_BLOCKS = {"blockPublicAcls": True, "blockPublicPolicy": True, "ignorePublicAcls": True,
+              "restrictPublicBuckets": True}
+
+
+def for_bucket(run: ProgramRun, type_: str, bucket_name: str):
+    return next(r for r in run.of_type(type_) if r.inputs["bucket"] == bucket_name)
+
+
+def bucket_named(run: ProgramRun, resource_name: str):
+    return next(r for r in run.of_type(BUCKET) if r.name == resource_name)
+
+
+def assert_private_encrypted_versioned_tls_only(run: ProgramRun, bucket) -> dict:
+    name, arn = bucket.outputs["bucket"], bucket.outputs["arn"]
+    block = for_bucket(run, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", name)
+    assert {key: block.inputs[key] for key in ALL_BLOCKS} == ALL_BLOCKS
+    ownership = for_bucket(run, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", name)
+    assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    encryption = for_bucket(
+        run, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", name
+    )
+    assert encryption.inputs["rules"] == [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "AES256"}}]
+    versioning = for_bucket(run, "aws:s3/bucketVersioning:BucketVersioning", name)
+    assert versioning.inputs["versioningConfiguration"] == {"status": "Enabled"}
+    policy_resource = for_bucket(run, POLICY, name)
+    assert block.urn in policy_resource.dependencies
+    policy = json.loads(policy_resource.inputs["policy"])
+    deny = policy["Statement"][0]
+    assert deny == {
+        "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+        "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    return policy
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_media_bucket_controls_and_lifecycle(stack, dev_run, prod_run):
+    run = {"dev": dev_run, "prod": prod_run}[stack]
+    bucket = bucket_named(run, "media-bucket")
+    policy = assert_private_encrypted_versioned_tls_only(run, bucket)
+    assert len(policy["Statement"]) == 1  # nothing is granted by the bucket policy without a CDN
+    [rule] = for_bucket(run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                        bucket.outputs["bucket"]).inputs["rules"]
+    assert rule["status"] == "Enabled" and rule["filter"] == {}
+    assert rule["transitions"] == [{"days": 90, "storageClass": "GLACIER_IR"}]
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+    assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+    # A prod bucket survives `pulumi destroy` and is never emptied by it; a dev bucket is disposable.
+    assert bucket.protect is (stack == "prod")
+    assert bucket.inputs["forceDestroy"] is (stack == "dev")
+    assert run.outputs["mediaBucket"] == bucket.outputs["bucket"]
+
+
+def test_only_services_that_use_the_bucket_get_access(prod_run):
+    bucket = bucket_named(prod_run, "media-bucket")
+    arn, name = bucket.outputs["arn"], bucket.outputs["bucket"]
+    task_policies = [p for p in prod_run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-task-access")]
+    assert [p.name for p in task_policies] == ["backend-task-access"]
+    backend_role = next(r for r in prod_run.of_type("aws:iam/role:Role") if r.name == "backend-task")
+    assert task_policies[0].inputs["role"] == backend_role.id
+    assert json.loads(task_policies[0].inputs["policy"])["Statement"] == [
+        {"Sid": "ListBucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": arn},
+        {"Sid": "ObjectAccess", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+         "Resource": f"{arn}/*"},
+    ]
+    environment = {e["name"]: e["value"] for e in container_definitions(prod_run, "-backend")[0]["environment"]}
+    assert environment["MEDIA_BUCKET"] == environment["AWS_STORAGE_BUCKET_NAME"] == name
+    assert environment["AWS_S3_REGION_NAME"] == "us-east-1"
+    frontend = {e["name"] for e in container_definitions(prod_run, "-frontend")[0]["environment"]}
+    assert not frontend & {"MEDIA_BUCKET", "AWS_STORAGE_BUCKET_NAME"}
+
+
+def test_readonly_access_and_storage_requires_a_bucket():
+    def frontend_reads(config):
+        config["webstack:services"]["frontend"]["storage"] = "readonly"
+
+    run = run_stack("dev", frontend_reads)
+    policy = next(p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == "frontend-task-access")
+    assert [s["Action"] for s in json.loads(policy.inputs["policy"])["Statement"]] == [
+        ["s3:ListBucket"], ["s3:GetObject"]
+    ]
+
+    def no_bucket(config):
+        del config["webstack:storage"]
+
+    with pytest.raises(Exception, match="services backend set storage but the stack has no storage bucket"):
+        run_stack("dev", no_bucket)
+
+
+def test_cdn_reads_through_origin_access_control_only():
+    def build():
+        MediaStorage("assets", MediaStorageArgs(settings=StorageConfig(cdn=True), region="eu-west-1"))
+
+    run = run_in_mocks(build, config={"aws:region": "eu-west-1"})
+    bucket = run.one(BUCKET)
+    distribution = run.one("aws:cloudfront/distribution:Distribution")
+    access_control = run.one("aws:cloudfront/originAccessControl:OriginAccessControl")
+    assert access_control.inputs["originAccessControlOriginType"] == "s3"
+    assert access_control.inputs["signingBehavior"] == "always"
+    [origin] = distribution.inputs["origins"]
+    assert origin["domainName"] == bucket.outputs["bucketRegionalDomainName"]
+    assert origin["originAccessControlId"] == access_control.id
+    assert distribution.inputs["defaultCacheBehavior"]["viewerProtocolPolicy"] == "redirect-to-https"
+    policy = assert_private_encrypted_versioned_tls_only(run, bucket)
+    assert policy["Statement"][1] == {
+        "Sid": "CloudFrontRead", "Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject", "Resource": f"{bucket.outputs['arn']}/*",
+        "Condition": {"StringEquals": {"AWS:SourceArn": distribution.outputs["arn"]}},
+    }
+
+
+def test_no_cdn_by_default(any_run):
+    assert any_run.of_type("aws:cloudfront/distribution:Distribution") == []
+
+
+def test_prod_access_logs_bucket_policy_and_load_balancer(prod_run):
+    bucket = bucket_named(prod_run, "alb-logs-bucket")
+    policy = assert_private_encrypted_versioned_tls_only(prod_run, bucket)
+    logs = f"{bucket.outputs['arn']}/alb/AWSLogs/123456789012/*"
+    assert policy["Statement"][1:] == [
+        {"Sid": "ElbLogDelivery", "Effect": "Allow",
+         "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
+         "Action": "s3:PutObject", "Resource": logs},
+        {"Sid": "ElbLogDeliveryRegionalAccount", "Effect": "Allow",
+         "Principal": {"AWS": ["arn:aws:iam::127311923021:root"]}, "Action": "s3:PutObject", "Resource": logs},
+    ]
+    [rule] = for_bucket(prod_run, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+                        bucket.outputs["bucket"]).inputs["rules"]
+    assert rule["expiration"] == {"days": 90}
+    alb = prod_run.one("aws:lb/loadBalancer:LoadBalancer")
+    assert alb.inputs["accessLogs"] == {"enabled": True, "bucket": bucket.outputs["bucket"], "prefix": "alb"}
+    assert for_bucket(prod_run, POLICY, bucket.outputs["bucket"]).urn in alb.dependencies
+
+
+def test_dev_has_no_access_logs_unless_asked(dev_run):
+    assert "accessLogs" not in dev_run.one("aws:lb/loadBalancer:LoadBalancer").inputs
+
+    def enable(config):
+        config["webstack:accessLogs"] = {"enabled": True, "expiryDays": 14, "prefix": "web/alb"}
+
+    run = run_stack("dev", enable)
+    alb = run.one("aws:lb/loadBalancer:LoadBalancer")
+    assert alb.inputs["accessLogs"]["prefix"] == "web/alb"
+    assert bucket_named(run, "alb-logs-bucket").inputs["forceDestroy"] is True
+
+
+def test_newer_regions_grant_only_the_log_delivery_service():
+    def build():
+        AccessLogs("logs", AccessLogsArgs(region="ap-southeast-4", account_id="123456789012", expiry_days=30,
+                                          prefix="alb"))
+
+    run = run_in_mocks(build, config={"aws:region": "ap-southeast-4"})
+    statements = json.loads(run.one(POLICY).inputs["policy"])["Statement"]
+    assert [s["Principal"] for s in statements[1:]] == [
+        {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
+    ]
+
+
+def test_log_delivery_statements_are_scoped_to_the_account_prefix():
+    [statement] = elb_log_delivery_statements("arn:aws:s3:::logs", "p", "210987654321")
+    assert statement["Resource"] == "arn:aws:s3:::logs/p/AWSLogs/210987654321/*"
+    assert statement["Action"] == "s3:PutObject"
