@@ -4,8 +4,11 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access_logs import AccessLogs, AccessLogsArgs
+from components.app_secrets import AppSecrets, AppSecretsArgs
 from components.autoscaling import Autoscaling, AutoscalingArgs
+from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs
+from components.database import Database, DatabaseArgs
 from components.domain import AliasRecords, AliasRecordsArgs, DomainCertificate, DomainCertificateArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.monitoring import MonitoredService, Monitoring, MonitoringArgs
@@ -97,6 +100,46 @@ storage = MediaStorage("media", MediaStorageArgs(
     protect=config.is_production,
 ), opts=with_provider) if config.storage is not None else None
 
+# Data tier: each store only when configured; services that `use` it get its endpoints and secrets.
+secret_recovery_days = 30 if config.is_production else 7
+data_stores: dict[str, Cache | Database] = {}
+if config.cache is not None:
+    token_entry = config.cache.auth_token_from_config
+    data_stores["cache"] = Cache("cache", CacheArgs(
+        settings=config.cache.for_environment(config.is_production),
+        vpc_id=network.vpc_id,
+        subnet_ids=network.isolated_subnet_ids,
+        auth_token=pulumi.Output.secret(config.app_secrets[token_entry].get_secret_value()) if token_entry else None,
+        secret_recovery_days=secret_recovery_days,
+    ), opts=with_provider)
+if config.database is not None:
+    data_stores["database"] = Database("database", DatabaseArgs(
+        settings=config.database.for_environment(config.is_production),
+        region=config.region,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.isolated_subnet_ids,
+        log_retention_days=config.logs.retention_days,
+    ), opts=with_provider)
+referenced_app_secrets = sorted({
+    ref.from_config for s in config.services.values() for ref in s.secrets.values() if ref.from_config
+})
+app_secrets = AppSecrets("app-secrets", AppSecretsArgs(
+    values={entry: pulumi.Output.secret(config.app_secrets[entry].get_secret_value()) for entry in referenced_app_secrets},
+    recovery_window_days=secret_recovery_days,
+), opts=with_provider) if referenced_app_secrets else None
+
+
+def data_links(settings) -> tuple[dict, dict]:
+    """A service's plain variables (store endpoints) and ECS secrets (Secrets Manager references)."""
+    environment, secrets = {}, {}
+    for store in settings.uses:
+        environment.update(data_stores[store].client_environment)
+        secrets.update(data_stores[store].client_secrets)
+    for variable, ref in settings.secrets.items():
+        secrets[variable] = ref.secrets_manager_arn or app_secrets.arns[ref.from_config]
+    return environment, secrets
+
+
 services = {}
 for name, settings in config.services.items():
     if settings.image.repository in repositories:
@@ -106,6 +149,7 @@ for name, settings in config.services.items():
             lambda host, s=settings: image_reference(host, s.image.repository, s.image.tag, s.image.digest)
         )
     uses_storage = storage is not None and settings.storage is not None
+    data_environment, data_secrets = data_links(settings)
     service = Service(name, ServiceArgs(
         settings=settings,
         image=image,
@@ -117,7 +161,8 @@ for name, settings in config.services.items():
         load_balancer_security_group_id=load_balancer.security_group_id,
         listener_arn=load_balancer.listener_arn,
         service_depends_on=[cluster.capacity_providers],
-        linked_environment=storage.environment() if uses_storage else {},
+        linked_environment={**(storage.environment() if uses_storage else {}), **data_environment},
+        secrets=data_secrets,
         task_role_statements=storage.access_statements(settings.storage) if uses_storage else None,
     ), opts=with_provider)
     Autoscaling(f"{name}-scaling", AutoscalingArgs(
@@ -128,6 +173,8 @@ for name, settings in config.services.items():
             lambda suffixes: request_count_resource_label(*suffixes)
         ),
     ), opts=with_provider)
+    for store in settings.uses:
+        data_stores[store].admit(name, service.security_group_id)
     services[name] = service
 
 monitoring = Monitoring("monitoring", MonitoringArgs(
@@ -164,5 +211,14 @@ if storage is not None:
         pulumi.export("mediaCdnDomain", storage.cdn_domain_name)
 if config.domain is not None:
     pulumi.export("domainUrls", domain_records.urls)
+if "database" in data_stores:
+    database = data_stores["database"]
+    pulumi.export("databaseHost", database.connection_host)
+    pulumi.export("databaseName", database.database_name)
+    # Not the password: the ARN of the RDS-managed secret holding it (README: reading it).
+    pulumi.export("databaseSecretArn", database.master_secret_arn)
+if "cache" in data_stores:
+    pulumi.export("cacheEndpoint", data_stores["cache"].primary_endpoint)
+    pulumi.export("cacheAuthTokenSecretArn", data_stores["cache"].auth_token_secret_arn)
 pulumi.export("alertTopicArn", monitoring.topic_arn)
 pulumi.export("dashboardName", monitoring.dashboard_name)

@@ -33,7 +33,8 @@ class FakeCloud(pulumi.runtime.Mocks):
         # A remote component's outputs are its own (typed resources, ids), never an echo of its inputs.
         echoed = {} if not args.custom else inputs
         if self.preview:
-            return resource_id, echoed
+            # On a first preview nothing exists yet: an empty id is an unknown id, as with the engine.
+            return "", echoed
         computed = self._computed(args.typ, args.name, inputs, resource_id)
         return computed.pop("id", resource_id), {**echoed, **computed}
 
@@ -117,8 +118,32 @@ class FakeCloud(pulumi.runtime.Mocks):
                 }] if inputs.get("manageMasterUserPassword") else [],
             }
         if typ == "aws:rds/proxy:Proxy":
-            return {"arn": self._arn("rds", f"db-proxy:prx-{_hex(seed, 17)}"),
-                    "endpoint": f"{given_name or name}.proxy-c{_hex(seed, 11)}.{self.region}.rds.amazonaws.com"}
+            proxy_name = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"id": proxy_name, "name": proxy_name, "arn": self._arn("rds", f"db-proxy:prx-{_hex(seed, 17)}"),
+                    "endpoint": f"{proxy_name}.proxy-c{_hex(seed, 11)}.{self.region}.rds.amazonaws.com"}
+        if typ == "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup":
+            return {"id": inputs.get("dbProxyName", name), "name": "default",
+                    "arn": self._arn("rds", f"target-group:prx-tg-{_hex(seed, 17)}")}
+        if typ == "aws:rds/proxyTarget:ProxyTarget":
+            target = inputs.get("dbInstanceIdentifier", name)
+            return {"id": f"{inputs.get('dbProxyName')},{inputs.get('targetGroupName')},RDS_INSTANCE,{target}",
+                    "rdsResourceId": target, "type": "RDS_INSTANCE", "port": 5432}
+        if typ in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup",
+                   "aws:elasticache/subnetGroup:SubnetGroup", "aws:elasticache/parameterGroup:ParameterGroup"):
+            # These names are auto-generated (lower case) unless given; the name is also the id.
+            group_name = given_name or f"{name}-{_hex(seed, 7)}".lower()
+            service, kind = typ.split(":")[1].split("/")[0], typ.rsplit(":", 1)[1]
+            arn_kind = {"SubnetGroup": "subgrp" if service == "rds" else "subnetgroup",
+                        "ParameterGroup": "pg" if service == "rds" else "parametergroup"}[kind]
+            return {"id": group_name, "name": group_name, "arn": self._arn(service, f"{arn_kind}:{group_name}")}
+        if typ == "aws:secretsmanager/secretVersion:SecretVersion":
+            version_id = str(uuid.UUID(_hex(seed, 32)))
+            return {"id": f"{inputs.get('secretId')}|{version_id}", "arn": inputs.get("secretId"),
+                    "versionId": version_id, "versionStages": ["AWSCURRENT"]}
+        if typ == "random:index/randomPassword:RandomPassword":
+            length = int(inputs.get("length") or 16)
+            return {"id": "none", "result": (_hex(seed, 64) * (length // 64 + 1))[:length],
+                    "bcryptHash": f"$2a$10${_hex(seed + 'bcrypt', 53)}"}
         if typ == "aws:rds/proxyEndpoint:ProxyEndpoint":
             return {"endpoint": f"{name}.endpoint.proxy-c{_hex(seed, 11)}.{self.region}.rds.amazonaws.com"}
         if typ == "aws:elasticache/replicationGroup:ReplicationGroup":

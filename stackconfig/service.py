@@ -8,7 +8,9 @@ from typing import Literal, Optional
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from helpers.fargate import CPU_UNITS, describe_memory_choices, is_valid_size
-from stackconfig.base import ConfigModel
+from policies.webstack_guard.secret_shapes import secret_value_shape
+from stackconfig.base import ConfigModel, looks_secret
+from stackconfig.data import HOW_TO_SET_APP_SECRET, SecretRef
 from stackconfig.edge import MigrateConfig, StorageAccess
 
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -180,6 +182,10 @@ class ServiceConfig(ConfigModel):
     migrate: Optional[MigrateConfig] = None
     # Access to the stack's media bucket through the task role (none without it).
     storage: Optional[StorageAccess] = None
+    # Container variables read from Secrets Manager at task start (never plaintext in the task definition).
+    secrets: dict[str, SecretRef] = Field(default_factory=dict)
+    # Data stores the service connects to: their endpoints and credentials are injected.
+    uses: list[Literal["database", "cache"]] = Field(default_factory=list)
 
     @field_validator("cpu")
     @classmethod
@@ -196,13 +202,47 @@ class ServiceConfig(ConfigModel):
             raise ValueError(f"with cpu {cpu} Fargate accepts memory of {describe_memory_choices(cpu)}")
         return memory
 
-    @field_validator("environment")
+    @field_validator("environment", "secrets")
     @classmethod
-    def _variable_names(cls, environment: dict[str, str]) -> dict[str, str]:
-        for name in environment:
+    def _variable_names(cls, variables: dict) -> dict:
+        for name in variables:
             if not ENV_VAR_NAME.match(name):
                 raise ValueError(
                     f"environment variable name {name!r} must match {ENV_VAR_NAME.pattern} "
                     f"(letters, digits, underscores; not starting with a digit)"
                 )
+        return variables
+
+    @field_validator("environment")
+    @classmethod
+    def _no_plaintext_secrets(cls, environment: dict[str, str]) -> dict[str, str]:
+        """A task definition is readable by anyone with ecs:Describe*; credentials go in `secrets`."""
+        for name, value in environment.items():
+            if looks_secret(name):
+                reason = "its name looks like a secret"
+            else:
+                shape = secret_value_shape(value)
+                if shape is None:
+                    continue
+                reason = f"its value holds {shape}"
+            raise ValueError(
+                f"environment variable {name} must not be plaintext ({reason}); declare it under secrets instead: "
+                f"`secrets: {{{name}: {{secretsManagerArn: arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf}}}}` "
+                f"for an existing secret, or `secrets: {{{name}: {{fromConfig: <key>}}}}` after "
+                f"`{HOW_TO_SET_APP_SECRET.format(name='<key>')}`"
+            )
         return environment
+
+    @field_validator("uses")
+    @classmethod
+    def _unique_stores(cls, uses: list[str]) -> list[str]:
+        if len(set(uses)) != len(uses):
+            raise ValueError("list each data store once")
+        return uses
+
+    @model_validator(mode="after")
+    def _environment_and_secrets_disjoint(self) -> "ServiceConfig":
+        both = sorted(set(self.environment) & set(self.secrets))
+        if both:
+            raise ValueError(f"{', '.join(both)} set both as plain environment and as secret; keep one")
+        return self

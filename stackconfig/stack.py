@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Literal, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from stackconfig.base import LOG_RETENTION_DAYS, ConfigModel
 from stackconfig.cost import CostConfig
+from stackconfig.data import CacheConfig, DatabaseConfig, check_app_secrets_are_secret, data_tier_problems
 from stackconfig.edge import AccessLogsConfig, DomainConfig, RegistryConfig, StorageConfig
 from stackconfig.load_balancer import LoadBalancerConfig
 from stackconfig.monitoring import MonitoringConfig
@@ -43,12 +44,29 @@ class StackConfig(ConfigModel):
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
     load_balancer: LoadBalancerConfig = Field(default_factory=LoadBalancerConfig)
     services: dict[str, ServiceConfig] = Field(min_length=1)
+    cache: Optional[CacheConfig] = None
+    database: Optional[DatabaseConfig] = None
+    # Values services reference with `fromConfig`; only ever set with `pulumi config set --secret`.
+    app_secrets: dict[str, SecretStr] = Field(default_factory=dict)
     cost: CostConfig = Field(default_factory=CostConfig)
     monitoring: MonitoringConfig = Field(default_factory=MonitoringConfig)
     domain: Optional[DomainConfig] = None
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
     storage: Optional[StorageConfig] = None
     access_logs: AccessLogsConfig = Field(default_factory=AccessLogsConfig)
+
+    @field_validator("app_secrets")
+    @classmethod
+    def _app_secrets_encrypted(cls, app_secrets: dict[str, SecretStr]) -> dict[str, SecretStr]:
+        check_app_secrets_are_secret(app_secrets)
+        return app_secrets
+
+    @model_validator(mode="after")
+    def _data_tier_checks(self) -> "StackConfig":
+        problems = data_tier_problems(self.services, self.cache, self.database, self.app_secrets)
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
 
     @property
     def is_production(self) -> bool:

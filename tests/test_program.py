@@ -30,8 +30,11 @@ def test_every_resource_is_under_a_component_or_is_the_provider(any_run):
     for resource in any_run.resources:
         if resource.type != "pulumi:providers:aws":
             assert resource.parent, resource.urn
-        if resource.custom and resource.type != "pulumi:providers:aws":
+        if resource.custom and resource.type.startswith("aws:"):
             assert resource.provider_urn.endswith("pulumi:providers:aws::aws"), resource.urn
+        elif resource.custom and resource.type != "pulumi:providers:aws":
+            # Besides AWS, only pulumi-random (the cache AUTH token): no region, no tags.
+            assert resource.type.startswith("random:"), resource.urn
 
 
 def test_provider_default_tags(any_run):

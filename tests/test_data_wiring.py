@@ -1,0 +1,183 @@
+"""The data tier in the whole program: committed stacks and variants, down to the container definitions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from preflight.capture import ProgramRun
+from tests.conftest import container_definitions, run_stack
+
+JWT_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/jwt-AbCdEf"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+
+
+def resource(run: ProgramRun, type_: str, name: str):
+    return next(r for r in run.of_type(type_) if r.name == name)
+
+
+def container(run: ProgramRun, service: str) -> dict:
+    return container_definitions(run, f"-{service}")[0]
+
+
+def execution_secret_arns(run: ProgramRun, service: str) -> list[str]:
+    policy = resource(run, "aws:iam/rolePolicy:RolePolicy", f"{service}-execution-secrets")
+    statements = json.loads(policy.inputs["policy"])["Statement"]
+    assert len(statements) == 1 and statements[0]["Action"] == ["secretsmanager:GetSecretValue"]
+    return statements[0]["Resource"]
+
+
+def test_one_replication_group_and_one_primary_database(any_run):
+    assert len(any_run.of_type("aws:elasticache/replicationGroup:ReplicationGroup")) == 1
+    primaries = [r for r in any_run.of_type("aws:rds/instance:Instance") if "replicateSourceDb" not in r.inputs]
+    assert len(primaries) == 1
+
+
+def test_backend_gets_endpoints_as_env_and_credentials_by_arn(any_run):
+    database = any_run.one("aws:rds/instance:Instance")
+    cache_group = any_run.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    master_arn = database.outputs["masterUserSecrets"][0]["secretArn"]
+    token_arn = resource(any_run, "aws:secretsmanager/secret:Secret", "cache-auth-token").outputs["arn"]
+
+    backend = container(any_run, "backend")
+    environment = {item["name"]: item["value"] for item in backend["environment"]}
+    assert environment["DATABASE_HOST"] == database.outputs["address"]
+    assert (environment["DATABASE_PORT"], environment["DATABASE_NAME"]) == ("5432", "app")
+    assert environment["REDIS_HOST"] == cache_group.outputs["primaryEndpointAddress"]
+    assert (environment["REDIS_PORT"], environment["REDIS_TLS"]) == ("6379", "true")
+    assert "DATABASE_READ_HOST" not in environment
+
+    assert {item["name"]: item["valueFrom"] for item in backend["secrets"]} == {
+        "DATABASE_USER": f"{master_arn}:username::",
+        "DATABASE_PASSWORD": f"{master_arn}:password::",
+        "REDIS_AUTH_TOKEN": token_arn,
+    }
+    assert execution_secret_arns(any_run, "backend") == sorted([master_arn, token_arn])
+
+
+def test_frontend_uses_neither_store(any_run):
+    frontend = container(any_run, "frontend")
+    assert frontend["secrets"] == []
+    assert not {item["name"] for item in frontend["environment"]} & {"DATABASE_HOST", "REDIS_HOST"}
+    assert not [p for p in any_run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == "frontend-execution-secrets"]
+
+
+def test_only_the_backend_security_group_reaches_the_stores(any_run):
+    backend_sg = resource(any_run, "aws:ec2/securityGroup:SecurityGroup", "backend-sg").id
+    for store, port in (("cache", 6379), ("database", 5432)):
+        store_sg = resource(any_run, "aws:ec2/securityGroup:SecurityGroup", f"{store}-sg").id
+        rules = [r for r in any_run.of_type(INGRESS) if r.inputs["securityGroupId"] == store_sg]
+        assert [(r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"], r.inputs["toPort"]) for r in rules] == \
+            [(backend_sg, port, port)]
+    for rule in any_run.of_type(INGRESS):
+        if rule.inputs.get("fromPort") in (5432, 6379):
+            assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
+
+
+def test_stores_live_in_the_isolated_subnets(any_run):
+    isolated = any_run.one("awsx:ec2:Vpc").outputs["isolatedSubnetIds"]
+    assert any_run.one("aws:rds/subnetGroup:SubnetGroup").inputs["subnetIds"] == isolated
+    assert any_run.one("aws:elasticache/subnetGroup:SubnetGroup").inputs["subnetIds"] == isolated
+
+
+def test_dev_and_prod_settings(dev_run, prod_run):
+    dev_db, prod_db = dev_run.one("aws:rds/instance:Instance"), prod_run.one("aws:rds/instance:Instance")
+    assert (dev_db.inputs["instanceClass"], dev_db.inputs["multiAz"], dev_db.protect) == ("db.t4g.micro", False, False)
+    assert (prod_db.inputs["instanceClass"], prod_db.inputs["multiAz"], prod_db.protect) == ("db.t4g.medium", True, True)
+    assert (prod_db.inputs["deletionProtection"], prod_db.inputs["skipFinalSnapshot"]) == (True, False)
+    assert prod_db.inputs["performanceInsightsEnabled"] is True
+    assert prod_db.inputs["backupRetentionPeriod"] == 14
+
+    dev_cache = dev_run.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+    prod_cache = prod_run.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs
+    assert (dev_cache["nodeType"], dev_cache["numCacheClusters"]) == ("cache.t4g.micro", 1)
+    assert (prod_cache["numCacheClusters"], prod_cache["automaticFailoverEnabled"], prod_cache["multiAzEnabled"]) == \
+        (2, True, True)
+    assert prod_cache["snapshotRetentionLimit"] >= 1 and prod_cache["applyImmediately"] is False
+
+
+def test_stack_outputs_name_the_secret_never_the_password(any_run):
+    outputs = any_run.outputs
+    database = any_run.one("aws:rds/instance:Instance")
+    assert outputs["databaseSecretArn"] == database.outputs["masterUserSecrets"][0]["secretArn"]
+    assert outputs["databaseHost"] == database.outputs["address"]
+    token = any_run.one("random:index/randomPassword:RandomPassword").outputs["result"]
+    assert token not in json.dumps(outputs)
+
+
+def test_proxy_and_replica_variant_points_the_backend_at_them():
+    def scale_up(config):
+        config["webstack:database"].update({"proxy": {"enabled": True}, "readReplicas": 1})
+
+    run = run_stack("prod", scale_up)
+    proxy = run.one("aws:rds/proxy:Proxy")
+    replica = next(r for r in run.of_type("aws:rds/instance:Instance") if "replicateSourceDb" in r.inputs)
+    environment = {item["name"]: item["value"] for item in container(run, "backend")["environment"]}
+    assert environment["DATABASE_HOST"] == proxy.outputs["endpoint"]
+    assert environment["DATABASE_READ_HOST"] == replica.outputs["address"]
+    assert run.outputs["databaseHost"] == proxy.outputs["endpoint"]
+    proxy_sg = resource(run, "aws:ec2/securityGroup:SecurityGroup", "database-proxy-sg").id
+    backend_sg = resource(run, "aws:ec2/securityGroup:SecurityGroup", "backend-sg").id
+    assert [r.inputs["referencedSecurityGroupId"] for r in run.of_type(INGRESS)
+            if r.inputs["securityGroupId"] == proxy_sg] == [backend_sg]
+
+
+def test_app_secrets_from_arn_and_from_pulumi_secret_config():
+    def add_secrets(config):
+        config["webstack:appSecrets"] = {"djangoSecretKey": "s3cr3t-from-pulumi-config", "unused": "never-stored"}
+        config["webstack:services"]["backend"]["secrets"] = {
+            "DJANGO_SECRET_KEY": {"fromConfig": "djangoSecretKey"},
+            "JWT_SECRET": {"secretsManagerArn": f"{JWT_ARN}:jwt::"},
+        }
+
+    run = run_stack("dev", add_secrets, secret_keys=["webstack:appSecrets"])
+    stored = resource(run, "aws:secretsmanager/secret:Secret", "app-secrets-djangoSecretKey")
+    version = resource(run, "aws:secretsmanager/secretVersion:SecretVersion", "app-secrets-djangoSecretKey")
+    assert version.inputs["secretString"] == "s3cr3t-from-pulumi-config"
+    assert not [s for s in run.of_type("aws:secretsmanager/secret:Secret") if "unused" in s.name]
+
+    backend = container(run, "backend")
+    secrets = {item["name"]: item["valueFrom"] for item in backend["secrets"]}
+    assert secrets["DJANGO_SECRET_KEY"] == stored.outputs["arn"]
+    assert secrets["JWT_SECRET"] == f"{JWT_ARN}:jwt::"
+    assert "s3cr3t-from-pulumi-config" not in json.dumps(backend)
+    master_arn = run.one("aws:rds/instance:Instance").outputs["masterUserSecrets"][0]["secretArn"]
+    token_arn = resource(run, "aws:secretsmanager/secret:Secret", "cache-auth-token").outputs["arn"]
+    # Exactly the referenced secrets, by full ARN (the JSON-key selector stripped), no wildcard.
+    assert execution_secret_arns(run, "backend") == sorted([master_arn, token_arn, stored.outputs["arn"], JWT_ARN])
+
+
+def test_cache_auth_token_from_pulumi_secret_config():
+    def token_from_config(config):
+        config["webstack:appSecrets"] = {"redisToken": "Token-From-Config-0123456789"}
+        config["webstack:cache"]["authTokenFromConfig"] = "redisToken"
+
+    run = run_stack("dev", token_from_config, secret_keys=["webstack:appSecrets"])
+    assert run.of_type("random:index/randomPassword:RandomPassword") == []
+    assert run.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs["authToken"] == \
+        "Token-From-Config-0123456789"
+
+
+@pytest.mark.parametrize("token", ["short", "has space in the token!", "has/slash/in/the/token"])
+def test_invalid_auth_token_from_config_is_refused_without_echo(token):
+    def token_from_config(config):
+        config["webstack:appSecrets"] = {"redisToken": token}
+        config["webstack:cache"]["authTokenFromConfig"] = "redisToken"
+
+    with pytest.raises(Exception) as caught:
+        run_stack("dev", token_from_config, secret_keys=["webstack:appSecrets"])
+    assert "cache.authTokenFromConfig: webstack:appSecrets.redisToken is not a valid AUTH token" in str(caught.value)
+    assert token not in str(caught.value)
+
+
+def test_without_data_config_nothing_is_created():
+    def no_data(config):
+        del config["webstack:cache"], config["webstack:database"]
+        config["webstack:services"]["backend"].pop("uses")
+
+    run = run_stack("dev", no_data)
+    assert run.of_type("aws:rds/instance:Instance") == []
+    assert run.of_type("aws:elasticache/replicationGroup:ReplicationGroup") == []
+    assert container(run, "backend")["secrets"] == []
+    assert "databaseHost" not in run.outputs
