@@ -11,7 +11,7 @@ from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs
 from components.domain import AliasRecords, AliasRecordsArgs, DomainCertificate, DomainCertificateArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.monitoring import MonitoredService, Monitoring, MonitoringArgs
+from components.monitoring import MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.registry import ImageRepository, ImageRepositoryArgs
 from components.service import Service, ServiceArgs
@@ -177,6 +177,18 @@ for name, settings in config.services.items():
         data_stores[store].admit(name, service.security_group_id)
     services[name] = service
 
+# Alarms and dashboard panels for every RDS instance (replicas inherit the primary's storage size).
+monitored_databases: dict[str, MonitoredDatabase] = {}
+if "database" in data_stores:
+    primary = data_stores["database"]
+    monitored_databases["primary"] = MonitoredDatabase(
+        primary.instance_identifier, primary.instance_class, primary.allocated_storage
+    )
+    for index, identifier in enumerate(primary.replica_identifiers, start=1):
+        monitored_databases[f"replica-{index}"] = MonitoredDatabase(
+            identifier, config.database.replica_class, primary.allocated_storage
+        )
+
 monitoring = Monitoring("monitoring", MonitoringArgs(
     settings=config.monitoring,
     region=config.region,
@@ -191,6 +203,10 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
         )
         for name, service in services.items()
     },
+    databases=monitored_databases,
+    cache=MonitoredCache(
+        data_stores["cache"].member_cluster_ids, node_count=len(data_stores["cache"].member_cluster_ids)
+    ) if "cache" in data_stores else None,
 ), opts=with_provider)
 
 pulumi.export("url", domain_records.urls[0] if config.domain is not None else load_balancer.url)

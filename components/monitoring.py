@@ -22,6 +22,7 @@ from helpers.alarms import (
     AlarmSpec, Metric, cache_alarms, database_alarms, load_balancer_alarms, service_alarms, target_group_alarms,
 )
 from helpers.dashboard import DatabasePanels, ServicePanels, dashboard_body
+from helpers.database import max_connections as class_max_connections
 from stackconfig.monitoring import MonitoringConfig
 
 
@@ -36,9 +37,13 @@ class MonitoredService:
 @dataclass(frozen=True)
 class MonitoredDatabase:
     instance_identifier: pulumi.Input[str]
-    # helpers.database.max_connections(instance class): the connection alarm is a share of it.
-    max_connections: int
+    # The connection alarm is a share of this class's max_connections (seed 002's table).
+    instance_class: str
     allocated_storage_gib: int
+
+    @property
+    def max_connections(self) -> int:
+        return class_max_connections(self.instance_class)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ import pytest
 from components.monitoring import (
     MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs, subscription_name,
 )
+from helpers.database import max_connections
 from preflight.capture import ProgramRun, run_in_mocks
 from stackconfig.monitoring import MonitoringConfig
 from tests.cloudwatch_api import put_metric_alarm_params, put_metric_alarm_rules, validate
@@ -193,10 +194,10 @@ def data_tier_run(preview: bool = False) -> ProgramRun:
                 pulumi.Output.from_input("backend-service"),
                 pulumi.Output.from_input("targetgroup/backend-tg/0123456789abcdef"), 2)},
             databases={
-                "primary": MonitoredDatabase(pulumi.Output.from_input("webstack-prod-db"), max_connections=400,
-                                             allocated_storage_gib=50),
+                "primary": MonitoredDatabase(pulumi.Output.from_input("webstack-prod-db"),
+                                             instance_class="db.t3.medium", allocated_storage_gib=50),
                 "replica-1": MonitoredDatabase(pulumi.Output.from_input("webstack-prod-db-replica-1"),
-                                               max_connections=200, allocated_storage_gib=50),
+                                               instance_class="db.t3.small", allocated_storage_gib=50),
             },
             cache=MonitoredCache(pulumi.Output.from_input(["webstack-prod-redis-001", "webstack-prod-redis-002"]),
                                  node_count=2),
@@ -216,7 +217,8 @@ def test_database_alarms_are_sized_to_each_instance(data_run):
     assert (cpu["namespace"], cpu["metricName"], cpu["dimensions"], cpu["threshold"]) == (
         "AWS/RDS", "CPUUtilization", primary, 80)
     connections = found["db-primary-connections-high"]
-    assert (connections["metricName"], connections["threshold"]) == ("DatabaseConnections", 320)  # 80 % of 400
+    # 80 % of seed 002's max_connections: db.t3.medium 400, db.t3.small 200.
+    assert (connections["metricName"], connections["threshold"]) == ("DatabaseConnections", 320)
     assert found["db-replica-1-connections-high"]["threshold"] == 160
     assert found["db-replica-1-connections-high"]["dimensions"] == {"DBInstanceIdentifier": "webstack-prod-db-replica-1"}
     storage = found["db-primary-storage-low"]
@@ -249,6 +251,26 @@ def test_data_tier_alarms_are_accepted_and_notify_the_topic(data_run):
         params = put_metric_alarm_params(alarm.inputs)
         assert validate("PutMetricAlarm", params) == [] and put_metric_alarm_rules(params) == [], alarm.name
         assert params["AlarmActions"] == params["OKActions"] == [arn]
+
+
+def test_committed_stacks_watch_their_database_and_every_cache_node(any_run):
+    """Dimensions equal what the data tier declared; thresholds follow its instance class and storage."""
+    found = alarms(any_run)
+    instance = any_run.one("aws:rds/instance:Instance").inputs
+    dimensions = {"DBInstanceIdentifier": instance["identifier"]}
+    for suffix in ("cpu-high", "connections-high", "storage-low", "memory-low", "read-latency", "write-latency"):
+        assert found[f"db-primary-{suffix}"]["dimensions"] == dimensions, suffix
+    assert found["db-primary-connections-high"]["threshold"] == max_connections(instance["instanceClass"]) * 0.8
+    assert found["db-primary-storage-low"]["threshold"] == instance["allocatedStorage"] * 1024 ** 3 * 0.1
+    members = any_run.one("aws:elasticache/replicationGroup:ReplicationGroup").outputs["memberClusters"]
+    assert members
+    for index, member in enumerate(members, start=1):
+        for suffix in ("engine-cpu-high", "memory-high", "evictions"):
+            assert found[f"cache-{index}-{suffix}"]["dimensions"] == {"CacheClusterId": member}
+    assert f"cache-{len(members) + 1}-evictions" not in found
+    panels = {w["properties"]["title"]: w["properties"]["metrics"] for w in metric_widgets(dashboard(any_run))}
+    assert [row[3] for row in panels["RDS connections"]] == [instance["identifier"]]
+    assert [row[3] for row in panels["Redis memory used (%)"]] == members
 
 
 def test_the_same_alarms_are_declared_in_a_preview(data_run, prod_run):
