@@ -273,6 +273,17 @@ def test_committed_stacks_watch_their_database_and_every_cache_node(any_run):
     assert [row[3] for row in panels["Redis memory used (%)"]] == members
 
 
+def test_a_read_replica_gets_its_own_alarms_sized_to_its_class():
+    def add_replica(config):
+        config["webstack:database"].update({"readReplicas": 1, "replicaInstanceClass": "db.t4g.large"})
+    run = run_stack("prod", add_replica)
+    found = alarms(run)
+    replica = next(r.inputs for r in run.of_type("aws:rds/instance:Instance") if r.inputs.get("replicateSourceDb"))
+    assert found["db-replica-1-cpu-high"]["dimensions"] == {"DBInstanceIdentifier": replica["identifier"]}
+    assert found["db-replica-1-connections-high"]["threshold"] == max_connections("db.t4g.large") * 0.8
+    assert found["db-primary-connections-high"]["threshold"] == max_connections("db.t4g.medium") * 0.8
+
+
 def test_the_same_alarms_are_declared_in_a_preview(data_run, prod_run):
     """Counts come from plain config, so a first preview (every id unknown) declares every alarm."""
     assert {a.name for a in data_tier_run(preview=True).of_type(ALARM)} == {a.name for a in data_run.of_type(ALARM)}
