@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         policies = evaluate_policies(run, stack_file.config)
-    except PolicyConfigError as error:
+    except (PolicyConfigError, FileNotFoundError) as error:
         print(f"preflight: {args.stack}: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
 
