@@ -117,14 +117,20 @@ class Service(pulumi.ComponentResource):
                 child,
             )
 
+        # Rules are separate resources only: mixing inline rules with rule resources on one group
+        # makes the provider fight over them.
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
             description=f"{name} tasks: the container port from the load balancer only",
-            egress=[aws.ec2.SecurityGroupEgressArgs(
-                protocol="-1", from_port=0, to_port=0, cidr_blocks=["0.0.0.0/0"],
-                description="Image pulls, AWS APIs and data stores",
-            )],
+            opts=child,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-egress",
+            security_group_id=self.security_group.id,
+            ip_protocol="-1",
+            cidr_ipv4="0.0.0.0/0",
+            description="Image pulls, AWS APIs and data stores",
             opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(

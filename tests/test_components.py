@@ -172,8 +172,12 @@ def test_service_alone_wires_every_child():
     assert rule.urn in ecs.dependencies
     ingress = run.one("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule").inputs
     assert ingress["referencedSecurityGroupId"] == "sg-alb" and ingress["fromPort"] == ingress["toPort"] == 9000
-    egress = run.one("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule").inputs
-    assert egress["securityGroupId"] == "sg-alb" and egress["toPort"] == 9000
+    egress = {r.name: r.inputs for r in run.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")}
+    assert egress["chat-alb-to-tasks"]["securityGroupId"] == "sg-alb" and egress["chat-alb-to-tasks"]["toPort"] == 9000
+    service_sg = run.one("aws:ec2/securityGroup:SecurityGroup")
+    assert "egress" not in service_sg.inputs and "ingress" not in service_sg.inputs
+    assert egress["chat-egress"]["securityGroupId"] == service_sg.id
+    assert egress["chat-egress"]["ipProtocol"] == "-1" and egress["chat-egress"]["cidrIpv4"] == "0.0.0.0/0"
 
 
 def test_service_without_secrets_has_no_secret_policy_and_task_role_is_empty():
