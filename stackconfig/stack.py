@@ -61,13 +61,6 @@ class StackConfig(ConfigModel):
         check_app_secrets_are_secret(app_secrets)
         return app_secrets
 
-    @model_validator(mode="after")
-    def _data_tier_checks(self) -> "StackConfig":
-        problems = data_tier_problems(self.services, self.cache, self.database, self.app_secrets)
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
     @property
     def is_production(self) -> bool:
         return self.environment == "prod"
@@ -85,6 +78,17 @@ class StackConfig(ConfigModel):
 
     @model_validator(mode="after")
     def _cross_checks(self) -> "StackConfig":
+        """Checks across sections, all reported together (one validator, so none hides another)."""
+        problems = (
+            self._routing_and_network_problems()
+            + data_tier_problems(self.services, self.cache, self.database, self.app_secrets)
+            + self._edge_problems()
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def _routing_and_network_problems(self) -> list[str]:
         problems = []
         priorities: dict[int, str] = {}
         for name, service in self.services.items():
@@ -101,12 +105,9 @@ class StackConfig(ConfigModel):
             self.network.check_fits()
         except ValueError as error:
             problems.append(f"network: {error}")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        return problems
 
-    @model_validator(mode="after")
-    def _edge_checks(self) -> "StackConfig":
+    def _edge_problems(self) -> list[str]:
         problems = []
         if self.domain is not None and self.load_balancer.certificate_arn is not None:
             problems.append(
@@ -123,6 +124,4 @@ class StackConfig(ConfigModel):
                             "name the same image (rollbacks, audits)")
         if self.is_production and self.registry.force_delete:
             problems.append("registry.forceDelete is not allowed in prod: it deletes every image with the stack")
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+        return problems

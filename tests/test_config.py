@@ -270,3 +270,13 @@ def test_bad_config_stops_the_program_before_any_resource():
     run = run_in_mocks(program, stack="dev", config=config)
     assert "webstack:services.backend.port = 70000: Input should be less than or equal to 65535" in errors[0]
     assert run.resources == []
+
+
+def test_cross_section_problems_are_reported_together():
+    values = with_change("services.frontend.routes.priority", 10, stack="prod")
+    values["loadBalancer"]["certificateArn"] = (
+        "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+    )
+    (problem,) = problems(values)
+    assert "share routes.priority 10" in problem
+    assert "set either domain" in problem
