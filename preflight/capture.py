@@ -3,7 +3,7 @@
 Every `RegisterResource` call is recorded as a `CapturedResource`: its type, name, parent, plain
 inputs (secrets unwrapped, resource references downgraded to their id, unknowns kept as the
 engine's unknown sentinel) and the resource options that only the raw request carries (`protect`,
-`ignoreChanges`, `retainOnDelete`, ...). The policy gate and the cost estimator both read this.
+`ignoreChanges`, `deleteBeforeReplace`). The policy gate and the cost estimator both read this.
 """
 
 from __future__ import annotations
@@ -44,7 +44,6 @@ class CapturedResource:
     inputs: dict[str, Any]
     protect: bool = False
     ignore_changes: tuple[str, ...] = ()
-    retain_on_delete: bool = False
     delete_before_replace: bool = False
     dependencies: tuple[str, ...] = ()
     # What the (fake) cloud answered: the resource's id and its outputs, as `pulumi up` would record them.
@@ -79,9 +78,6 @@ class ProgramRun:
             if resource.name == name:
                 return resource
         raise KeyError(name)
-
-    def children_of(self, parent_urn: str) -> list[CapturedResource]:
-        return [r for r in self.resources if r.parent == parent_urn]
 
 
 def plain_value(value: Any) -> Any:
@@ -126,7 +122,6 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                     inputs=plain_value(json_format.MessageToDict(request.object)),
                     protect=bool(request.protect),
                     ignore_changes=tuple(request.ignoreChanges),
-                    retain_on_delete=bool(request.retainOnDelete),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     dependencies=tuple(request.dependencies),
                     id=response.id,
