@@ -15,9 +15,11 @@ from pydantic import Field, field_validator, model_validator
 from stackconfig.base import ConfigModel
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
-# CloudWatch: a standard-resolution alarm period is a multiple of 60 s, and
-# period x evaluation periods may cover at most one day.
+# CloudWatch (PutMetricAlarm): a standard-resolution alarm period is a multiple of 60 s, and
+# period x evaluation periods may cover at most one day, or seven days for periods of an hour or more.
 MAX_EVALUATION_SECONDS = 86400
+MAX_EVALUATION_SECONDS_HOURLY = 7 * 86400
+HOUR = 3600
 
 # Seeds: 004 (CPU 80 %, memory 85 %, p95 500 ms, DB connections 80 % of max, Redis memory 80 %),
 # 001 (ALB 5xx > 5 %, unhealthy targets > 0), 002 (RDS CPU 80 %, latency 20 ms, freeable memory
@@ -57,11 +59,17 @@ class AlarmTiming(ConfigModel):
         return period
 
     @model_validator(mode="after")
-    def _fits_a_day(self) -> "AlarmTiming":
-        if self.period * self.evaluation_periods > MAX_EVALUATION_SECONDS:
+    def _fits_the_evaluation_range(self) -> "AlarmTiming":
+        window = self.period * self.evaluation_periods
+        if self.period < HOUR and window > MAX_EVALUATION_SECONDS:
             raise ValueError(
-                f"period x evaluationPeriods = {self.period * self.evaluation_periods} s; "
+                f"period x evaluationPeriods = {window} s; with a period under an hour "
                 f"CloudWatch evaluates at most {MAX_EVALUATION_SECONDS} s (one day)"
+            )
+        if window > MAX_EVALUATION_SECONDS_HOURLY:
+            raise ValueError(
+                f"period x evaluationPeriods = {window} s; "
+                f"CloudWatch evaluates at most {MAX_EVALUATION_SECONDS_HOURLY} s (seven days)"
             )
         if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > self.evaluation_periods:
             raise ValueError(

@@ -2,8 +2,8 @@
 
 botocore's `ParamValidator` checks types, required members and minimums; the model also carries
 enums and maximum lengths/sizes, which `model_problems` checks. `put_metric_alarm_rules` adds the
-rules PutMetricAlarm documents in prose (one metric source, period multiples, the one-day window,
-a single returned series in metric math).
+rules PutMetricAlarm documents in prose (one metric source, period multiples, the one-day window
+(seven days for hourly periods), a single returned series in metric math).
 """
 
 from __future__ import annotations
@@ -145,8 +145,10 @@ def put_metric_alarm_rules(params: dict[str, Any]) -> list[str]:
     for period in periods:
         if not _period_ok(period):
             problems.append(f"period {period} is not 10, 20, 30 or a multiple of 60")
-        elif period * params["EvaluationPeriods"] > 86400:
-            problems.append(f"period {period} x {params['EvaluationPeriods']} evaluation periods exceeds one day")
+        elif period * params["EvaluationPeriods"] > (86400 if period < 3600 else 7 * 86400):
+            # One day, or seven days for periods of an hour or more (PutMetricAlarm's Period).
+            problems.append(f"period {period} x {params['EvaluationPeriods']} evaluation periods exceeds "
+                            f"CloudWatch's evaluation range")
     if params.get("DatapointsToAlarm", 0) > params["EvaluationPeriods"]:
         problems.append("DatapointsToAlarm exceeds EvaluationPeriods")
     if params.get("TreatMissingData", "missing") not in TREAT_MISSING_DATA:

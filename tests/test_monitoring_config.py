@@ -8,6 +8,7 @@ import pytest
 
 from stackconfig import validate_stack_config
 from stackconfig.monitoring import ALARM_DEFAULTS, AlarmsConfig
+from tests.cloudwatch_api import put_metric_alarm_rules
 from tests.test_config import problems, raw, with_change
 
 
@@ -67,14 +68,28 @@ def test_period_must_be_whole_minutes():
     ]
 
 
-def test_evaluation_window_is_at_most_a_day():
-    assert problems(with_change("monitoring.alarms.databaseCpu", {"period": 3600, "evaluationPeriods": 25})) == [
-        "webstack:monitoring.alarms.databaseCpu: period x evaluationPeriods = 90000 s; "
-        "CloudWatch evaluates at most 86400 s (one day)"
+def test_evaluation_window_is_at_most_a_day_below_hourly_periods():
+    assert problems(with_change("monitoring.alarms.databaseCpu", {"period": 3540, "evaluationPeriods": 25})) == [
+        "webstack:monitoring.alarms.databaseCpu: period x evaluationPeriods = 88500 s; with a period under an "
+        "hour CloudWatch evaluates at most 86400 s (one day)"
     ]
     config = validate_stack_config(with_change("monitoring.alarms.databaseCpu", {"period": 3600,
                                                                                  "evaluationPeriods": 24}))
     assert config.monitoring.alarms.database_cpu.evaluation_periods == 24
+
+
+def test_hourly_periods_may_be_evaluated_over_seven_days():
+    """PutMetricAlarm: up to 604,800 s for periods of an hour or more (one day below that)."""
+    config = validate_stack_config(with_change("monitoring.alarms.databaseFreeStorage",
+                                               {"period": 3600, "evaluationPeriods": 168}))
+    assert config.monitoring.alarms.database_free_storage.evaluation_periods == 168
+    assert put_metric_alarm_rules({"MetricName": "FreeStorageSpace", "Namespace": "AWS/RDS", "Statistic": "Minimum",
+                                   "Period": 3600, "EvaluationPeriods": 168}) == []
+    assert problems(with_change("monitoring.alarms.databaseFreeStorage", {"period": 3600,
+                                                                          "evaluationPeriods": 169})) == [
+        "webstack:monitoring.alarms.databaseFreeStorage: period x evaluationPeriods = 608400 s; "
+        "CloudWatch evaluates at most 604800 s (seven days)"
+    ]
 
 
 def test_datapoints_to_alarm_within_evaluation_periods():
