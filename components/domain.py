@@ -54,14 +54,17 @@ class DomainCertificate(pulumi.ComponentResource):
             opts=child,
         )
         # One CNAME per name on the certificate, picked by name from ACM's (Output) list: the set of
-        # records depends on the config only, never on what the Output holds.
+        # records depends on the config only, never on what the Output holds. Each record is named after
+        # its DNS name, not its position: removing a name from the middle of the list must delete that
+        # name's record only, never shift the others onto each other's records (Route 53 `name` forces
+        # replacement, and the replacement's delete would remove the record a neighbour just upserted).
         self.validation_records = []
-        for index, domain_name in enumerate(settings.names):
+        for domain_name in settings.names:
             option = self.certificate.domain_validation_options.apply(
                 lambda options, wanted=domain_name: next(o for o in options if o.domain_name == wanted)
             )
             self.validation_records.append(aws.route53.Record(
-                f"{name}-validation-{index}",
+                f"{name}-validation-{domain_name}",
                 zone_id=self.zone_id,
                 name=option.resource_record_name,
                 # ACM's DNS validation record is always a CNAME; a plain value keeps it known in a preview.
@@ -104,10 +107,11 @@ class AliasRecords(pulumi.ComponentResource):
         record_types = ["A", "AAAA"] if args.ipv6 else ["A"]
 
         self.records = []
-        for index, domain_name in enumerate(settings.names):
+        # Named after the DNS name (see the validation records): a removed name takes only its own records.
+        for domain_name in settings.names:
             for record_type in record_types:
                 self.records.append(aws.route53.Record(
-                    f"{name}-{index}-{record_type.lower()}",
+                    f"{name}-{domain_name}-{record_type.lower()}",
                     zone_id=args.zone_id,
                     name=domain_name,
                     type=record_type,

@@ -15,6 +15,9 @@ HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-
 HOSTED_ZONE_ID = re.compile(r"^Z[A-Z0-9]{1,31}$")
 # ACM's default quota: 10 names per certificate (the domain name plus 9 alternative names).
 MAX_ALTERNATIVE_NAMES = 9
+# ACM puts the first name in the certificate's Common Name, which RFC 5280 limits to 64 octets
+# (alternative names may be up to 253).
+MAX_COMMON_NAME_LENGTH = 64
 
 
 class DomainConfig(ConfigModel):
@@ -37,6 +40,17 @@ class DomainConfig(ConfigModel):
     def _hostname(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and not HOSTNAME.match(value):
             raise ValueError(f"{value!r} is not a lower-case DNS name like app.example.com (no trailing dot)")
+        return value
+
+    @field_validator("record_name")
+    @classmethod
+    def _common_name_length(cls, value: str) -> str:
+        if len(value) > MAX_COMMON_NAME_LENGTH:
+            raise ValueError(
+                f"{value!r} is {len(value)} characters; ACM puts recordName in the certificate's Common Name, "
+                f"which is at most {MAX_COMMON_NAME_LENGTH} (use a shorter recordName; longer names can be "
+                f"alternativeNames)"
+            )
         return value
 
     @field_validator("alternative_names")

@@ -86,6 +86,29 @@ def test_alternative_names_each_get_their_own_validation_record_and_alias():
     assert sorted(r.inputs["name"] for r in records(run, "A")) == ["app.example.com", "www.example.com"]
 
 
+def test_removing_a_name_leaves_the_other_names_records_alone():
+    """Records are keyed by DNS name: dropping `www` must not turn `www`'s resources into `api`'s.
+
+    Keyed by position, `api` would move from index 2 to 1: its records would be replaced by the ones
+    that held `www` (Route 53 `name` forces replacement) and the old index-2 records deleted after the
+    upsert, deleting `api`'s live alias and validation record.
+    """
+    def names(*alternatives):
+        def change(config):
+            config["webstack:domain"]["alternativeNames"] = list(alternatives)
+        return change
+
+    def urns_by_record(run):
+        return {(r.inputs["type"], r.inputs["name"].rstrip(".")): r.urn for r in run.of_type(RECORD_TYPE)}
+
+    before = urns_by_record(run_stack("prod", names("www.example.com", "api.example.com")))
+    after = urns_by_record(run_stack("prod", names("api.example.com")))
+    assert len(before) == 6 and len(after) == 4
+    # Every record that remains keeps its resource (same URN), so Pulumi neither replaces nor deletes it.
+    assert after.items() <= before.items()
+    assert {name for _, name in after if not name.startswith("_")} == {"app.example.com", "api.example.com"}
+
+
 def test_components_alone_with_a_zone_id_and_ipv6_target():
     settings = DomainConfig.model_validate(
         {"zoneId": "Z0123456789ABCDEFGHIJ", "recordName": "shop.example.org", "replaceExistingRecords": True}
@@ -135,6 +158,8 @@ def domain_errors(domain: dict, certificate_arn: str | None = None) -> str:
      "wildcard names are not supported"),
     ({"zoneName": "example.com", "recordName": "app.example.com", "alternativeNames": ["app.example.com"]},
      "must be distinct"),
+    # A valid DNS name, but ACM refuses a Common Name over 64 octets.
+    ({"zoneName": "example.com", "recordName": "a" * 53 + ".example.com"}, "at most 64"),
 ])
 def test_domain_config_is_checked(domain, message):
     assert message in domain_errors(domain)
