@@ -21,7 +21,7 @@ import pulumi_aws as aws
 from helpers.alarms import (
     AlarmSpec, Metric, cache_alarms, database_alarms, load_balancer_alarms, service_alarms, target_group_alarms,
 )
-from helpers.dashboard import DatabasePanels, ServicePanels, dashboard_body
+from helpers.dashboard import DatabasePanels, ServicePanels, dashboard_body, dashboard_name
 from helpers.database import max_connections as class_max_connections
 from stackconfig.monitoring import MonitoringConfig
 
@@ -122,7 +122,7 @@ class Monitoring(pulumi.ComponentResource):
 
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
-            dashboard_name=prefix,
+            dashboard_name=dashboard_name(pulumi.get_project(), pulumi.get_stack()),
             dashboard_body=self._dashboard_body(args),
             opts=child,
         )

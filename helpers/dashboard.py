@@ -7,6 +7,7 @@ array form: `[namespace, metric name, dimension name, dimension value, ..., {ren
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
@@ -16,6 +17,13 @@ from stackconfig.monitoring import AlarmsConfig
 GRID_WIDTH = 24
 PANEL_HEIGHT = 6
 PERIOD = 60
+# PutDashboard: A-Z, a-z, 0-9, "-" and "_", at most 255 characters; names are global to the account.
+DASHBOARD_NAME_LIMIT = 255
+
+
+def dashboard_name(project: str, stack: str) -> str:
+    """`<project>-<stack>`; a '.' (allowed in Pulumi project and stack names, not in dashboard names) becomes '-'."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{project}-{stack}")[:DASHBOARD_NAME_LIMIT]
 
 
 @dataclass(frozen=True)

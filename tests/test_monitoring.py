@@ -182,7 +182,7 @@ def test_unhealthy_hosts_and_p95_latency_per_target_group(any_run, service):
 
 # --- RDS and Redis, through the component with the data tier's documented attributes -----------
 
-def data_tier_run(preview: bool = False) -> ProgramRun:
+def data_tier_run(preview: bool = False, stack: str = "prod") -> ProgramRun:
     def build():
         Monitoring("monitoring", MonitoringArgs(
             settings=MonitoringConfig(alert_emails=["oncall@example.com"]),
@@ -202,7 +202,7 @@ def data_tier_run(preview: bool = False) -> ProgramRun:
             cache=MonitoredCache(pulumi.Output.from_input(["webstack-prod-redis-001", "webstack-prod-redis-002"]),
                                  node_count=2),
         ))
-    return run_in_mocks(build, stack="prod", preview=preview)
+    return run_in_mocks(build, stack=stack, preview=preview)
 
 
 @pytest.fixture(scope="module")
@@ -315,6 +315,11 @@ def test_dashboard_body_is_accepted_by_put_dashboard(any_run):
             *names, options = row
             assert names[0].startswith(("AWS/", "ECS/")) and len(names) % 2 == 0, row  # namespace, metric, pairs
             assert set(options) == {"stat", "label"}
+
+
+def test_dashboard_name_is_valid_for_a_stack_name_with_a_period():
+    resource = data_tier_run(stack="prod.eu").one("aws:cloudwatch/dashboard:Dashboard")
+    assert resource.inputs["dashboardName"] == "webstack-prod-eu"
 
 
 def test_dashboard_has_the_panels_of_every_service(any_run):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helpers.alarms import cache_alarms, database_alarms, service_alarms, target_group_alarms
-from helpers.dashboard import GRID_WIDTH, DatabasePanels, ServicePanels, dashboard_body
+from helpers.dashboard import GRID_WIDTH, DatabasePanels, ServicePanels, dashboard_body, dashboard_name
 from stackconfig.monitoring import AlarmsConfig
 
 DEFAULTS = AlarmsConfig()
@@ -61,3 +61,10 @@ def test_no_data_tier_panels_without_a_data_tier():
                           DEFAULTS)
     titles = [w["properties"].get("title", "") for w in body["widgets"]]
     assert not [title for title in titles if title.startswith(("RDS", "Redis"))]
+
+
+def test_dashboard_name_uses_only_the_characters_put_dashboard_accepts():
+    # Pulumi allows '.' in project and stack names; PutDashboard allows only A-Z a-z 0-9 - _.
+    assert dashboard_name("webstack", "prod") == "webstack-prod"
+    assert dashboard_name("web.stack", "prod.eu_1") == "web-stack-prod-eu_1"
+    assert len(dashboard_name("webstack", "s" * 300)) == 255
