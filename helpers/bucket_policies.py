@@ -10,13 +10,14 @@ OBJECT_ACTIONS = {
     "readonly": ["s3:GetObject"],
 }
 
-# Regions whose Elastic Load Balancing log delivery writes as a regional ELB account (`elb.getServiceAccount`
-# knows these). Regions opened later only know the `logdelivery.elasticloadbalancing.amazonaws.com` principal.
+# Regions whose Elastic Load Balancing log delivery writes as a regional ELB account: exactly the regions
+# `elb.getServiceAccount` knows (it fails elsewhere), Jakarta (ap-southeast-3, 589379963580) included.
+# Regions opened later only know the `logdelivery.elasticloadbalancing.amazonaws.com` principal.
 LEGACY_ELB_LOG_REGIONS = frozenset({
     "us-east-1", "us-east-2", "us-west-1", "us-west-2", "af-south-1", "ca-central-1",
     "eu-central-1", "eu-west-1", "eu-west-2", "eu-west-3", "eu-south-1", "eu-north-1",
     "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-southeast-1", "ap-southeast-2",
-    "ap-south-1", "me-south-1", "sa-east-1", "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1",
+    "ap-southeast-3", "ap-south-1", "me-south-1", "sa-east-1", "us-gov-west-1", "us-gov-east-1", "cn-north-1", "cn-northwest-1",
 })
 ELB_LOG_DELIVERY_SERVICE = "logdelivery.elasticloadbalancing.amazonaws.com"
 

@@ -8,7 +8,7 @@ import pytest
 
 from components.access_logs import AccessLogs, AccessLogsArgs
 from components.storage import MediaStorage, MediaStorageArgs
-from helpers.bucket_policies import elb_log_delivery_statements
+from helpers.bucket_policies import LEGACY_ELB_LOG_REGIONS, elb_log_delivery_statements
 from preflight.capture import ProgramRun, run_in_mocks
 from stackconfig.edge import StorageConfig
 from tests.conftest import container_definitions, run_stack
@@ -171,6 +171,24 @@ def test_newer_regions_grant_only_the_log_delivery_service():
     assert [s["Principal"] for s in statements[1:]] == [
         {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
     ]
+
+
+def test_legacy_elb_regions_are_the_ones_with_an_elb_account():
+    """The regions `elb.getServiceAccount` answers for (the provider's table, AWS's "before August 2022" list)."""
+    assert LEGACY_ELB_LOG_REGIONS == {
+        "af-south-1", "ap-east-1", "ap-northeast-1", "ap-northeast-2", "ap-northeast-3", "ap-south-1",
+        "ap-southeast-1", "ap-southeast-2", "ap-southeast-3", "ca-central-1", "cn-north-1", "cn-northwest-1",
+        "eu-central-1", "eu-north-1", "eu-south-1", "eu-west-1", "eu-west-2", "eu-west-3", "me-south-1",
+        "sa-east-1", "us-east-1", "us-east-2", "us-gov-east-1", "us-gov-west-1", "us-west-1", "us-west-2",
+    }
+
+    def build():
+        AccessLogs("logs", AccessLogsArgs(region="ap-southeast-3", account_id="123456789012", expiry_days=30,
+                                          prefix="alb"))
+
+    run = run_in_mocks(build, config={"aws:region": "ap-southeast-3"})
+    statements = json.loads(run.one(POLICY).inputs["policy"])["Statement"]
+    assert [s["Sid"] for s in statements[1:]] == ["ElbLogDelivery", "ElbLogDeliveryRegionalAccount"]
 
 
 def test_log_delivery_statements_are_scoped_to_the_account_prefix():
