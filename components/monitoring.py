@@ -10,6 +10,7 @@ cache exists and how many nodes it has), never on an Output, so a preview shows 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -71,6 +72,18 @@ def subscription_name(email: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", email.lower()).strip("-")
 
 
+def subscription_names(emails: list[str]) -> dict[str, str]:
+    """Each address's resource name. Distinct addresses can share a `subscription_name`
+    (`a.b@x.com`, `a-b@x.com`): a later one gets a hash of the address, so earlier ones keep theirs."""
+    names: dict[str, str] = {}
+    for email in emails:
+        name = subscription_name(email)
+        if name in names.values():
+            name = f"{name}-{hashlib.sha256(email.lower().encode()).hexdigest()[:8]}"
+        names[email] = name
+    return names
+
+
 class Monitoring(pulumi.ComponentResource):
     topic_arn: pulumi.Output[str]
     dashboard_name: pulumi.Output[str]
@@ -96,9 +109,9 @@ class Monitoring(pulumi.ComponentResource):
             kms_master_key_id=self.key.arn,
             opts=child,
         )
-        for email in settings.alert_emails:
+        for email, resource_name in subscription_names(settings.alert_emails).items():
             aws.sns.TopicSubscription(
-                f"{name}-{subscription_name(email)}",
+                f"{name}-{resource_name}",
                 topic=self.topic.arn,
                 protocol="email",
                 endpoint=email,

@@ -13,6 +13,7 @@ import pytest
 
 from components.monitoring import (
     MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs, subscription_name,
+    subscription_names,
 )
 from helpers.database import max_connections
 from preflight.capture import ProgramRun, run_in_mocks
@@ -75,6 +76,18 @@ def test_prod_emails_oncall_and_dev_has_the_topic_without_subscribers(dev_run, p
 
 def test_subscription_resource_names_follow_the_address():
     assert subscription_name("Ops.Team+alerts@Example.com") == "ops-team-alerts-example-com"
+
+
+def test_addresses_that_normalise_alike_get_distinct_subscriptions():
+    """`a.b@` and `a-b@` are different mailboxes; one resource name for both would be a duplicate URN."""
+    emails = ["a.b@example.com", "a-b@example.com"]
+    names = subscription_names(emails)
+    assert names["a.b@example.com"] == "a-b-example-com"  # the first keeps its plain name
+    assert names["a-b@example.com"].startswith("a-b-example-com-") and len(set(names.values())) == 2
+    run = data_tier_run(emails=emails)
+    subscriptions = run.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert len({s.name for s in subscriptions}) == 2
+    assert sorted(s.inputs["endpoint"] for s in subscriptions) == sorted(emails)
 
 
 # --- every alarm ---------------------------------------------------------------------------------
@@ -182,10 +195,11 @@ def test_unhealthy_hosts_and_p95_latency_per_target_group(any_run, service):
 
 # --- RDS and Redis, through the component with the data tier's documented attributes -----------
 
-def data_tier_run(preview: bool = False, stack: str = "prod") -> ProgramRun:
+def data_tier_run(preview: bool = False, stack: str = "prod", emails: tuple[str, ...] = ("oncall@example.com",)
+                  ) -> ProgramRun:
     def build():
         Monitoring("monitoring", MonitoringArgs(
-            settings=MonitoringConfig(alert_emails=["oncall@example.com"]),
+            settings=MonitoringConfig(alert_emails=list(emails)),
             region="us-east-1",
             account_id="123456789012",
             cluster_name=pulumi.Output.from_input("app-cluster"),
