@@ -95,6 +95,10 @@ class DomainConfig(ConfigModel):
         return [self.record_name, *self.alternative_names]
 
 
+# ECR's CreateRepository: 2-256 characters, lower-case path components joined by `.`, `_`, `__` or dashes.
+ECR_REPOSITORY_NAME = re.compile(r"^(?=.{2,256}$)[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$")
+
+
 class RegistryConfig(ConfigModel):
     """ECR repositories, one per image the stack builds (a service whose `image.repository` is a bare name)."""
 

@@ -11,7 +11,8 @@ from helpers.fargate import CPU_UNITS, describe_memory_choices, is_valid_size
 from policies.webstack_guard.secret_shapes import secret_value_shape
 from stackconfig.base import ConfigModel, looks_secret
 from stackconfig.data import HOW_TO_SET_APP_SECRET, SecretRef
-from stackconfig.edge import MigrateConfig, StorageAccess
+from helpers.names import has_registry_host
+from stackconfig.edge import ECR_REPOSITORY_NAME, MigrateConfig, StorageAccess
 
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # AWS: a listener rule has at most 5 condition values in total (path patterns + host headers).
@@ -25,6 +26,18 @@ class ImageConfig(ConfigModel):
     repository: str = Field(min_length=1)
     tag: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
     digest: Optional[str] = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
+
+    @field_validator("repository")
+    @classmethod
+    def _ecr_repository_name(cls, repository: str) -> str:
+        # A bare name becomes an ECR repository of this stack (README "Images and deploys"): ECR's rules apply.
+        if not has_registry_host(repository) and not ECR_REPOSITORY_NAME.match(repository):
+            raise ValueError(
+                f"{repository!r} is not a valid ECR repository name: 2-256 characters, lower-case letters and "
+                f"digits, separated by '.', '_', '-' or '/' (e.g. backend, team/api), or a full image "
+                f"reference with its registry host (e.g. public.ecr.aws/nginx/nginx)"
+            )
+        return repository
 
     @model_validator(mode="after")
     def _tag_or_digest(self) -> "ImageConfig":

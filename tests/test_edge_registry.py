@@ -115,3 +115,24 @@ def test_prod_registry_guards(registry, message):
     raw["registry"] = registry
     with pytest.raises(pulumi.RunError, match=message):
         validate_stack_config(raw)
+
+
+@pytest.mark.parametrize("repository", ["Backend", "a", "team//api", "api_", "back___end"])
+def test_bare_repository_names_follow_ecr_rules(repository):
+    """A bare name is created as an ECR repository; ECR refuses these, so the config does."""
+    config, _ = stack_config("dev")
+    raw = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("webstack:")}
+    raw["region"] = config["aws:region"]
+    raw["services"]["backend"]["image"] = {"repository": repository, "tag": "v1"}
+    with pytest.raises(pulumi.RunError, match="is not a valid ECR repository name"):
+        validate_stack_config(raw)
+
+
+@pytest.mark.parametrize("repository", ["backend", "team/api", "dev/back-end.v2", "public.ecr.aws/nginx/nginx",
+                                        "ghcr.io/org/app"])
+def test_valid_repository_names_and_external_references_pass(repository):
+    config, _ = stack_config("dev")
+    raw = {key.split(":", 1)[1]: value for key, value in config.items() if key.startswith("webstack:")}
+    raw["region"] = config["aws:region"]
+    raw["services"]["backend"]["image"] = {"repository": repository, "tag": "v1"}
+    validate_stack_config(raw)
