@@ -118,7 +118,9 @@ class Cache(pulumi.ComponentResource):
             automatic_failover_enabled=failover,
             multi_az_enabled=settings.multi_az,
             snapshot_retention_limit=settings.snapshot_retention_days,
-            snapshot_window=settings.snapshot_window if settings.snapshot_retention_days else None,
+            # Always ours, even without snapshots: ElastiCache otherwise picks one itself, and a later
+            # maintenance-window change that overlaps it is refused.
+            snapshot_window=settings.snapshot_window,
             maintenance_window=settings.maintenance_window,
             auto_minor_version_upgrade=True,
             apply_immediately=settings.apply_immediately,

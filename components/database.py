@@ -15,6 +15,7 @@ from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
 from helpers.database import RDS_IDENTIFIER_LIMIT, bounded_identifier, postgres_parameters
 from stackconfig.data import DatabaseConfig
@@ -134,14 +135,25 @@ class Database(pulumi.ComponentResource):
             self.replica_parameter_group = self.parameter_group
 
         self.monitoring_role_arn = None
+        # RDS checks the role's permissions when the instance is created: attach the policy first.
+        monitoring_ready: list[pulumi.Resource] = []
         if settings.enhanced_monitoring_interval:
             monitoring_role = aws.iam.Role(
                 f"{name}-monitoring", assume_role_policy=service_trust("monitoring.rds.amazonaws.com"), opts=child
             )
-            aws.iam.RolePolicyAttachment(
+            monitoring_ready.append(aws.iam.RolePolicyAttachment(
                 f"{name}-monitoring", role=monitoring_role.name, policy_arn=ENHANCED_MONITORING_POLICY_ARN, opts=child
-            )
+            ))
             self.monitoring_role_arn = monitoring_role.arn
+        self._monitoring_ready = monitoring_ready
+
+        # A snapshot name no earlier deletion can have taken: a fixed `<id>-final` would make the
+        # next deletion of a re-created stack fail (DBSnapshotAlreadyExists). The suffix is drawn
+        # once per stack lifetime, so it never causes a diff.
+        final_snapshot_identifier = None
+        if settings.final_snapshot:
+            suffix = random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child)
+            final_snapshot_identifier = suffix.hex.apply(lambda hex_: f"{self.instance_identifier}-final-{hex_}")
 
         log_groups = self._log_groups(name, self.instance_identifier, args.log_retention_days)
         self.instance = aws.rds.Instance(
@@ -173,7 +185,7 @@ class Database(pulumi.ComponentResource):
             delete_automated_backups=not settings.final_snapshot,
             deletion_protection=settings.deletion_protection,
             skip_final_snapshot=not settings.final_snapshot,
-            final_snapshot_identifier=f"{self.instance_identifier}-final" if settings.final_snapshot else None,
+            final_snapshot_identifier=final_snapshot_identifier,
             performance_insights_enabled=settings.performance_insights,
             performance_insights_retention_period=(
                 PERFORMANCE_INSIGHTS_FREE_DAYS if settings.performance_insights else None
@@ -182,7 +194,9 @@ class Database(pulumi.ComponentResource):
             monitoring_role_arn=self.monitoring_role_arn,
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
             apply_immediately=settings.apply_immediately,
-            opts=pulumi.ResourceOptions(parent=self, protect=settings.protect, depends_on=log_groups),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=settings.protect, depends_on=[*log_groups, *monitoring_ready]
+            ),
         )
         self.master_secret_arn = self.instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
         self.address = self.instance.address
@@ -263,7 +277,8 @@ class Database(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
             apply_immediately=settings.apply_immediately,
             opts=pulumi.ResourceOptions(
-                parent=self, depends_on=self._log_groups(resource_name, identifier, retention_days)
+                parent=self,
+                depends_on=[*self._log_groups(resource_name, identifier, retention_days), *self._monitoring_ready],
             ),
         )
 
@@ -299,7 +314,7 @@ class Database(pulumi.ComponentResource):
 
         role = aws.iam.Role(f"{name}-proxy-role", assume_role_policy=service_trust("rds.amazonaws.com"), opts=child)
         master_secret = self.instance.master_user_secrets.apply(lambda secrets: secrets[0])
-        aws.iam.RolePolicy(
+        secret_access = aws.iam.RolePolicy(
             f"{name}-proxy-secret",
             role=role.id,
             policy=master_secret.apply(
@@ -323,7 +338,8 @@ class Database(pulumi.ComponentResource):
                 client_password_auth_type="POSTGRES_SCRAM_SHA_256",
                 description="RDS-managed master user secret",
             )],
-            opts=child,
+            # The proxy reads the secret with this role as soon as it starts.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_access]),
         )
         target_group = aws.rds.ProxyDefaultTargetGroup(
             f"{name}-proxy-targets",

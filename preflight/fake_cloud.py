@@ -8,6 +8,7 @@ In preview mode only the inputs come back, so every computed output is unknown, 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import uuid
 from typing import Any
@@ -144,6 +145,11 @@ class FakeCloud(pulumi.runtime.Mocks):
             length = int(inputs.get("length") or 16)
             return {"id": "none", "result": (_hex(seed, 64) * (length // 64 + 1))[:length],
                     "bcryptHash": f"$2a$10${_hex(seed + 'bcrypt', 53)}"}
+        if typ == "random:index/randomId:RandomId":
+            raw = bytes.fromhex(_hex(seed, 2 * int(inputs.get("byteLength") or 8)))
+            b64 = base64.urlsafe_b64encode(raw).decode().rstrip("=")
+            return {"id": b64, "hex": raw.hex(), "b64Url": b64, "b64Std": base64.b64encode(raw).decode(),
+                    "dec": str(int.from_bytes(raw, "big"))}
         if typ == "aws:rds/proxyEndpoint:ProxyEndpoint":
             return {"endpoint": f"{name}.endpoint.proxy-c{_hex(seed, 11)}.{self.region}.rds.amazonaws.com"}
         if typ == "aws:elasticache/replicationGroup:ReplicationGroup":

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Literal, Mapping, Optional
 from pulumi.runtime import config as runtime_config
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from helpers.database import memory_gib
+from helpers.database import max_connections, memory_gib
 from stackconfig.base import ConfigModel
 
 if TYPE_CHECKING:
@@ -36,13 +36,18 @@ LINKED_NAMES = {
     "database": DATABASE_VARIABLES + DATABASE_SECRETS,
     "cache": CACHE_VARIABLES + CACHE_SECRETS,
 }
-# ElastiCache AUTH token: 16-128 printable ASCII characters except space, '@', '"' and '/'.
-AUTH_TOKEN = re.compile(r'^[!#-.0-?A-~]{16,128}$')
+# ElastiCache AUTH token: 16-128 characters, letters, digits and only the punctuation CreateReplicationGroup
+# permits (!, &, #, $, ^, <, > and -); AWS refuses any other character at create time.
+AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
+AUTH_TOKEN_RULE = "16-128 letters, digits or the characters ! & # $ ^ < > -"
 HOW_TO_SET_APP_SECRET = "pulumi config set --secret --path 'webstack:appSecrets.{name}' <value>"
 
 DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
 MAINTENANCE_WINDOW = rf"^{DAY}:([01]\d|2[0-3]):[0-5]\d-{DAY}:([01]\d|2[0-3]):[0-5]\d$"
 DAILY_WINDOW = r"^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$"
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 # Engine version -> parameter group family. Minor versions are AWS's to patch within a family.
 CACHE_FAMILIES = {
     ("redis", "7.0"): "redis7", ("redis", "7.1"): "redis7",
@@ -54,6 +59,50 @@ MAXMEMORY_POLICIES = (
     "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random",
     "volatile-ttl", "noeviction",
 )
+
+
+def _minutes(clock: str) -> int:
+    hours, minutes = clock.split(":")
+    return int(hours) * 60 + int(minutes)
+
+
+def daily_window(window: str) -> tuple[int, int]:
+    """`hh:mm-hh:mm` (UTC) as (start minute of the day, length in minutes); it may run past midnight."""
+    start, end = (_minutes(part) for part in window.split("-"))
+    return start, (end - start) % MINUTES_PER_DAY
+
+
+def weekly_window(window: str) -> tuple[int, int]:
+    """`ddd:hh:mm-ddd:hh:mm` (UTC) as (start minute of the week, length in minutes)."""
+    start, end = (DAYS.index(part[:3]) * MINUTES_PER_DAY + _minutes(part[4:]) for part in window.split("-"))
+    return start, (end - start) % MINUTES_PER_WEEK
+
+
+def windows_overlap(weekly: str, daily: str) -> bool:
+    """Does a weekly maintenance window meet a daily backup/snapshot window on any day of the week?"""
+    week_start, week_length = weekly_window(weekly)
+    day_start, day_length = daily_window(daily)
+    for day in range(7):
+        start = day * MINUTES_PER_DAY + day_start
+        if (start - week_start) % MINUTES_PER_WEEK < week_length or \
+                (week_start - start) % MINUTES_PER_WEEK < day_length:
+            return True
+    return False
+
+
+def window_problems(
+    service: str, maintenance: str, daily_name: str, daily: str, minimum_minutes: int
+) -> list[str]:
+    """What AWS would refuse in a maintenance window and its daily backup/snapshot window."""
+    problems = []
+    if weekly_window(maintenance)[1] < minimum_minutes:
+        problems.append(f"maintenanceWindow {maintenance!r} is shorter than the {minimum_minutes} minutes {service} needs")
+    if daily_window(daily)[1] < minimum_minutes:
+        problems.append(f"{daily_name} {daily!r} is shorter than the {minimum_minutes} minutes {service} needs")
+    if windows_overlap(maintenance, daily):
+        problems.append(f"maintenanceWindow {maintenance!r} overlaps {daily_name} {daily!r}; {service} refuses "
+                        f"overlapping windows")
+    return problems
 
 
 class SecretRef(ConfigModel):
@@ -110,6 +159,13 @@ class CacheConfig(ConfigModel):
             raise ValueError(f"{self.engine} engineVersion must be one of {', '.join(versions)}")
         if self.multi_az and self.replicas == 0:
             raise ValueError("multiAz needs at least one replica (AWS fails over to a replica in another AZ)")
+        # Checked even without snapshots: ElastiCache keeps a snapshot window and refuses one that
+        # overlaps the maintenance window either way.
+        problems = window_problems(
+            "ElastiCache", self.maintenance_window, "snapshotWindow", self.snapshot_window, minimum_minutes=60
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -158,7 +214,8 @@ class DatabaseConfig(ConfigModel):
     allocated_storage: int = Field(default=20, ge=20, le=65536)
     max_allocated_storage: int = Field(default=100, ge=22, le=65536)
     database_name: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
-    master_username: str = Field(default="app_admin", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
+    # RDS: 1-16 letters, digits or underscores, starting with a letter.
+    master_username: str = Field(default="app_admin", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
     backup_retention_days: int = Field(default=7, ge=7, le=35)
     backup_window: str = Field(default="03:00-03:30", pattern=DAILY_WINDOW)
     maintenance_window: str = Field(default="sun:04:00-sun:05:00", pattern=MAINTENANCE_WINDOW)
@@ -191,6 +248,27 @@ class DatabaseConfig(ConfigModel):
         if value.lower() in ("rdsadmin", "rds_superuser", "postgres", "admin"):
             raise ValueError(f"{value!r} is reserved by RDS or PostgreSQL; pick another master username")
         return value
+
+    @model_validator(mode="after")
+    def _windows(self) -> "DatabaseConfig":
+        problems = window_problems(
+            "RDS", self.maintenance_window, "backupWindow", self.backup_window, minimum_minutes=30
+        )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _replica_class_large_enough(self) -> "DatabaseConfig":
+        # A PostgreSQL standby needs max_connections at least the primary's, and ours follows memory.
+        if self.read_replicas and memory_gib(self.replica_class) < memory_gib(self.instance_class):
+            raise ValueError(
+                f"replicaInstanceClass {self.replica_class} has less memory than instanceClass "
+                f"{self.instance_class}: its max_connections ({max_connections(self.replica_class)}) would be "
+                f"below the primary's ({max_connections(self.instance_class)}), which PostgreSQL replicas refuse "
+                f"(RDS marks them incompatible-parameters); pick a class at least as large"
+            )
+        return self
 
     @model_validator(mode="after")
     def _storage_ceiling(self) -> "DatabaseConfig":
@@ -271,6 +349,6 @@ def data_tier_problems(
     elif token_name and not AUTH_TOKEN.match(app_secrets[token_name].get_secret_value()):
         problems.append(
             f"cache.authTokenFromConfig: webstack:appSecrets.{token_name} is not a valid AUTH token "
-            f"(ElastiCache takes 16-128 printable characters without spaces, '@', '\"' or '/')"
+            f"(ElastiCache takes {AUTH_TOKEN_RULE})"
         )
     return problems

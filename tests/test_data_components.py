@@ -77,7 +77,8 @@ def test_dev_cache_is_one_encrypted_node_with_a_generated_token():
     assert inputs["transitEncryptionEnabled"] is True
     assert inputs["transitEncryptionMode"] == "required"
     assert (inputs["automaticFailoverEnabled"], inputs["multiAzEnabled"]) == (False, False)
-    assert inputs["snapshotRetentionLimit"] == 0 and "snapshotWindow" not in inputs
+    # No snapshots kept, but the window is ours (validated against the maintenance window), not AWS's pick.
+    assert (inputs["snapshotRetentionLimit"], inputs["snapshotWindow"]) == (0, "03:00-04:00")
     assert inputs["maintenanceWindow"] == "sun:05:00-sun:06:00"
     assert inputs["applyImmediately"] is True
 
@@ -162,8 +163,10 @@ def test_dev_database_is_private_encrypted_and_managed():
     assert inputs["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
     assert (inputs["multiAz"], inputs["deletionProtection"], inputs["skipFinalSnapshot"]) == (False, False, True)
     assert "finalSnapshotIdentifier" not in inputs
+    assert run.of_type("random:index/randomId:RandomId") == []
     assert inputs["performanceInsightsEnabled"] is False
     assert inputs["monitoringInterval"] == 0
+    assert run.of_type("aws:iam/role:Role") == []
     assert instance.protect is False
 
     subnet_group = run.one("aws:rds/subnetGroup:SubnetGroup")
@@ -210,7 +213,11 @@ def test_prod_database_is_multi_az_protected_and_snapshotted():
     inputs = instance.inputs
     assert instance.protect is True
     assert (inputs["multiAz"], inputs["deletionProtection"], inputs["skipFinalSnapshot"]) == (True, True, False)
-    assert inputs["finalSnapshotIdentifier"] == "webstack-test-database-final"
+    # Unique per stack lifetime: a re-created stack's next deletion must not collide with this snapshot.
+    suffix = run.one("random:index/randomId:RandomId")
+    assert suffix.inputs["byteLength"] == 4
+    assert inputs["finalSnapshotIdentifier"] == f"webstack-test-database-final-{suffix.outputs['hex']}"
+    assert len(suffix.outputs["hex"]) == 8
     assert inputs["deleteAutomatedBackups"] is False
     assert (inputs["performanceInsightsEnabled"], inputs["performanceInsightsRetentionPeriod"]) == (True, 7)
     assert inputs["applyImmediately"] is False
@@ -219,8 +226,10 @@ def test_prod_database_is_multi_az_protected_and_snapshotted():
     assert inputs["monitoringRoleArn"] == role.outputs["arn"]
     assert json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Principal"] == \
         {"Service": "monitoring.rds.amazonaws.com"}
-    assert run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment").inputs["policyArn"] == \
-        "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    attachment = run.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+    # RDS checks the role's permissions at creation: the policy is attached before the instance exists.
+    assert attachment.urn in instance.dependencies
     by_name = {p["name"]: p["value"] for p in run.one("aws:rds/parameterGroup:ParameterGroup").inputs["parameters"]}
     assert by_name["max_connections"] == "400"
 
@@ -236,6 +245,8 @@ def test_proxy_fronts_the_primary_with_tls_and_its_own_role():
         "clientPasswordAuthType": "POSTGRES_SCRAM_SHA_256", "description": "RDS-managed master user secret",
     }]
     assert proxy.inputs["vpcSubnetIds"] == SUBNETS
+    # The proxy starts reading the secret at once: its role's policy exists first.
+    assert run.one("aws:iam/rolePolicy:RolePolicy").urn in proxy.dependencies
 
     role = next(r for r in run.of_type("aws:iam/role:Role") if r.name == "database-proxy-role")
     assert proxy.inputs["roleArn"] == role.outputs["arn"]

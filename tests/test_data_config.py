@@ -130,6 +130,11 @@ def test_database_rules():
     assert problems(with_change("database.backupRetentionDays", 3)) == [
         "webstack:database.backupRetentionDays = 3: Input should be greater than or equal to 7"
     ]
+    assert problems(with_change("database.masterUsername", "a" * 17)) == [
+        "webstack:database.masterUsername = \"" + "a" * 17 + "\": String should match pattern "
+        "'^[A-Za-z][A-Za-z0-9_]{0,15}$'"
+    ]
+    assert DatabaseConfig(master_username="a" * 16).master_username == "a" * 16
     assert problems(with_change("database.masterUsername", "postgres")) == [
         "webstack:database.masterUsername = \"postgres\": 'postgres' is reserved by RDS or PostgreSQL; pick another "
         "master username"
@@ -147,3 +152,47 @@ def test_environment_defaults():
     cache_dev, cache_prod = CacheConfig().for_environment(False), CacheConfig(replicas=1).for_environment(True)
     assert (cache_dev.multi_az, cache_dev.snapshot_retention_days, cache_dev.apply_immediately) == (False, 0, True)
     assert (cache_prod.multi_az, cache_prod.snapshot_retention_days, cache_prod.apply_immediately) == (True, 7, False)
+
+
+def test_cache_windows_must_not_overlap_and_last_an_hour():
+    assert problems(with_change("cache.maintenanceWindow", "sun:03:30-sun:04:30")) == [
+        "webstack:cache: maintenanceWindow 'sun:03:30-sun:04:30' overlaps snapshotWindow '03:00-04:00'; "
+        "ElastiCache refuses overlapping windows"
+    ]
+    # Overlap across midnight and the end of the week.
+    assert problems(with_change("cache.maintenanceWindow", "sat:23:30-sun:03:15")) == [
+        "webstack:cache: maintenanceWindow 'sat:23:30-sun:03:15' overlaps snapshotWindow '03:00-04:00'; "
+        "ElastiCache refuses overlapping windows"
+    ]
+    assert problems(with_change("cache.snapshotWindow", "03:00-03:30")) == [
+        "webstack:cache: snapshotWindow '03:00-03:30' is shorter than the 60 minutes ElastiCache needs"
+    ]
+    assert problems(with_change("cache.maintenanceWindow", "sun:05:00-sun:05:30")) == [
+        "webstack:cache: maintenanceWindow 'sun:05:00-sun:05:30' is shorter than the 60 minutes ElastiCache needs"
+    ]
+    assert CacheConfig(maintenance_window="sun:23:00-mon:01:00", snapshot_window="01:00-02:00")
+
+
+def test_database_windows_must_not_overlap_and_last_half_an_hour():
+    assert problems(with_change("database.maintenanceWindow", "wed:03:15-wed:04:00")) == [
+        "webstack:database: maintenanceWindow 'wed:03:15-wed:04:00' overlaps backupWindow '03:00-03:30'; "
+        "RDS refuses overlapping windows"
+    ]
+    assert problems(with_change("database.backupWindow", "03:00-03:20")) == [
+        "webstack:database: backupWindow '03:00-03:20' is shorter than the 30 minutes RDS needs"
+    ]
+    assert DatabaseConfig(backup_window="23:45-00:15", maintenance_window="sun:00:15-sun:01:00")
+
+
+def test_replicas_need_at_least_the_primarys_memory():
+    assert problems(with_change("database", {
+        "instanceClass": "db.m7g.large", "allocatedStorage": 20, "maxAllocatedStorage": 100,
+        "readReplicas": 1, "replicaInstanceClass": "db.t4g.medium",
+    })) == [
+        "webstack:database: replicaInstanceClass db.t4g.medium has less memory than instanceClass db.m7g.large: its "
+        "max_connections (400) would be below the primary's (800), which PostgreSQL replicas refuse (RDS marks them "
+        "incompatible-parameters); pick a class at least as large"
+    ]
+    assert DatabaseConfig(instance_class="db.t4g.medium", read_replicas=1, replica_instance_class="db.m7g.large")
+    # Without replicas the replica class is not used.
+    assert DatabaseConfig(instance_class="db.m7g.large", replica_instance_class="db.t4g.micro")

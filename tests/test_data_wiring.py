@@ -159,7 +159,11 @@ def test_cache_auth_token_from_pulumi_secret_config():
         "Token-From-Config-0123456789"
 
 
-@pytest.mark.parametrize("token", ["short", "has space in the token!", "has/slash/in/the/token"])
+@pytest.mark.parametrize("token", [
+    "short", "has space in the token!", "has/slash/in/the/token",
+    # Printable, but outside the punctuation CreateReplicationGroup permits (! & # $ ^ < > -).
+    "percent%sign%in%the%token", "a-token-with-a-dot.0123", "a_token_with_underscore_0123", "a+token+with+plus+0123",
+])
 def test_invalid_auth_token_from_config_is_refused_without_echo(token):
     def token_from_config(config):
         config["webstack:appSecrets"] = {"redisToken": token}
@@ -167,8 +171,20 @@ def test_invalid_auth_token_from_config_is_refused_without_echo(token):
 
     with pytest.raises(Exception) as caught:
         run_stack("dev", token_from_config, secret_keys=["webstack:appSecrets"])
-    assert "cache.authTokenFromConfig: webstack:appSecrets.redisToken is not a valid AUTH token" in str(caught.value)
+    assert ("cache.authTokenFromConfig: webstack:appSecrets.redisToken is not a valid AUTH token (ElastiCache "
+            "takes 16-128 letters, digits or the characters ! & # $ ^ < > -)") in str(caught.value)
     assert token not in str(caught.value)
+
+
+def test_auth_token_with_every_permitted_character_is_accepted():
+    token = "Aa0!&#$^<>-Zz9" * 2
+
+    def token_from_config(config):
+        config["webstack:appSecrets"] = {"redisToken": token}
+        config["webstack:cache"]["authTokenFromConfig"] = "redisToken"
+
+    run = run_stack("dev", token_from_config, secret_keys=["webstack:appSecrets"])
+    assert run.one("aws:elasticache/replicationGroup:ReplicationGroup").inputs["authToken"] == token
 
 
 def test_without_data_config_nothing_is_created():
