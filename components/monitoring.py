@@ -24,6 +24,7 @@ from helpers.alarms import (
 )
 from helpers.dashboard import DatabasePanels, ServicePanels, dashboard_body, dashboard_name
 from helpers.database import max_connections as class_max_connections
+from helpers.database import memory_mib as class_memory_mib
 from stackconfig.monitoring import MonitoringConfig
 
 
@@ -45,6 +46,10 @@ class MonitoredDatabase:
     @property
     def max_connections(self) -> int:
         return class_max_connections(self.instance_class)
+
+    @property
+    def memory_mib(self) -> int:
+        return class_memory_mib(self.instance_class)
 
 
 @dataclass(frozen=True)
@@ -126,7 +131,7 @@ class Monitoring(pulumi.ComponentResource):
                                          alarms)
         for label, database in args.databases.items():
             specs += database_alarms(f"db-{label}", database.instance_identifier, database.max_connections,
-                                     database.allocated_storage_gib, alarms)
+                                     database.allocated_storage_gib, alarms, memory_mib=database.memory_mib)
         if args.cache is not None:
             member_ids = pulumi.Output.from_input(args.cache.member_cluster_ids)
             for index in range(args.cache.node_count):

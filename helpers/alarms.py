@@ -187,14 +187,22 @@ def load_balancer_alarms(load_balancer_arn_suffix: Any, alarms: AlarmsConfig) ->
     )]
 
 
+# AWS's recommended FreeableMemory alarm: available memory should not stay below 25 % of the total.
+# The configured MiB is capped there, so a small class (db.t4g.micro: 1 GiB, a quarter of it shared
+# buffers) is not in ALARM all day at 500 MiB.
+FREEABLE_MEMORY_MAX_SHARE = 0.25
+
+
 def database_alarms(label: str, instance_identifier: Any, max_connections: int, allocated_storage_gib: int,
-                    alarms: AlarmsConfig) -> list[AlarmSpec]:
-    """One RDS instance (the primary or a read replica). Connections and storage are relative to its size."""
+                    alarms: AlarmsConfig, memory_mib: Optional[int] = None) -> list[AlarmSpec]:
+    """One RDS instance (the primary or a read replica). Connections, storage and memory are relative to its size."""
     dimensions = {"DBInstanceIdentifier": instance_identifier}
     cpu, connections = alarms.database_cpu, alarms.database_connections
     storage, memory, latency = alarms.database_free_storage, alarms.database_freeable_memory, alarms.database_latency
     connection_limit = max_connections * connections.threshold / 100
     free_storage_bytes = allocated_storage_gib * GIB * storage.threshold / 100
+    freeable_mib = memory.threshold if memory_mib is None else min(memory.threshold,
+                                                                   memory_mib * FREEABLE_MEMORY_MAX_SHARE)
     specs = [
         AlarmSpec(
             key=f"{label}-cpu-high", severity="P1",
@@ -228,11 +236,11 @@ def database_alarms(label: str, instance_identifier: Any, max_connections: int, 
         ),
         AlarmSpec(
             key=f"{label}-memory-low", severity="P1",
-            summary=f"database {label} has less than {_number(memory.threshold)} MiB freeable memory "
+            summary=f"database {label} has less than {_number(freeable_mib)} MiB freeable memory "
                     f"{_window(memory)}.",
             action="the cache hit rate drops and the instance may swap: move to an instance class with more "
                    "memory or reduce work_mem x connections.",
-            comparison="LessThanThreshold", threshold=memory.threshold * MIB, timing=memory,
+            comparison="LessThanThreshold", threshold=freeable_mib * MIB, timing=memory,
             treat_missing_data="missing",
             metric=Metric(RDS, "FreeableMemory", dimensions, statistic="Minimum"),
         ),

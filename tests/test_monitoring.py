@@ -287,6 +287,13 @@ def test_committed_stacks_watch_their_database_and_every_cache_node(any_run):
     assert [row[3] for row in panels["Redis memory used (%)"]] == members
 
 
+@pytest.mark.parametrize("stack,instance_class,mib", [("dev", "db.t4g.micro", 256), ("prod", "db.t4g.medium", 500)])
+def test_freeable_memory_alarm_fits_the_instance_class(dev_run, prod_run, stack, instance_class, mib):
+    run = {"dev": dev_run, "prod": prod_run}[stack]
+    assert run.one("aws:rds/instance:Instance").inputs["instanceClass"] == instance_class
+    assert alarms(run)["db-primary-memory-low"]["threshold"] == mib * 1024 ** 2
+
+
 def test_a_read_replica_gets_its_own_alarms_sized_to_its_class():
     def add_replica(config):
         config["webstack:database"].update({"readReplicas": 1, "replicaInstanceClass": "db.t4g.large"})

@@ -34,6 +34,17 @@ def test_database_thresholds_are_converted_to_the_metrics_units():
     assert specs["db-primary-write-latency"].metric.name == "WriteLatency"
 
 
+def test_freeable_memory_alarm_is_capped_at_a_quarter_of_the_class_memory():
+    """500 MiB on a 1 GiB db.t4g.micro (a quarter of it shared buffers) would sit in ALARM all day."""
+    def memory_low(memory_mib):
+        specs = database_alarms("db-primary", "db-1", 100, 20, DEFAULTS, memory_mib=memory_mib)
+        return next(spec for spec in specs if spec.key == "db-primary-memory-low")
+    micro = memory_low(1024)
+    assert micro.threshold == 256 * 1024 ** 2
+    assert "less than 256 MiB freeable memory" in micro.description
+    assert memory_low(4096).threshold == 500 * 1024 ** 2  # db.t4g.medium: the seed's 500 MB
+
+
 def test_cache_alarms_use_the_member_cluster_dimension():
     specs = cache_alarms("cache-1", "webstack-prod-redis-001", DEFAULTS)
     assert {spec.metric.name for spec in specs} == {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage",
