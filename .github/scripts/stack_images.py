@@ -8,7 +8,7 @@ someone else's image and is left alone.
     python .github/scripts/stack_images.py list dev
         one `<service> <repository>` line per image to build and push
     python .github/scripts/stack_images.py set-tag dev acme/dev 0123abc...
-        `pulumi config set --path` each service's image tag (and drops a pinned digest)
+        `pulumi config set --path --type string` each service's image tag (and drops a pinned digest)
 """
 
 from __future__ import annotations
@@ -62,7 +62,10 @@ def set_tag_commands(images: list[ServiceImage], pulumi_stack: str, tag: str) ->
     commands = []
     for image in images:
         key = f"{SERVICES_KEY}.{image.service}.image"
-        commands.append(["pulumi", "config", "set", "--stack", pulumi_stack, "--path", f"{key}.tag", tag])
+        # `--type string`: with `--path`, an all-digit value (a short SHA such as 1234567) would be
+        # stored as a number, which the program's config validation rejects as an image tag.
+        commands.append(["pulumi", "config", "set", "--stack", pulumi_stack, "--path", "--type", "string",
+                         f"{key}.tag", tag])
         if image.pinned_by_digest:
             commands.append(["pulumi", "config", "rm", "--stack", pulumi_stack, "--path", f"{key}.digest"])
     return commands
