@@ -16,7 +16,8 @@ def _money(value: float) -> str:
 def render_table(estimate: Estimate) -> str:
     lines = [f"Monthly cost estimate, {estimate.region} on-demand list prices read {estimate.price_date} (USD)",
              f"{'component / resource: item':<{ITEM_WIDTH}} {'min scale':>10} {'max scale':>10}"]
-    ordered = sorted(estimate.lines, key=lambda line: line.component)
+    # Fully sorted, so the same program prints the same table (registration order varies run to run).
+    ordered = sorted(estimate.lines, key=lambda line: (line.component, line.resource, line.item))
     for component, component_lines in groupby(ordered, key=lambda line: line.component):
         component_lines = list(component_lines)
         lines.append(f"{component:<{ITEM_WIDTH}} {_money(sum(l.monthly_usd_min for l in component_lines))} "

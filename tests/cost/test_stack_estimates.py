@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
-from cost import UsageAssumptions, estimate, records_from_captured
+from cost import UsageAssumptions, estimate, records_from_captured, render_table
+from stackconfig.cost import CostConfig, usage_assumptions
 from preflight.__main__ import main as preflight_main
 from preflight.policy_gate import evaluate_policies, load_policy_config
 from tests.conftest import stack_config
@@ -120,3 +122,29 @@ def test_stack_config_cost_section_overrides_assumptions():
     assert usage == UsageAssumptions.from_mapping({"natGbPerTaskMonth": 50, "logGbPerTaskMonth": 2})
     with pytest.raises(ValueError, match="natGb"):
         CostConfig.model_validate({"natGb": 1})
+
+
+def readme_cost_table(stack: str) -> str:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme[readme.index("\n## Cost\n"):]
+    marker = f"`make preflight STACK={stack}`:\n```\n"
+    start = section.index(marker) + len(marker)
+    return section[start:section.index("\n```", start)]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_readme_cost_tables_are_what_preflight_prints(stack, request):
+    """README's `## Cost` tables are the committed stacks' bills; regenerate them when the bill moves."""
+    run = request.getfixturevalue(f"{stack}_run")
+    config, _ = stack_config(stack)
+    usage = usage_assumptions(CostConfig.model_validate(config.get("webstack:cost") or {}))
+    printed = render_table(estimate(records_from_captured(run.resources), usage=usage))
+    assert readme_cost_table(stack) == printed, (
+        f"README.md ## Cost: replace the {stack} table with the output of `python -m preflight {stack}`")
+
+
+def test_cost_table_lines_are_sorted_within_components(prod_run):
+    """Same program, same table: lines ordered by component, resource and item, not registration order."""
+    result = stack_estimate(prod_run)
+    shuffled = estimate(list(reversed(records_from_captured(prod_run.resources))))
+    assert render_table(shuffled) == render_table(result)
