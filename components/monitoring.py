@@ -136,6 +136,14 @@ class Monitoring(pulumi.ComponentResource):
             member_ids = pulumi.Output.from_input(args.cache.member_cluster_ids)
             for index in range(args.cache.node_count):
                 specs += cache_alarms(f"cache-{index + 1}", member_ids.apply(lambda ids, i=index: ids[i]), alarms)
+        keys = [spec.key for spec in specs]
+        clashes = sorted({key for key in keys if keys.count(key) > 1})
+        if clashes:
+            # A service named like a data-tier label ("db-primary", "cache-1") would declare the same alarm twice.
+            raise ValueError(
+                f"alarm names {', '.join(clashes)} are declared twice: rename the service whose name starts "
+                f"with 'db-' or 'cache-' (those prefixes name the database and cache alarms)"
+            )
         self.alarms = {spec.key: self._alarm(name, prefix, spec, child) for spec in specs}
 
         self.dashboard = aws.cloudwatch.Dashboard(

@@ -195,8 +195,8 @@ def test_unhealthy_hosts_and_p95_latency_per_target_group(any_run, service):
 
 # --- RDS and Redis, through the component with the data tier's documented attributes -----------
 
-def data_tier_run(preview: bool = False, stack: str = "prod", emails: tuple[str, ...] = ("oncall@example.com",)
-                  ) -> ProgramRun:
+def data_tier_run(preview: bool = False, stack: str = "prod", emails: tuple[str, ...] = ("oncall@example.com",),
+                  service: str = "backend") -> ProgramRun:
     def build():
         Monitoring("monitoring", MonitoringArgs(
             settings=MonitoringConfig(alert_emails=list(emails)),
@@ -204,7 +204,7 @@ def data_tier_run(preview: bool = False, stack: str = "prod", emails: tuple[str,
             account_id="123456789012",
             cluster_name=pulumi.Output.from_input("app-cluster"),
             load_balancer_arn_suffix=pulumi.Output.from_input("app/web-alb/0123456789abcdef"),
-            services={"backend": MonitoredService(
+            services={service: MonitoredService(
                 pulumi.Output.from_input("backend-service"),
                 pulumi.Output.from_input("targetgroup/backend-tg/0123456789abcdef"), 2)},
             databases={
@@ -303,6 +303,13 @@ def test_a_read_replica_gets_its_own_alarms_sized_to_its_class():
     assert found["db-replica-1-cpu-high"]["dimensions"] == {"DBInstanceIdentifier": replica["identifier"]}
     assert found["db-replica-1-connections-high"]["threshold"] == max_connections("db.t4g.large") * 0.8
     assert found["db-primary-connections-high"]["threshold"] == max_connections("db.t4g.medium") * 0.8
+
+
+@pytest.mark.parametrize("service", ["db-primary", "cache-1"])
+def test_a_service_named_like_a_data_tier_alarm_is_refused(service):
+    """Its cpu-high/memory-high alarm would be a second resource with the database's or cache's name."""
+    with pytest.raises(Exception, match=rf"alarm names {service}-\S+ .*are declared twice"):
+        data_tier_run(service=service)
 
 
 def test_the_same_alarms_are_declared_in_a_preview(data_run, prod_run):
