@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from helpers.container import container_definition, secret_arn_of
+from helpers.names import task_family
 from stackconfig.service import ServiceConfig
 
 EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
@@ -103,7 +104,7 @@ class Service(pulumi.ComponentResource):
                 opts=child,
             )
 
-        family = f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}"
+        family = task_family(pulumi.get_project(), pulumi.get_stack(), name)
         self.task_definition = self._task_definition(
             f"{name}-task", family, settings, self._container_definitions(name, args), child
         )

@@ -36,3 +36,10 @@ def image_reference(registry: str, repository: str, tag: str | None, digest: str
 
 def ecr_registry(account_id: str, region: str) -> str:
     return f"{account_id}.dkr.ecr.{region}.amazonaws.com"
+
+
+def task_family(project: str, stack: str, service: str) -> str:
+    """ECS task definition family `<project>-<stack>-<service>`; ECS allows only letters, digits, `-` and `_`
+    (Pulumi stack names may also hold `.`), at most 255 characters."""
+    raw = f"{project}-{stack}-{service}"
+    return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in raw)[:255]

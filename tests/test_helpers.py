@@ -44,3 +44,11 @@ def test_secret_arn_of_strips_json_key_stage_and_version():
     assert secret_arn_of(arn) == arn
     assert secret_arn_of("arn:aws:ssm:us-east-1:123456789012:parameter/app/key") == \
         "arn:aws:ssm:us-east-1:123456789012:parameter/app/key"
+
+
+def test_task_family_is_what_ecs_accepts():
+    from helpers.names import task_family
+
+    assert task_family("webstack", "prod", "backend") == "webstack-prod-backend"
+    assert task_family("webstack", "acme.prod", "api") == "webstack-acme-prod-api"
+    assert len(task_family("p", "s" * 300, "api")) == 255
