@@ -456,12 +456,17 @@ def _rds_instance(stack: _Stack, db: Record) -> None:
 
     storage_type = props.get("storageType") or ("io1" if props.get("iops") else "gp2")
     allocated = _number(props.get("allocatedStorage"))
+    if allocated is None and replica:
+        # A replica usually leaves allocatedStorage unset: RDS gives it the source's size, billed again.
+        source = next((i for i in stack.of_type("aws:rds/instance:Instance")
+                       if i is not db and i.props.get("identifier") == props.get("replicateSourceDb")), None)
+        allocated = _number(source.props.get("allocatedStorage")) if source is not None else None
     key = f"rds.{storage_type}.gbMonth.{'multiAz' if multi_az else 'singleAz'}"
-    if allocated is None and not replica:
-        stack.not_priced(db, "allocatedStorage unknown")
+    if allocated is None:
+        stack.not_priced(db, "allocatedStorage unknown" + (" (and the source instance's)" if replica else ""))
     elif key not in stack.prices.figures:
         stack.not_priced(db, f"storage type {storage_type!r} is not priced")
-    elif allocated is not None:
+    else:
         rate = stack.prices.rate(key)
         grown = max(_number(props.get("maxAllocatedStorage"), allocated), allocated)
         stack.add(db, f"RDS storage {storage_type} {allocated:g}-{grown:g} GB {deployment}", allocated * rate,

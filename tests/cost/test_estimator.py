@@ -212,6 +212,21 @@ def test_rds_read_replica_and_long_performance_insights_retention():
     assert only_line(result, replica.type, "Performance Insights").monthly_usd_min == pytest.approx(18.25)
 
 
+def test_rds_replica_storage_is_the_source_size_billed_again_never_silently_free():
+    primary = rec("aws:rds/instance:Instance", "db", {
+        "engine": "postgres", "identifier": "webstack-dev-db", "instanceClass": "db.t4g.micro",
+        "allocatedStorage": 20, "maxAllocatedStorage": 50, "storageType": "gp3"})
+    replica = rec("aws:rds/instance:Instance", "replica", {
+        "replicateSourceDb": "webstack-dev-db", "instanceClass": "db.t4g.micro", "maxAllocatedStorage": 50,
+        "storageType": "gp3", "multiAz": False})
+    storage = [l for l in estimate([primary, replica]).lines if l.resource == "replica" and "storage" in l.item]
+    # 20 GB x $0.115 = 2.30, up to 50 GB = 5.75, like its source
+    assert [(l.monthly_usd_min, l.monthly_usd_max) for l in storage] == [pytest.approx((2.30, 5.75))]
+    alone = estimate([replica])
+    assert [(u.resource, u.reason) for u in alone.unpriced] == [
+        ("replica", "allocatedStorage unknown (and the source instance's)")]
+
+
 def test_rds_proxy_bills_the_target_vcpus_with_a_two_vcpu_minimum():
     db = rec("aws:rds/instance:Instance", "db", {"engine": "postgres", "instanceClass": "db.m6g.xlarge",
                                                  "identifier": "app-db", "allocatedStorage": 20})
