@@ -154,3 +154,61 @@ def put_metric_alarm_rules(params: dict[str, Any]) -> list[str]:
     if params.get("TreatMissingData", "missing") not in TREAT_MISSING_DATA:
         problems.append(f"TreatMissingData {params['TreatMissingData']!r} not in {TREAT_MISSING_DATA}")
     return problems
+
+
+# --- PutDashboard's body (CloudWatch-Dashboard-Body-Structure) ------------------------------------
+
+DASHBOARD_TOP_LEVEL = {"widgets", "start", "end", "periodOverride", "variables"}
+WIDGET_TYPES = {"metric", "text", "log", "alarm", "explorer", "custom"}
+METRIC_VIEWS = {"timeSeries", "singleValue", "gauge", "bar", "pie", "table"}
+METRIC_OPTIONS = {"accountId", "color", "id", "label", "period", "region", "stat", "visible", "yAxis", "expression"}
+ANNOTATION_KEYS = {"value", "label", "color", "fill", "visible", "yAxis"}
+DASHBOARD_NAME = re.compile(r"^[A-Za-z0-9_-]{1,255}$")
+
+
+def _dashboard_period_ok(period: Any) -> bool:
+    return isinstance(period, int) and (period in (1, 5, 10, 30) or (period >= 60 and period % 60 == 0))
+
+
+def dashboard_body_problems(body: dict[str, Any]) -> list[str]:
+    """What CloudWatch's documented dashboard body structure rejects (or silently ignores)."""
+    problems = [f"unknown top-level key {key!r}" for key in set(body) - DASHBOARD_TOP_LEVEL]
+    if body.get("periodOverride", "auto") not in ("auto", "inherit"):
+        problems.append(f"periodOverride {body['periodOverride']!r}")
+    for index, widget in enumerate(body.get("widgets", [])):
+        where = f"widgets[{index}]"
+        if widget.get("type") not in WIDGET_TYPES:
+            problems.append(f"{where}: type {widget.get('type')!r}")
+        for key, low, high in (("x", 0, 23), ("y", 0, None), ("width", 1, 24), ("height", 1, 1000)):
+            value = widget.get(key)
+            if not isinstance(value, int) or value < low or (high is not None and value > high):
+                problems.append(f"{where}: {key} = {value!r}")
+        properties = widget.get("properties")
+        if not isinstance(properties, dict):
+            problems.append(f"{where}: properties missing")
+            continue
+        if widget.get("type") == "text" and not isinstance(properties.get("markdown"), str):
+            problems.append(f"{where}: a text widget needs properties.markdown")
+        if widget.get("type") != "metric":
+            continue
+        if not properties.get("region"):
+            problems.append(f"{where}: a metric widget needs properties.region")
+        if properties.get("view", "timeSeries") not in METRIC_VIEWS:
+            problems.append(f"{where}: view {properties['view']!r}")
+        if "period" in properties and not _dashboard_period_ok(properties["period"]):
+            problems.append(f"{where}: period {properties['period']!r}")
+        metrics = properties.get("metrics")
+        if not isinstance(metrics, list) or not metrics or len(metrics) > 500:
+            problems.append(f"{where}: metrics must be a list of 1-500 rows")
+            metrics = []
+        for row in metrics:
+            names = row[:-1] if row and isinstance(row[-1], dict) else row
+            options = row[-1] if row and isinstance(row[-1], dict) else {}
+            # [Namespace, MetricName, DimensionName, DimensionValue, ...]; "." repeats the row above.
+            if len(names) < 2 or len(names) % 2 or not all(isinstance(n, str) and n for n in names):
+                problems.append(f"{where}: metric row {row!r}")
+            problems += [f"{where}: unknown metric option {key!r}" for key in set(options) - METRIC_OPTIONS]
+        for line in properties.get("annotations", {}).get("horizontal", []):
+            if not isinstance(line.get("value"), (int, float)) or set(line) - ANNOTATION_KEYS:
+                problems.append(f"{where}: horizontal annotation {line!r}")
+    return problems

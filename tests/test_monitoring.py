@@ -18,7 +18,9 @@ from components.monitoring import (
 from helpers.database import max_connections
 from preflight.capture import ProgramRun, run_in_mocks
 from stackconfig.monitoring import MonitoringConfig
-from tests.cloudwatch_api import put_metric_alarm_params, put_metric_alarm_rules, validate
+from tests.cloudwatch_api import (
+    DASHBOARD_NAME, dashboard_body_problems, put_metric_alarm_params, put_metric_alarm_rules, validate,
+)
 from tests.conftest import run_stack
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -334,7 +336,9 @@ def test_dashboard_body_is_accepted_by_put_dashboard(any_run):
     params = {"DashboardName": resource.inputs["dashboardName"], "DashboardBody": resource.inputs["dashboardBody"]}
     assert validate("PutDashboard", params) == []
     assert resource.inputs["dashboardName"] == f"webstack-{any_run.stack}"
+    assert DASHBOARD_NAME.match(resource.inputs["dashboardName"])
     body = json.loads(params["DashboardBody"])
+    assert dashboard_body_problems(body) == []
     for widget in body["widgets"]:
         assert 0 <= widget["x"] and widget["x"] + widget["width"] <= 24 and widget["y"] >= 0
     for widget in metric_widgets(body):
@@ -347,7 +351,16 @@ def test_dashboard_body_is_accepted_by_put_dashboard(any_run):
 
 def test_dashboard_name_is_valid_for_a_stack_name_with_a_period():
     resource = data_tier_run(stack="prod.eu").one("aws:cloudwatch/dashboard:Dashboard")
-    assert resource.inputs["dashboardName"] == "webstack-prod-eu"
+    assert resource.inputs["dashboardName"] == "webstack-prod-eu" and DASHBOARD_NAME.match("webstack-prod-eu")
+    assert not DASHBOARD_NAME.match("webstack-prod.eu")
+
+
+def test_the_data_tier_dashboard_follows_the_documented_body_structure(data_run):
+    assert dashboard_body_problems(dashboard(data_run)) == []
+    broken = {"widgets": [{"type": "metric", "x": 20, "y": 0, "width": 6, "height": 6, "properties": {
+        "view": "line", "metrics": [["AWS/ECS", "CPUUtilization", "ClusterName"]],
+        "annotations": {"horizontal": [{"label": "no value"}]}}}]}
+    assert len(dashboard_body_problems(broken)) == 4  # region, view, odd metric row, annotation without value
 
 
 def test_dashboard_has_the_panels_of_every_service(any_run):
