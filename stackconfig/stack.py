@@ -17,6 +17,8 @@ from stackconfig.network import NetworkConfig
 from stackconfig.service import ServiceConfig
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# Monitoring names the database's and cache's alarms `db-<label>-…` and `cache-<n>-…`.
+RESERVED_SERVICE_PREFIXES = ("db-", "cache-")
 
 
 class LogsConfig(ConfigModel):
@@ -73,6 +75,11 @@ class StackConfig(ConfigModel):
                 raise ValueError(
                     f"service name {name!r} must be 1-20 characters of a-z, 0-9 and '-', starting with a letter "
                     f"(it prefixes AWS names with length limits)"
+                )
+            if name.startswith(RESERVED_SERVICE_PREFIXES):
+                raise ValueError(
+                    f"service name {name!r} starts with a prefix reserved for the data tier's alarms "
+                    f"({', '.join(RESERVED_SERVICE_PREFIXES)}); choose another name"
                 )
         return services
 

@@ -290,3 +290,12 @@ def test_spot_needs_x86():
     ]
     values["services"]["backend"]["spot"] = False
     assert validate_stack_config(values).services["backend"].architecture == "arm64"
+
+
+def test_service_names_reserved_for_data_tier_alarms():
+    values = raw()
+    values["services"]["db-primary"] = values["services"].pop("frontend")
+    assert problems(values) == [
+        "webstack:services: service name 'db-primary' starts with a prefix reserved for the data tier's alarms "
+        "(db-, cache-); choose another name"
+    ]
