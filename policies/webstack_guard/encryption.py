@@ -59,11 +59,17 @@ rds_storage_encrypted = ResourceValidationPolicy(
 
 def _elasticache_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
     props = args.props
-    if args.resource_type == CACHE_CLUSTER and not present(props, "replicationGroupId") \
-            and str(props.get("engine", "")).lower() in ("redis", "valkey"):
-        report(fix("A standalone Redis cache cluster cannot encrypt at rest nor require AUTH.",
-                   "use an aws.elasticache.ReplicationGroup with at_rest_encryption_enabled and "
-                   "transit_encryption_enabled."))
+    if args.resource_type == CACHE_CLUSTER and not present(props, "replicationGroupId"):
+        engine = str(props.get("engine") or "").lower()
+        if engine in ("redis", "valkey"):
+            report(fix("A standalone Redis cache cluster cannot encrypt at rest nor require AUTH.",
+                       "use an aws.elasticache.ReplicationGroup with at_rest_encryption_enabled and "
+                       "transit_encryption_enabled."))
+        elif engine == "memcached" and not truthy(props.get("transitEncryptionEnabled")):
+            report(fix("The Memcached cluster accepts unencrypted connections (Memcached has no AUTH either, so "
+                       "anyone reaching the port reads the cache).",
+                       "set transit_encryption_enabled=True (Memcached 1.6.12+ in a VPC), or use a Redis/Valkey "
+                       "aws.elasticache.ReplicationGroup with encryption and AUTH."))
         return
     if args.resource_type != REPLICATION_GROUP:
         return
@@ -87,7 +93,7 @@ elasticache_encrypted = ResourceValidationPolicy(
 def _listener_modern_tls(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type not in LISTENERS:
         return
-    protocol = str(args.props.get("protocol") or "").upper()
+    protocol = str(args.props.get("protocol") or ("HTTPS" if present(args.props, "certificateArn") else "")).upper()
     if protocol not in ("HTTPS", "TLS"):
         return
     policy = str(args.props.get("sslPolicy") or "")
@@ -115,9 +121,19 @@ def _redirects_to_https(action) -> bool:
 def _http_redirects_to_https(args: StackValidationArgs, report: ReportViolation) -> None:
     checker = StackChecker(args, report)
     http_listeners = []
+    load_balancers = checker.of_type(LOAD_BALANCERS)
     for listener in checker.of_type(LISTENERS):
         props = checker.attempt(listener, lambda: {k: plain(listener.props.get(k)) for k in ("protocol", "defaultActions")})
-        if props is None or str(props.get("protocol") or "").upper() != "HTTP":
+        if props is None:
+            continue
+        protocol = str(props.get("protocol") or "").upper()
+        if not protocol and not present(listener.props, "certificateArn"):
+            # No protocol: an application load balancer listens in plain HTTP (the AWS default).
+            owners = checker.linked(listener, load_balancers, "loadBalancerArn")
+            types = {checker.attempt(lb, lambda: str(lb.props.get("loadBalancerType") or "application"), "application")
+                     for lb in owners}
+            protocol = "HTTP" if not owners or "application" in types else ""
+        if protocol != "HTTP":
             continue
         http_listeners.append(listener)
         if not all(_redirects_to_https(action) for action in as_list(props.get("defaultActions"))):
@@ -179,7 +195,8 @@ def _kms_rotation(args: ResourceValidationArgs, report: ReportViolation) -> None
     if args.resource_type != KMS_KEY:
         return
     symmetric = str(args.props.get("customerMasterKeySpec") or "SYMMETRIC_DEFAULT") == "SYMMETRIC_DEFAULT"
-    if symmetric and not truthy(args.props.get("enableKeyRotation")):
+    # Keys in a custom key store (CloudHSM or external) cannot rotate automatically; AWS refuses it.
+    if symmetric and not present(args.props, "customKeyStoreId") and not truthy(args.props.get("enableKeyRotation")):
         report(fix("The KMS key does not rotate.", "set enable_key_rotation=True."))
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from fnmatch import fnmatchcase
+
 from pulumi_policy import (
     EnforcementLevel,
     ReportViolation,
@@ -12,7 +14,6 @@ from pulumi_policy import (
 from .common import (
     IAM_POLICY_DOCUMENT_HOLDERS,
     IAM_ROLE,
-    IAM_ROLE_POLICY_ATTACHMENT,
     TASK_DEFINITION,
     as_list,
     fix,
@@ -25,9 +26,19 @@ from .secrets import container_definitions
 MANDATORY = EnforcementLevel.MANDATORY
 # Managed policies that grant everything (or everything in a service).
 BROAD_MANAGED_POLICIES = ("/AdministratorAccess", "/PowerUserAccess", "/IAMFullAccess")
-# Reads that hand out secret material: they must name the secrets/keys/parameters they read.
-SECRET_READ_ACTIONS = ("secretsmanager:getsecretvalue", "secretsmanager:*", "kms:decrypt", "kms:*",
-                       "ssm:getparameter", "ssm:getparameters", "ssm:getparametersbypath", "ssm:*")
+# Reads that hand out secret material: they must name the secrets/keys/parameters they read. An
+# action pattern (`*`, `kms:*`, `secretsmanager:Get*`, `ssm:GetParam*`) counts when it matches one.
+SECRET_READ_ACTIONS = ("secretsmanager:getsecretvalue", "secretsmanager:batchgetsecretvalue", "kms:decrypt",
+                       "ssm:getparameter", "ssm:getparameters", "ssm:getparametersbypath", "ssm:getparameterhistory")
+# Resources that attach managed policies to principals (the attachment's ARN property(ies)).
+MANAGED_POLICY_ATTACHMENTS = {
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment": "policyArn",
+    "aws:iam/userPolicyAttachment:UserPolicyAttachment": "policyArn",
+    "aws:iam/groupPolicyAttachment:GroupPolicyAttachment": "policyArn",
+    "aws:iam/policyAttachment:PolicyAttachment": "policyArn",
+    "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive": "policyArns",
+    IAM_ROLE: "managedPolicyArns",
+}
 
 
 def policy_documents(args: ResourceValidationArgs) -> list[tuple[str, dict]]:
@@ -50,12 +61,14 @@ def _is_wildcard_action(action: str) -> bool:
 
 
 def _no_wildcard_actions(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type == IAM_ROLE_POLICY_ATTACHMENT:
-        arn = str(args.props.get("policyArn") or "")
-        if arn.endswith(BROAD_MANAGED_POLICIES) or arn.endswith("FullAccess"):
-            report(fix(f"The role gets the managed policy {arn}, which allows every action of a service (or all).",
-                       "attach a policy that lists the actions the workload calls."))
-        return
+    arn_property = MANAGED_POLICY_ATTACHMENTS.get(args.resource_type)
+    if arn_property is not None:
+        for arn in as_list(args.props.get(arn_property)):
+            arn = str(arn or "")
+            if arn.endswith(BROAD_MANAGED_POLICIES) or arn.endswith("FullAccess"):
+                report(fix(f"The principal gets the managed policy {arn}, which allows every action of a service "
+                           "(or all).",
+                           "attach a policy that lists the actions the workload calls."))
     for label, document in policy_documents(args):
         for statement in allow_statements(document):
             if "NotAction" in statement:
@@ -77,17 +90,39 @@ iam_no_wildcard_actions = ResourceValidationPolicy(
 
 
 def _is_every_secret(resource: str) -> bool:
-    """`*`, or an ARN whose resource part is only a wildcard (every secret, key or parameter)."""
-    return resource == "*" or resource.endswith(("secret:*", ":key/*", ":parameter/*", ":parameter*", ":*:*"))
+    """`*`, or an ARN whose resource part is only a wildcard (every secret, key or parameter).
+
+    `arn:aws:kms:us-east-1:123456789012:*`, `...:secret:*`, `...:key/*`, `...:parameter/*`, `arn:aws:*:*:*:*`
+    and `arn:*` all count; `...:secret:prod/app-*` or `...:parameter/webstack/prod/*` name a subtree.
+    """
+    parts = resource.split(":", 5)
+    if len(parts) < 6:
+        return "*" in resource
+    path = parts[5]
+    for kind in ("secret:", "key/", "alias/", "parameter/", "parameter"):
+        if path.startswith(kind):
+            path = path[len(kind):]
+            break
+    return path.strip("*/") == ""
+
+
+def _reads_secrets(actions) -> list[str]:
+    """The action patterns of a statement that grant a secret read."""
+    return sorted(pattern for pattern in {str(a).lower() for a in actions}
+                  if any(fnmatchcase(read, pattern) for read in SECRET_READ_ACTIONS))
 
 
 def _no_wildcard_secret_reads(args: ResourceValidationArgs, report: ReportViolation) -> None:
     for label, document in policy_documents(args):
         for statement in allow_statements(document):
-            actions = {str(a).lower() for a in as_list(statement.get("Action"))}
-            reads = sorted(a for a in actions if a in SECRET_READ_ACTIONS or a == "*")
+            reads = _reads_secrets(as_list(statement.get("Action")))
+            if not reads:
+                continue
             resources = [str(r) for r in as_list(statement.get("Resource"))]
-            if reads and any(_is_every_secret(r) for r in resources):
+            if "NotResource" in statement:
+                report(fix(f"{label} lets {reads} read every secret/key/parameter but a list (NotResource).",
+                           "name the secret, KMS key and parameter ARNs the workload reads under Resource."))
+            elif any(_is_every_secret(r) for r in resources):
                 report(fix(f"{label} lets {reads} read every secret/key/parameter (Resource '*').",
                            "name the secret, KMS key and parameter ARNs the workload reads."))
 

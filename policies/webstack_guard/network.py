@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -19,6 +21,8 @@ from .common import (
     ECS_SERVICE,
     LEGACY_SECURITY_GROUP_RULE,
     LOAD_BALANCERS,
+    MANAGED_PREFIX_LIST,
+    MANAGED_PREFIX_LIST_ENTRY,
     RDS_CLUSTER,
     RDS_CLUSTER_INSTANCE,
     RDS_INSTANCE,
@@ -28,6 +32,7 @@ from .common import (
     SECURITY_GROUP,
     SECURITY_GROUP_INGRESS_RULE,
     SUBNET,
+    UNKNOWN,
     StackChecker,
     as_list,
     fix,
@@ -37,6 +42,7 @@ from .common import (
     subnet_tiers,
     truthy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 WEB_PORTS = {80, 443}
 MANDATORY = EnforcementLevel.MANDATORY
@@ -52,21 +58,53 @@ _SUBNET_ALLOWLIST_SCHEMA = PolicyConfigSchema(properties={
 })
 
 
+# Resources that launch ECS tasks with an awsvpc network configuration somewhere in their inputs.
+TASK_LAUNCHERS = (ECS_SERVICE, "aws:ecs/taskSet:TaskSet", "aws:cloudwatch/eventTarget:EventTarget",
+                  "aws:scheduler/schedule:Schedule", "aws:pipes/pipe:Pipe")
+
+
+def _public_ip_settings(value, path: str = ""):
+    """(path, value) of every `assignPublicIp` under `value`, skipping the unknown parts around it (an unknown
+    `assignPublicIp` itself raises, so the SDK notes the skipped check)."""
+    if isinstance(value, Mapping):
+        for key in list(value.keys()):
+            try:
+                item = value[key]
+            except UnknownValueError:
+                if key == "assignPublicIp":
+                    raise
+                continue
+            where = f"{path}.{key}" if path else key
+            if key == "assignPublicIp":
+                yield where, item
+            else:
+                yield from _public_ip_settings(item, where)
+    elif isinstance(value, Sequence) and not isinstance(value, (str, bytes)):
+        for index in range(len(value)):
+            try:
+                item = value[index]
+            except UnknownValueError:
+                continue
+            yield from _public_ip_settings(item, f"{path}[{index}]")
+
+
 def _ecs_service_no_public_ip(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != ECS_SERVICE:
+    if args.resource_type not in TASK_LAUNCHERS:
         return
-    network = args.props.get("networkConfiguration") or {}
-    if truthy(network.get("assignPublicIp")):
-        report(fix(
-            "The service's tasks get public IP addresses (networkConfiguration.assignPublicIp=true).",
-            "set assign_public_ip=False and run the tasks in private subnets behind the load balancer; "
-            "they reach the internet through the NAT gateway.",
-        ))
+    for where, value in _public_ip_settings(args.props):
+        # A boolean for services, task sets, event targets and schedules; "ENABLED"/"DISABLED" for pipes.
+        if truthy(value) or str(value).strip().upper() == "ENABLED":
+            report(fix(
+                f"The tasks get public IP addresses ({where}={value}).",
+                "set assign_public_ip=False (\"DISABLED\" for pipes) and run the tasks in private subnets behind "
+                "the load balancer; they reach the internet through the NAT gateway.",
+            ))
 
 
 ecs_service_no_public_ip = ResourceValidationPolicy(
     name="ecs-service-no-public-ip",
-    description="ECS services must not assign public IP addresses to their tasks.",
+    description="ECS services (and task sets, event targets, schedules and pipes that run tasks) must not assign "
+                "public IP addresses to their tasks.",
     validate=_ecs_service_no_public_ip,
     enforcement_level=MANDATORY,
 )
@@ -167,51 +205,114 @@ elasticache_in_subnet_group = ResourceValidationPolicy(
 
 
 def _port_range(from_port, to_port, protocol) -> set[int] | None:
-    """The ports a rule opens; None means every port (protocol -1/all, or a wide range)."""
-    if str(protocol).lower() in ("-1", "all"):
+    """The ports a rule opens; None means every port (protocol -1/all, a wide range, or ports it cannot read)."""
+    if str(protocol).strip().lower() in ("-1", "all", "-1.0"):
         return None
     if from_port is None and to_port is None:
         return None
-    low, high = int(from_port if from_port is not None else to_port), int(to_port if to_port is not None else from_port)
+    try:
+        low, high = int(from_port if from_port is not None else to_port), int(to_port if to_port is not None else from_port)
+    except (TypeError, ValueError):
+        return None
     if low < 0 or high - low > 1024:
         return None
     return set(range(low, high + 1))
 
 
+def _public_prefix_lists(checker: StackChecker) -> dict[str, tuple]:
+    """Managed prefix lists of the stack holding an internet-wide CIDR: urn -> (resource, cidr)."""
+    lists = checker.of_type(MANAGED_PREFIX_LIST)
+    found = {}
+    for prefix_list in lists:
+        entries = checker.attempt(prefix_list, lambda: plain(prefix_list.props.get("entries")), []) or []
+        for entry in entries:
+            if isinstance(entry, dict) and is_internet_cidr(entry.get("cidr")):
+                found[prefix_list.urn] = (prefix_list, entry["cidr"])
+    for entry in checker.of_type(MANAGED_PREFIX_LIST_ENTRY):
+        cidr = checker.attempt(entry, lambda: plain(entry.props.get("cidr")))
+        if is_internet_cidr(cidr):
+            for prefix_list in checker.linked(entry, lists, "prefixListId"):
+                found[prefix_list.urn] = (prefix_list, cidr)
+    return found
+
+
+def _internet_sources(checker: StackChecker, holder, read, cidr_keys, prefix_key, public_lists) -> list[str]:
+    """The internet-wide sources (CIDRs, or prefix lists holding one) a rule admits; [] if none or unknown."""
+    cidrs = checker.attempt(holder, lambda: [c for key in cidr_keys for c in as_list(plain(read(key)))], [])
+    sources = [str(c) for c in cidrs if is_internet_cidr(c)]
+    if public_lists and prefix_key:
+        known = checker.attempt(holder, lambda: [str(p) for p in as_list(plain(read(prefix_key)))], None)
+        candidates = [entry for entry in public_lists.values()
+                      if (known is None or checker.identities(entry[0]) & set(known))
+                      and checker.links(holder, entry[0], prefix_key)]
+        sources += [f"prefix list {pl.name} ({cidr})" for pl, cidr in candidates]
+    return sources
+
+
 def _public_ingress(checker: StackChecker):
-    """(rule-holding resource, owning security group or None, opened ports or None, cidr) for internet ingress."""
+    """(rule-holding resource, owning security group or None, opened ports or None, source) for internet ingress.
+
+    Each rule's fields are read on their own, so an unknown field elsewhere (a referenced group's id
+    during a first preview) does not hide a literal 0.0.0.0/0 rule next to it.
+    """
     groups = checker.of_type(SECURITY_GROUP)
+    public_lists = _public_prefix_lists(checker)
     for group in groups:
-        for rule in checker.attempt(group, lambda: plain(group.props.get("ingress")), []) or []:
-            for cidr in as_list(rule.get("cidrBlocks")) + as_list(rule.get("ipv6CidrBlocks")):
-                if is_internet_cidr(cidr):
-                    yield group, group, _port_range(rule.get("fromPort"), rule.get("toPort"), rule.get("protocol")), cidr
-    rule_fields = ("cidrIpv4", "cidrIpv6", "fromPort", "toPort", "ipProtocol", "type", "cidrBlocks",
-                   "ipv6CidrBlocks", "protocol")
+        count = checker.attempt(group, lambda: len(group.props.get("ingress") or []), 0)
+        for index in range(count):
+            rule = checker.attempt(group, lambda: group.props["ingress"][index])
+            if not isinstance(rule, Mapping):
+                continue
+            for source in _internet_sources(checker, group, rule.get, ("cidrBlocks", "ipv6CidrBlocks"),
+                                            "prefixListIds", {}):
+                ports = checker.attempt(group, lambda: _port_range(
+                    plain(rule.get("fromPort")), plain(rule.get("toPort")), plain(rule.get("protocol"))), UNKNOWN)
+                if ports is not UNKNOWN:
+                    yield group, group, ports, source
+            if public_lists:
+                ids = checker.attempt(group, lambda: [str(p) for p in as_list(plain(rule.get("prefixListIds")))], [])
+                for prefix_list, cidr in public_lists.values():
+                    if checker.identities(prefix_list) & set(ids):
+                        ports = checker.attempt(group, lambda: _port_range(
+                            plain(rule.get("fromPort")), plain(rule.get("toPort")), plain(rule.get("protocol"))), UNKNOWN)
+                        if ports is not UNKNOWN:
+                            yield group, group, ports, f"prefix list {prefix_list.name} ({cidr})"
     for rule in checker.of_type(SECURITY_GROUP_INGRESS_RULE):
-        props = checker.attempt(rule, lambda: {k: plain(rule.props.get(k)) for k in rule_fields}, {})
-        for cidr in (props.get("cidrIpv4"), props.get("cidrIpv6")):
-            if cidr and is_internet_cidr(cidr):
-                owner = checker.linked(rule, groups, "securityGroupId")
-                yield rule, owner[0] if len(owner) == 1 else None, _port_range(
-                    props.get("fromPort"), props.get("toPort"), props.get("ipProtocol")), cidr
+        sources = _internet_sources(checker, rule, rule.props.get, ("cidrIpv4", "cidrIpv6"), "prefixListId", public_lists)
+        if sources:
+            ports = checker.attempt(rule, lambda: _port_range(
+                plain(rule.props.get("fromPort")), plain(rule.props.get("toPort")), plain(rule.props.get("ipProtocol"))),
+                UNKNOWN)
+            owner = checker.linked(rule, groups, "securityGroupId")
+            for source in sources if ports is not UNKNOWN else []:
+                yield rule, owner[0] if len(owner) == 1 else None, ports, source
     for rule in checker.of_type(LEGACY_SECURITY_GROUP_RULE):
-        props = checker.attempt(rule, lambda: {k: plain(rule.props.get(k)) for k in rule_fields}, {})
-        if props.get("type") != "ingress":
+        kind = checker.attempt(rule, lambda: str(plain(rule.props.get("type")) or "").lower())
+        if kind != "ingress":
             continue
-        for cidr in as_list(props.get("cidrBlocks")) + as_list(props.get("ipv6CidrBlocks")):
-            if is_internet_cidr(cidr):
-                owner = checker.linked(rule, groups, "securityGroupId")
-                yield rule, owner[0] if len(owner) == 1 else None, _port_range(
-                    props.get("fromPort"), props.get("toPort"), props.get("protocol")), cidr
+        sources = _internet_sources(checker, rule, rule.props.get, ("cidrBlocks", "ipv6CidrBlocks"), "prefixListIds",
+                                    public_lists)
+        if sources:
+            ports = checker.attempt(rule, lambda: _port_range(
+                plain(rule.props.get("fromPort")), plain(rule.props.get("toPort")), plain(rule.props.get("protocol"))),
+                UNKNOWN)
+            owner = checker.linked(rule, groups, "securityGroupId")
+            for source in sources if ports is not UNKNOWN else []:
+                yield rule, owner[0] if len(owner) == 1 else None, ports, source
 
 
 def _security_group_no_public_ingress(args: StackValidationArgs, report: ReportViolation) -> None:
     checker = StackChecker(args, report)
     groups = checker.of_type(SECURITY_GROUP)
-    internet_facing = [lb for lb in checker.of_type(LOAD_BALANCERS)
-                       if not checker.attempt(lb, lambda: truthy(lb.props.get("internal")), True)]
-    load_balancer_groups = {group.urn for lb in internet_facing for group in checker.linked(lb, groups, "securityGroups")}
+    load_balancer_groups: set[str] = set()
+    undecided_groups: set[str] = set()  # groups of a load balancer whose `internal` flag is not known yet
+    for lb in checker.of_type(LOAD_BALANCERS):
+        internal = checker.attempt(lb, lambda: truthy(lb.props.get("internal")), UNKNOWN)
+        urns = {group.urn for group in checker.linked(lb, groups, "securityGroups")}
+        if internal is UNKNOWN:
+            undecided_groups |= urns
+        elif not internal:
+            load_balancer_groups |= urns
     for holder, owner, ports, cidr in _public_ingress(checker):
         if ports is None or not ports <= WEB_PORTS:
             opened = "every port" if ports is None else f"ports {min(ports)}-{max(ports)}"
@@ -220,6 +321,8 @@ def _security_group_no_public_ingress(args: StackValidationArgs, report: ReportV
                 "open only 80/443 to the internet, and only on the load balancer's security group; let other "
                 "groups accept traffic from a referenced security group (referenced_security_group_id).",
             ))
+        elif owner is not None and owner.urn in undecided_groups - load_balancer_groups:
+            continue  # decided once the load balancer's `internal` flag is known (already noted as skipped)
         elif owner is None or owner.urn not in load_balancer_groups:
             checker.violation(holder, fix(
                 f"Ingress from {cidr} on port(s) {sorted(ports)} is not on an internet-facing load balancer's group.",
@@ -231,9 +334,9 @@ def _security_group_no_public_ingress(args: StackValidationArgs, report: ReportV
 
 security_group_no_public_ingress = StackValidationPolicy(
     name="security-group-no-public-ingress",
-    description="No security group may accept traffic from 0.0.0.0/0 or ::/0, except 80/443 on an "
-                "internet-facing load balancer's group (inline rules, vpc.SecurityGroupIngressRule and "
-                "ec2.SecurityGroupRule alike).",
+    description="No security group may accept traffic from 0.0.0.0/0 or ::/0 (or another internet-wide range, "
+                "directly or through a managed prefix list), except 80/443 on an internet-facing load balancer's "
+                "group (inline rules, vpc.SecurityGroupIngressRule and ec2.SecurityGroupRule alike).",
     validate=_security_group_no_public_ingress,
     enforcement_level=MANDATORY,
 )

@@ -21,6 +21,7 @@ from .common import (
     REPLICATION_GROUP,
     SCALABLE_TARGET,
     SCALING_POLICY,
+    UNKNOWN,
     StackChecker,
     as_list,
     fix,
@@ -236,10 +237,13 @@ def _autoscaling(args: StackValidationArgs, report: ReportViolation) -> None:
                                or checker.links(p, service, "resourceId")]
             metrics = set()
             for policy in target_policies:
-                configuration = checker.attempt(policy, lambda: plain(policy.props.get("targetTrackingScalingPolicyConfiguration")), {}) or {}
-                metric = (configuration.get("predefinedMetricSpecification") or {}).get("predefinedMetricType")
+                configuration = checker.attempt(policy, lambda: plain(policy.props.get("targetTrackingScalingPolicyConfiguration")), UNKNOWN)
+                if configuration is UNKNOWN:
+                    metrics.add(UNKNOWN)  # cannot tell yet; noted as skipped, never reported
+                    continue
+                metric = ((configuration or {}).get("predefinedMetricSpecification") or {}).get("predefinedMetricType")
                 metrics.add(metric)
-            if not metrics & SCALING_METRICS:
+            if UNKNOWN not in metrics and not metrics & SCALING_METRICS:
                 checker.violation(target, fix(
                     "The service scales on no CPU or request-count target-tracking policy.",
                     "add an aws.appautoscaling.Policy (TargetTrackingScaling) on ECSServiceAverageCPUUtilization "

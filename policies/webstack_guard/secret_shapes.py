@@ -15,17 +15,21 @@ SECRET_WORDS = {"password", "passwd", "pwd", "secret", "token", "passphrase", "c
 SECRET_PAIRS = {("api", "key"), ("private", "key"), ("access", "key"), ("secret", "key"), ("signing", "key"),
                 ("encryption", "key"), ("master", "key"), ("client", "secret"), ("auth", "token"),
                 ("connection", "string")}
+# Words that, glued to others ("PGPASSWORD", "ACCESSTOKEN", "clientsecret"), still end a secret's name.
+SECRET_ENDINGS = ("password", "passwd", "secret", "token", "apikey", "privatekey", "passphrase")
 # A name ending in one of these points at or describes a secret without holding it.
 REFERENCE_SUFFIXES = {"arn", "arns", "name", "id", "ids", "path", "ref", "version", "length", "ttl", "lifetime",
                       "expiry", "expires", "timeout", "seconds", "days", "enabled", "header", "algorithm",
-                      "field", "rotation", "policy", "type", "kms", "provider", "backend", "file"}
+                      "field", "rotation", "policy", "type", "kms", "provider", "backend", "file", "url", "uri",
+                      "endpoint"}
 
 VALUE_SHAPES = {
-    "a private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
+    "a private key": re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----"),
     "an AWS access key id": re.compile(r"\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b"),
-    "a URL with an embedded password": re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE),
-    "a GitHub token": re.compile(r"\bgh[pousr]_[A-Za-z0-9]{30,}\b"),
-    "a Slack token": re.compile(r"\bxox[abposr]-[A-Za-z0-9-]{10,}"),
+    "a URL with an embedded password": re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@", re.IGNORECASE),
+    "a connection string with a password": re.compile(r"(^|[?&;\s])(password|passwd|pwd)=[^&;\s]+", re.IGNORECASE),
+    "a GitHub token": re.compile(r"\b(gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})\b"),
+    "a Slack token": re.compile(r"\b(xox[abposre]-[A-Za-z0-9-]{10,}|xapp-[0-9]-[A-Za-z0-9-]{10,})"),
     "a Stripe live key": re.compile(r"\b[sr]k_live_[A-Za-z0-9]{16,}"),
     "a JSON Web Token": re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"),
     "a Google API key": re.compile(r"\bAIza[0-9A-Za-z_-]{35}\b"),
@@ -46,7 +50,7 @@ def is_secret_name(name: str) -> bool:
     tokens = name_tokens(name)
     if not tokens or tokens[-1] in REFERENCE_SUFFIXES:
         return False
-    if any(token in SECRET_WORDS for token in tokens):
+    if any(token in SECRET_WORDS or token.endswith(SECRET_ENDINGS) for token in tokens):
         return True
     return any(pair in SECRET_PAIRS for pair in zip(tokens, tokens[1:]))
 

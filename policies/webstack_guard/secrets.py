@@ -30,7 +30,13 @@ from .common import (
 )
 from .secret_shapes import holds_secret_value, is_secret_name, secret_value_shape
 
-SECRET_STORE_ARN = re.compile(r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:|ssm:[a-z0-9-]+:\d{12}:parameter/)")
+SECRET_STORE_ARN = re.compile(r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
+                              r"|ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9/_.-]+)")
+
+
+# Properties that make RDS take the master credentials from elsewhere (replica, snapshot, point in time, global primary).
+CREDENTIALS_FROM_SOURCE = ("replicateSourceDb", "replicationSourceIdentifier", "snapshotIdentifier",
+                           "restoreToPointInTime", "globalClusterIdentifier")
 
 
 def container_definitions(props) -> list[dict]:
@@ -39,10 +45,23 @@ def container_definitions(props) -> list[dict]:
     return [c for c in as_list(document) if isinstance(c, dict)]
 
 
+def _argument_secret(argument: str) -> str | None:
+    """Why a command/entryPoint argument (or docker label) holds a secret: its shape, or `--password=...`."""
+    shape = secret_value_shape(argument)
+    if shape:
+        return f"holds {shape}"
+    name, sep, value = argument.partition("=")
+    if sep and is_secret_name(name.lstrip("-")) and holds_secret_value(value):
+        return f"sets {name.lstrip('-')} inline"
+    return None
+
+
 def _container_env_no_secrets(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != TASK_DEFINITION:
         return
     allowed = set(args.get_config().get("allowedNames") or [])
+    remedy = ("store the value in Secrets Manager (or SSM SecureString) and list it under the container's "
+              "`secrets` with valueFrom=<secret ARN>; the execution role reads it at task start.")
     for container in container_definitions(args.props):
         for variable in as_list(container.get("environment")):
             name, value = str(variable.get("name", "")), variable.get("value")
@@ -51,17 +70,24 @@ def _container_env_no_secrets(args: ResourceValidationArgs, report: ReportViolat
             shape = secret_value_shape(str(value))
             if shape or is_secret_name(name):
                 reason = f"holds {shape}" if shape else "has a secret-looking name"
-                report(fix(
-                    f"Container '{container.get('name')}' passes {name} in plain `environment` ({reason}).",
-                    "store the value in Secrets Manager (or SSM SecureString) and list it under the container's "
-                    "`secrets` with valueFrom=<secret ARN>; the execution role reads it at task start.",
-                ))
+                report(fix(f"Container '{container.get('name')}' passes {name} in plain `environment` ({reason}).",
+                           remedy))
+        arguments = [("command", a) for a in as_list(container.get("command"))]
+        arguments += [("entryPoint", a) for a in as_list(container.get("entryPoint"))]
+        arguments += [(f"dockerLabels.{k}", f"{k}={v}") for k, v in (container.get("dockerLabels") or {}).items()]
+        for where, argument in arguments:
+            reason = _argument_secret(str(argument))
+            if reason:
+                report(fix(f"Container '{container.get('name')}' {where} {reason}: it is readable in the task "
+                           "definition by anyone who can describe it.",
+                           f"read the value from an environment variable filled from `secrets`; {remedy}"))
 
 
 container_env_no_secrets = ResourceValidationPolicy(
     name="container-env-no-secrets",
     description="Container environment variables must not carry secrets (checked by name in any case and by "
-                "value shape: private keys, AWS keys, URLs with passwords, tokens).",
+                "value shape: private keys, AWS keys, URLs with passwords, tokens), nor command/entryPoint "
+                "arguments or docker labels.",
     validate=_container_env_no_secrets,
     enforcement_level=EnforcementLevel.MANDATORY,
     config_schema=PolicyConfigSchema(properties={
@@ -98,14 +124,14 @@ def _rds_managed_master_password(args: ResourceValidationArgs, report: ReportVio
     if args.resource_type not in (RDS_INSTANCE, RDS_CLUSTER):
         return
     props = args.props
-    if any(present(props, key) for key in ("replicateSourceDb", "replicationSourceIdentifier", "snapshotIdentifier")):
-        return  # credentials come from the source
     password_keys = ("password", "passwordWo") if args.resource_type == RDS_INSTANCE else ("masterPassword", "masterPasswordWo")
     given = [key for key in password_keys if present(props, key)]
-    if given:
+    if given:  # even on a replica or a restore: the value sits in config and state, and resets the password
         report(fix(f"The database is given a master password ({', '.join(given)}): it lives in config and state.",
                    "drop the password and set manage_master_user_password=True; RDS keeps it in Secrets Manager "
                    "and rotates it."))
+    elif any(present(props, key) for key in CREDENTIALS_FROM_SOURCE):
+        return  # a replica, a restore or a global secondary takes its credentials from the source
     elif not truthy(props.get("manageMasterUserPassword")):
         report(fix("The master password is not managed by RDS (manageMasterUserPassword is not true).",
                    "set manage_master_user_password=True and hand the services the generated secret's ARN."))

@@ -21,6 +21,7 @@ from .common import (
     StackChecker,
     as_list,
     fix,
+    is_internet_cidr,
     json_document,
     plain,
     truthy,
@@ -50,6 +51,87 @@ s3_public_access_blocked = StackValidationPolicy(
     name="s3-public-access-blocked",
     description="Every S3 bucket must have a public access block with all four settings on.",
     validate=_public_access_blocked,
+    enforcement_level=MANDATORY,
+)
+
+
+PUBLIC_CANNED_ACLS = ("public-read", "public-read-write", "authenticated-read")
+PUBLIC_GRANTEE_URIS = ("http://acs.amazonaws.com/groups/global/AllUsers",
+                       "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
+BUCKET_ACLS = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
+BUCKET_OBJECTS = ("aws:s3/bucketObject:BucketObject", "aws:s3/bucketObjectv2:BucketObjectv2")
+# Condition keys that pin a `Principal: "*"` statement to known accounts, organisations, VPC endpoints or
+# AWS service sources, so AWS does not evaluate the bucket policy as public.
+RESTRICTING_CONDITION_KEYS = {
+    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourcevpce", "aws:sourcevpc",
+    "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn", "aws:userid",
+    "aws:sourceorgid", "aws:sourceorgpaths", "aws:sourceip", "s3:dataaccesspointaccount", "s3:dataaccesspointarn",
+}
+
+
+def _is_everyone(principal) -> bool:
+    if principal == "*":
+        return True
+    return isinstance(principal, dict) and any("*" in as_list(value) for value in principal.values())
+
+
+def _restricted(condition) -> bool:
+    """Does the statement's Condition limit who can use it (to specific values, not wildcards or IfExists)?"""
+    for operator, tests in (condition or {}).items():
+        if not isinstance(tests, dict) or str(operator).endswith("IfExists") or operator == "Null":
+            continue
+        for key, values in tests.items():
+            values = [str(v) for v in as_list(values)]
+            if str(key).lower() not in RESTRICTING_CONDITION_KEYS or not values or any(v.strip("*?") == "" for v in values):
+                continue
+            if str(key).lower() == "aws:sourceip" and (operator.startswith("Not") or any(is_internet_cidr(v) for v in values)):
+                continue
+            return True
+    return False
+
+
+def public_statements(document) -> list[str]:
+    """Sids (or positions) of the Allow statements that open a bucket policy to everyone."""
+    found = []
+    for index, statement in enumerate(as_list((document or {}).get("Statement"))):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        if "NotPrincipal" in statement or (_is_everyone(statement.get("Principal"))
+                                           and not _restricted(statement.get("Condition"))):
+            found.append(str(statement.get("Sid") or f"#{index}"))
+    return found
+
+
+def _s3_no_public_grants(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in (*BUCKETS, *BUCKET_ACLS, *BUCKET_OBJECTS, BUCKET_POLICY):
+        return
+    props = args.props
+    acl = str(props.get("acl") or "") if args.resource_type != BUCKET_POLICY else ""
+    if acl in PUBLIC_CANNED_ACLS:
+        report(fix(f"The canned ACL '{acl}' lets anyone (or any AWS account) read.",
+                   "use acl='private' (or no ACL: keep object ownership BucketOwnerEnforced); serve public "
+                   "content through CloudFront with origin access control."))
+    grants = as_list(props.get("grants")) if args.resource_type in BUCKETS else []
+    if args.resource_type in BUCKET_ACLS:
+        grants = [grant.get("grantee") or {} for grant in as_list((props.get("accessControlPolicy") or {}).get("grants"))]
+    public_grantees = sorted({str(g.get("uri")) for g in grants if str(g.get("uri") or "") in PUBLIC_GRANTEE_URIS})
+    if public_grantees:
+        report(fix(f"The ACL grants access to {', '.join(public_grantees)}.",
+                   "drop the AllUsers/AuthenticatedUsers grants and keep object ownership BucketOwnerEnforced."))
+    if args.resource_type in (*BUCKETS, BUCKET_POLICY):
+        statements = public_statements(json_document(props.get("policy")))
+        if statements:
+            report(fix(f"The bucket policy allows everyone (Principal '*' or NotPrincipal, without an account, "
+                       f"organisation, VPC endpoint or source condition): statement(s) {statements}.",
+                       "name the principals (roles, or a service principal with an aws:SourceArn condition such as "
+                       "CloudFront origin access control); use Principal '*' only in Deny statements."))
+
+
+s3_no_public_grants = ResourceValidationPolicy(
+    name="s3-no-public-grants",
+    description="S3 buckets and objects must grant nothing to everyone: no public canned ACL or AllUsers/"
+                "AuthenticatedUsers grant, no bucket policy allowing Principal '*' (or NotPrincipal) unconditionally.",
+    validate=_s3_no_public_grants,
     enforcement_level=MANDATORY,
 )
 
@@ -131,4 +213,4 @@ ecr_immutable_scanned_images = ResourceValidationPolicy(
     enforcement_level=MANDATORY,
 )
 
-POLICIES = [s3_public_access_blocked, s3_tls_only, s3_versioning, ecr_immutable_scanned_images]
+POLICIES = [s3_public_access_blocked, s3_no_public_grants, s3_tls_only, s3_versioning, ecr_immutable_scanned_images]

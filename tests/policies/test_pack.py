@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -54,6 +56,58 @@ def with_subnet(run: ProgramRun, public: bool) -> ProgramRun:
     return ProgramRun(stack=run.stack, resources=[*run.resources, subnet], outputs=run.outputs)
 
 
+def with_resource(run: ProgramRun, type_: str, name: str, inputs: dict, depends_on: tuple[str, ...] = ()) -> ProgramRun:
+    """`run` plus one more resource of the stack's provider (its outputs are its inputs plus an id and ARN)."""
+    provider = run.by_name("aws")
+    resource_id = f"{name}-id"
+    added = CapturedResource(urn=f"urn:pulumi:prod::webstack::{type_}::{name}", type=type_, name=name, parent="",
+                             custom=True, remote=False, provider=f"{provider.urn}::{provider.id}", inputs=inputs,
+                             dependencies=tuple(run.by_name(d).urn for d in depends_on), id=resource_id,
+                             outputs={**inputs, "id": resource_id, "arn": f"arn:aws:test:::{resource_id}"})
+    return ProgramRun(stack=run.stack, resources=[*run.resources, added], outputs=run.outputs)
+
+
+def with_prefix_list(run: ProgramRun, cidr: str, port: int) -> ProgramRun:
+    """A managed prefix list holding `cidr`, admitted on `port` by a vpc ingress rule on the data tier's group."""
+    run = with_resource(run, "aws:ec2/managedPrefixList:ManagedPrefixList", "office", {
+        "name": "office", "addressFamily": "IPv4", "maxEntries": 2, "entries": [{"cidr": cidr}]})
+    data_sg = run.by_name("data-sg")
+    return with_resource(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "data-from-office", {
+        "securityGroupId": data_sg.id, "prefixListId": "office-id", "ipProtocol": "tcp",
+        "fromPort": port, "toPort": port}, depends_on=("data-sg", "office"))
+
+
+def memcached(transit: bool):
+    return lambda r: with_resource(r, "aws:elasticache/cluster:Cluster", "sessions", {
+        "engine": "memcached", "engineVersion": "1.6.22", "nodeType": "cache.t4g.small", "numCacheNodes": 2,
+        "subnetGroupName": "cache-subnets", "transitEncryptionEnabled": transit})
+
+
+def bucket_policy(*statements) -> Callable[[dict], None]:
+    """An edit of alb-logs-policy appending `statements` to its TLS-only statement."""
+    def apply(props):
+        document = json.loads(props["policy"])
+        document["Statement"].extend(statements)
+        props["policy"] = json.dumps(document)
+    return apply
+
+
+READ_ALL = {"Sid": "PublicRead", "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::alb-logs/*"}
+
+
+def aurora(**credentials):
+    """An Aurora PostgreSQL cluster meeting every other rule, with the given credential inputs."""
+    def add(run: ProgramRun) -> ProgramRun:
+        run = with_resource(run, "aws:rds/cluster:Cluster", "aurora", {
+            "engine": "aurora-postgresql", "engineVersion": "16.4", "masterUsername": "app",
+            "dbSubnetGroupName": run.by_name("db-subnets").outputs["name"], "storageEncrypted": True,
+            "backupRetentionPeriod": 7, "deletionProtection": True, "skipFinalSnapshot": False,
+            "finalSnapshotIdentifier": "aurora-final", "enabledCloudwatchLogsExports": ["postgresql"],
+            "iamDatabaseAuthenticationEnabled": True, **credentials}, depends_on=("db-subnets",))
+        return change(run, "aurora", protect=True)
+    return add
+
+
 def default_tags_without_owner(props):
     props["defaultTags"] = json.dumps({"tags": {"Project": "webstack", "Environment": "prod"}})
 
@@ -61,6 +115,15 @@ def default_tags_without_owner(props):
 # (policy, resource it must name, how to break the reference program)
 CASES = [
     ("ecs-service-no-public-ip", "app-service", lambda r: change(r, "app-service", set_in("networkConfiguration.assignPublicIp", True))),
+    ("ecs-service-no-public-ip", "nightly-report", lambda r: with_resource(r, "aws:pipes/pipe:Pipe", "nightly-report", {
+        "roleArn": "arn:aws:iam::123456789012:role/pipe", "source": "arn:aws:sqs:us-east-1:123456789012:jobs",
+        "target": "arn:aws:ecs:us-east-1:123456789012:cluster/app", "targetParameters": {"ecsTaskParameters": {
+            "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:1", "launchType": "FARGATE",
+            "networkConfiguration": {"awsVpcConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": "ENABLED"}}}}})),
+    ("ecs-service-no-public-ip", "nightly-run", lambda r: with_resource(r, "aws:cloudwatch/eventTarget:EventTarget", "nightly-run", {
+        "rule": "nightly", "arn": "arn:aws:ecs:us-east-1:123456789012:cluster/app", "ecsTarget": {
+            "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:1", "launchType": "FARGATE",
+            "networkConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": True}}})),
     ("ecs-service-private-subnets-only", "app-service",
      lambda r: change(r, "app-service", set_in("networkConfiguration.subnets", public_subnets(r)))),
     ("ecs-service-private-subnets-only", "app-service",
@@ -82,6 +145,12 @@ CASES = [
         p.pop("sourceSecurityGroupId", None), p.update(cidrBlocks=["0.0.0.0/0"])))),
     ("security-group-no-public-ingress", "lb-in-80",
      lambda r: change(r, "lb-in-80", lambda p: p.update(cidrIpv4="0.0.0.0/1", fromPort=0, toPort=65535))),
+    ("security-group-no-public-ingress", "data-from-office", lambda r: with_prefix_list(r, "0.0.0.0/0", 5432)),
+    ("security-group-no-public-ingress", "data-from-app", lambda r: change(r, "data-from-app", lambda p: (
+        p.pop("sourceSecurityGroupId", None), p.update(protocol="all", fromPort=0, toPort=0, ipv6CidrBlocks=["::/0"])))),
+    ("security-group-no-public-ingress", "lb-in-443", lambda r: change(r, "lb-in-443", lambda p: p.update(fromPort=80, toPort=443))),
+    ("security-group-no-public-ingress", "app-sg", lambda r: change(r, "app-sg", lambda p: p["ingress"].append(
+        {"protocol": "tcp", "fromPort": 6000, "toPort": 6400, "cidrBlocks": ["0.0.0.0/0"]}))),
     ("default-security-group-closed", "default-sg", lambda r: change(r, "default-sg", set_in("ingress", [
         {"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}]))),
     ("subnet-no-auto-public-ip", "extra", lambda r: with_subnet(r, public=True)),
@@ -90,23 +159,41 @@ CASES = [
     ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env("DATABASE_URL", "postgres://app:s3cr3t@db:5432/app"))),
     ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env("UPLOAD_CONFIG", "AKIAIOSFODNN7EXAMPLE"))),
     ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env("TLS", "-----BEGIN RSA PRIVATE KEY-----\nMII"))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env("PGPASSWORD", "hunter2"))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env("CACHE_URL", "rediss://:s3cretTok@cache:6379/0"))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env("JDBC", "jdbc:postgresql://db/app?user=app&password=s3cr3t"))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env("SIGNING", "-----BEGIN PGP PRIVATE KEY BLOCK-----\nlQ"))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", edit_containers(
+        lambda c: c.update(command=["python", "manage.py", "migrate", "--db-password=hunter2"])))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", edit_containers(
+        lambda c: c.update(entryPoint=["sh", "-c", "psql postgres://app:s3cr3t@db/app"])))),
     ("container-secrets-from-secret-stores", "app-task", lambda r: change(r, "app-task", edit_containers(
         lambda c: c["secrets"].append({"name": "API_KEY", "valueFrom": "arn:aws:s3:::bucket/key.txt"})))),
+    ("container-secrets-from-secret-stores", "app-task", lambda r: change(r, "app-task", edit_containers(
+        lambda c: c["secrets"].append({"name": "API_KEY", "valueFrom": "/webstack/prod/api-key"})))),
     ("rds-managed-master-password", "db", lambda r: change(r, "db", lambda p: (
         p.pop("manageMasterUserPassword"), p.update(password="hunter2hunter2")))),
     ("rds-managed-master-password", "db", lambda r: change(r, "db", set_in("manageMasterUserPassword", False))),
+    ("rds-managed-master-password", "db", lambda r: change(r, "db", lambda p: (
+        p.pop("manageMasterUserPassword"), p.update(password="hunter2hunter2", snapshotIdentifier="db-snapshot-1")))),
+    ("rds-managed-master-password", "aurora", aurora(masterPassword="hunter2hunter2")),
+    ("rds-managed-master-password", "aurora", aurora(manageMasterUserPassword=False)),
     ("redis-auth-required", "cache", lambda r: change(r, "cache", drop("userGroupIds"))),
     ("secrets-rotated", "django-secret-key", lambda r: without(r, "django-secret-key-rotation")),
     ("rds-storage-encrypted", "db", lambda r: change(r, "db", set_in("storageEncrypted", False))),
     ("elasticache-encrypted", "cache", lambda r: change(r, "cache", set_in("atRestEncryptionEnabled", False))),
     ("elasticache-encrypted", "cache", lambda r: change(r, "cache", set_in("transitEncryptionEnabled", False))),
     ("elasticache-encrypted", "cache", lambda r: change(r, "cache", set_in("transitEncryptionMode", "preferred"))),
+    ("elasticache-encrypted", "sessions", memcached(transit=False)),
     ("alb-listener-modern-tls", "https", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-2016-08"))),
     ("alb-listener-modern-tls", "https", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS13-1-1-2021-06"))),
     ("alb-listener-modern-tls", "https", lambda r: change(r, "https", drop("sslPolicy"))),
+    ("alb-listener-modern-tls", "https", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-FS-1-1-2019-08"))),
     ("alb-http-redirects-to-https", "http", lambda r: change(r, "http", set_in("defaultActions", [
         {"type": "forward", "targetGroupArn": r.by_name("app-tg").outputs["arn"]}]))),
     ("alb-http-redirects-to-https", "api-route", attach_rule_to_http_listener),
+    ("alb-http-redirects-to-https", "http", lambda r: change(r, "http", lambda p: (p.pop("protocol"), p.update(
+        defaultActions=[{"type": "forward", "targetGroupArn": r.by_name("app-tg").outputs["arn"]}])))),
     ("alb-drop-invalid-headers", "alb", lambda r: change(r, "alb", set_in("dropInvalidHeaderFields", False))),
     ("rds-proxy-require-tls", "db-proxy", lambda r: change(r, "db-proxy", set_in("requireTls", False))),
     ("kms-key-rotation", "logs-key", lambda r: change(r, "logs-key", drop("enableKeyRotation"))),
@@ -142,6 +229,15 @@ CASES = [
     ("iam-no-wildcard-secret-reads", "execution-secrets", lambda r: change(r, "execution-secrets", set_in("policy", policy_doc(
         {"Effect": "Allow", "Action": "ssm:GetParameters",
          "Resource": "arn:aws:ssm:us-east-1:123456789012:parameter/*"})))),
+    ("iam-no-wildcard-actions", "task-role",
+     lambda r: change(r, "task-role", set_in("managedPolicyArns", ["arn:aws:iam::aws:policy/AdministratorAccess"]))),
+    ("iam-no-wildcard-secret-reads", "execution-secrets", lambda r: change(r, "execution-secrets", set_in("policy", policy_doc(
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "arn:aws:kms:us-east-1:123456789012:*"})))),
+    ("iam-no-wildcard-secret-reads", "execution-secrets", lambda r: change(r, "execution-secrets", set_in("policy", policy_doc(
+        {"Effect": "Allow", "Action": "secretsmanager:Get*", "Resource": "*"})))),
+    ("iam-no-wildcard-secret-reads", "execution-secrets", lambda r: change(r, "execution-secrets", set_in("policy", policy_doc(
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue",
+         "NotResource": "arn:aws:secretsmanager:us-east-1:123456789012:secret:other"})))),
     ("ecs-task-roles-distinct", "app-task",
      lambda r: change(r, "app-task", set_in("taskRoleArn", r.by_name("app-task").inputs["executionRoleArn"]))),
     ("ecs-containers-non-privileged", "app-task", lambda r: change(r, "app-task", edit_containers(
@@ -154,6 +250,7 @@ CASES = [
      lambda r: change(r, "cluster", set_in("settings", [{"name": "containerInsights", "value": "disabled"}]))),
     ("log-group-retention", "app-logs", lambda r: change(r, "app-logs", drop("retentionInDays"))),
     ("log-group-retention", "app-logs", lambda r: change(r, "app-logs", set_in("retentionInDays", 7))),
+    ("log-group-retention", "app-logs", lambda r: change(r, "app-logs", set_in("retentionInDays", 0))),
     ("alarms-have-actions", "cpu-high", lambda r: change(r, "cpu-high", set_in("alarmActions", []))),
     ("alarms-have-actions", "cpu-high", lambda r: change(r, "cpu-high", set_in("actionsEnabled", False))),
     ("vpc-flow-logs", "vpc", lambda r: without(r, "flow-log")),
@@ -168,6 +265,19 @@ CASES = [
      lambda r: change(r, "db-params", lambda p: p.update(family="postgres14", parameters=[]))),
     ("s3-public-access-blocked", "alb-logs-pab", lambda r: change(r, "alb-logs-pab", set_in("blockPublicPolicy", False))),
     ("s3-public-access-blocked", "alb-logs", lambda r: without(r, "alb-logs-pab")),
+    ("s3-no-public-grants", "alb-logs", lambda r: change(r, "alb-logs", set_in("acl", "public-read"))),
+    ("s3-no-public-grants", "alb-logs-acl", lambda r: with_resource(r, "aws:s3/bucketAcl:BucketAcl", "alb-logs-acl", {
+        "bucket": r.by_name("alb-logs").id, "accessControlPolicy": {
+            "owner": {"id": "owner"},
+            "grants": [{"permission": "READ", "grantee": {
+                "type": "Group", "uri": "http://acs.amazonaws.com/groups/global/AllUsers"}}]}}, depends_on=("alb-logs",))),
+    ("s3-no-public-grants", "alb-logs-policy", lambda r: change(r, "alb-logs-policy", bucket_policy({**READ_ALL, "Principal": "*"}))),
+    ("s3-no-public-grants", "alb-logs-policy",
+     lambda r: change(r, "alb-logs-policy", bucket_policy({**READ_ALL, "Principal": {"AWS": ["*"]}}))),
+    ("s3-no-public-grants", "alb-logs-policy", lambda r: change(r, "alb-logs-policy", bucket_policy(
+        {**READ_ALL, "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"}}))),
+    ("s3-no-public-grants", "alb-logs-policy", lambda r: change(r, "alb-logs-policy", bucket_policy(
+        {**READ_ALL, "Principal": "*", "Condition": {"IpAddress": {"aws:SourceIp": "0.0.0.0/0"}}}))),
     ("s3-tls-only", "alb-logs", lambda r: without(r, "alb-logs-policy")),
     ("s3-versioning", "alb-logs",
      lambda r: change(r, "alb-logs-versioning", set_in("versioningConfiguration.status", "Suspended"))),
@@ -275,3 +385,88 @@ def test_schema_defaults_are_sent_when_the_file_omits_them():
     assert reconciled["required-tags"] == {"enforcementLevel": "mandatory",
                                            "properties": {"requiredTags": ["Project", "Environment", "Owner"]}}
     assert reconciled["rds-multi-az"]["enforcementLevel"] == "mandatory"  # the policy's own default
+
+
+# --- variants that must stay clean (no false positives on correct resources) -------------------------
+CLEAN_VARIANTS = [
+    ("security-group-no-public-ingress", lambda r: with_prefix_list(r, "10.20.0.0/16", 5432)),
+    ("elasticache-encrypted", memcached(transit=True)),
+    ("kms-key-rotation", lambda r: change(r, "logs-key", lambda p: (p.pop("enableKeyRotation"),
+                                                                    p.update(customKeyStoreId="cks-1234567890abcdef0")))),
+    ("kms-key-rotation", lambda r: change(r, "logs-key", lambda p: (p.pop("enableKeyRotation"),
+                                                                    p.update(customerMasterKeySpec="RSA_2048")))),
+    ("container-env-no-secrets", lambda r: change(r, "app-task", env("OIDC_TOKEN_URL", "https://auth.example.com/token"))),
+    ("container-env-no-secrets", lambda r: change(r, "app-task", env("AWS_SECRETSMANAGER_ENDPOINT", "https://secretsmanager.us-east-1.amazonaws.com"))),
+    ("container-env-no-secrets", lambda r: change(r, "app-task", edit_containers(
+        lambda c: c.update(command=["gunicorn", "--bind=0.0.0.0:8000", "--timeout=30", "app.wsgi"])))),
+    ("iam-no-wildcard-secret-reads", lambda r: change(r, "execution-secrets", set_in("policy", policy_doc(
+        {"Effect": "Allow", "Action": ["secretsmanager:Get*", "kms:Decrypt"],
+         "Resource": ["arn:aws:secretsmanager:us-east-1:123456789012:secret:webstack/prod/*",
+                      "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"]})))),
+    ("rds-managed-master-password", lambda r: change(r, "db", lambda p: (p.pop("manageMasterUserPassword"),
+                                                                         p.update(snapshotIdentifier="db-snapshot-1")))),
+    ("s3-no-public-grants", lambda r: change(r, "alb-logs-policy", bucket_policy(
+        {**READ_ALL, "Principal": "*", "Condition": {"StringEquals": {"aws:SourceVpce": "vpce-1a2b3c4d"}}},
+        {**READ_ALL, "Principal": {"Service": "cloudfront.amazonaws.com"},
+         "Condition": {"StringEquals": {"AWS:SourceArn": "arn:aws:cloudfront::123456789012:distribution/E1"}}},
+        {**READ_ALL, "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}}))),
+    ("s3-no-public-grants", lambda r: change(r, "alb-logs", set_in("acl", "private"))),
+    ("rds-managed-master-password", aurora(manageMasterUserPassword=True)),
+    ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS-1-2-2017-01"))),
+    ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"))),
+    ("alb-http-redirects-to-https", lambda r: change(r, "https", drop("protocol"))),  # a certificate: HTTPS
+]
+
+
+@pytest.mark.parametrize("policy, breaks", CLEAN_VARIANTS, ids=[f"{c[0]}:{i}" for i, c in enumerate(CLEAN_VARIANTS)])
+def test_correct_variant_is_not_reported(secure_run, policy, breaks):
+    result = evaluate(breaks(secure_run))
+    assert result.of_policy(policy) == [], result.render()
+
+
+def test_public_rule_next_to_an_unknown_group_reference_is_caught_in_preview(secure_preview_run):
+    # app-sg's inline rule references the load balancer's group, whose id a first preview does not know.
+    run = change(secure_preview_run, "app-sg", lambda p: p["ingress"].append(
+        {"protocol": "tcp", "fromPort": 22, "toPort": 22, "cidrBlocks": ["0.0.0.0/0"]}))
+    assert UNKNOWN in json.dumps(run.by_name("app-sg").inputs["ingress"][0])
+    reported = evaluate(run).of_policy("security-group-no-public-ingress")
+    assert [(v.resource_name, v.level) for v in reported] == [("app-sg", "mandatory")]
+    assert "0.0.0.0/0 is open on ports 22-22" in reported[0].message
+
+
+def test_unknown_internal_flag_is_no_violation_on_the_load_balancer_group(secure_preview_run):
+    run = change(secure_preview_run, "alb", set_in("internal", UNKNOWN))
+    result = evaluate(run)
+    assert result.of_policy("security-group-no-public-ingress") == []
+    assert any("can't run policy 'security-group-no-public-ingress'" in note for note in result.notes)
+
+
+def _readme_level(stack: str, name: str) -> str:
+    entry = load_policy_config(stack)[name]
+    if isinstance(entry, str):
+        return entry
+    settings = ", ".join(f"{k}={v}" for k, v in entry.items() if k != "enforcementLevel")
+    return f"{entry['enforcementLevel']} ({settings})" if settings else entry["enforcementLevel"]
+
+
+def test_readme_policy_table_matches_the_pack_and_the_config_files():
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    section = readme.split("\n## Policies\n", 1)[1].split("\n## ", 1)[0]
+    rows = {m[1]: (m[2], m[3], m[4]) for m in
+            (re.match(r"\| `([a-z0-9-]+)` \| (.*?) \| (.*?) \| (.*) \|$", line) for line in section.splitlines()) if m}
+    assert set(rows) == OUR_POLICIES
+    for policy in ALL_POLICIES:
+        assert rows[policy.name] == (_readme_level("dev", policy.name), _readme_level("prod", policy.name),
+                                     policy.description), policy.name
+    mandatory = sum(prod_level(name) == "mandatory" for name in OUR_POLICIES)
+    assert f"({len(OUR_POLICIES)} policies, {mandatory} mandatory in prod)" in section
+
+
+@pytest.mark.parametrize("name", ["app-scaling-cpu", "app-scaling", "app-service", "app-task", "app-sg", "lb-in-443",
+                                  "data-from-app", "alb", "https", "http", "api-route", "db", "cache", "alb-logs-policy",
+                                  "execution-secrets", "task-role", "logs-key", "app-logs", "cluster", "db-proxy"])
+def test_a_resource_whose_inputs_are_all_unknown_is_never_reported(secure_preview_run, name):
+    """Unknown values (a first preview) may only skip checks, never produce a violation or crash the pack."""
+    run = change(secure_preview_run, name, lambda props: props.update({key: UNKNOWN for key in props}))
+    result = evaluate(run)
+    assert [v for v in result.violations if v.policy in OUR_POLICIES] == [], result.render()
