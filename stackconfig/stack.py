@@ -40,7 +40,7 @@ class ClusterConfig(ConfigModel):
 class StackConfig(ConfigModel):
     environment: Literal["dev", "staging", "prod"]
     owner: str = Field(min_length=1, max_length=256)
-    region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-\d$")
+    region: str
     network: NetworkConfig
     logs: LogsConfig = Field(default_factory=LogsConfig)
     cluster: ClusterConfig = Field(default_factory=ClusterConfig)
@@ -56,6 +56,15 @@ class StackConfig(ConfigModel):
     registry: RegistryConfig = Field(default_factory=RegistryConfig)
     storage: Optional[StorageConfig] = None
     access_logs: AccessLogsConfig = Field(default_factory=AccessLogsConfig)
+
+    @field_validator("region")
+    @classmethod
+    def _commercial_region(cls, region: str) -> str:
+        """IAM ARNs here are written for the `aws` partition; GovCloud and China use other partitions."""
+        if not re.fullmatch(r"[a-z]{2}-[a-z]+-\d", region) or region.startswith("cn-"):
+            raise ValueError("set aws:region to a commercial AWS region such as us-east-1 or eu-west-1 "
+                             "(GovCloud and China regions are not supported)")
+        return region
 
     @field_validator("app_secrets")
     @classmethod

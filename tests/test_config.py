@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import json
 import runpy
 
 import pulumi
@@ -299,3 +300,11 @@ def test_service_names_reserved_for_data_tier_alarms():
         "webstack:services: service name 'db-primary' starts with a prefix reserved for the data tier's alarms "
         "(db-, cache-); choose another name"
     ]
+
+
+@pytest.mark.parametrize("region", ["us-gov-west-1", "cn-north-1", "", "US-EAST-1"])
+def test_region_must_be_a_commercial_aws_region(region):
+    values = raw()
+    values["region"] = region
+    assert any(line.startswith(f"aws:region = {json.dumps(region)}: set aws:region to a commercial AWS region")
+               for line in problems(values))
