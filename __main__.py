@@ -119,6 +119,7 @@ if config.database is not None:
         vpc_id=network.vpc_id,
         subnet_ids=network.isolated_subnet_ids,
         log_retention_days=config.logs.retention_days,
+        secret_recovery_days=secret_recovery_days,
     ), opts=with_provider)
 referenced_app_secrets = sorted({
     ref.from_config for s in config.services.values() for ref in s.secrets.values() if ref.from_config
@@ -231,7 +232,7 @@ if "database" in data_stores:
     database = data_stores["database"]
     pulumi.export("databaseHost", database.connection_host)
     pulumi.export("databaseName", database.database_name)
-    # Not the password: the ARN of the RDS-managed secret holding it (README: reading it).
+    # Not the password: the ARN of the secret holding it, RDS's or ours (README: reading it).
     pulumi.export("databaseSecretArn", database.master_secret_arn)
 if "cache" in data_stores:
     pulumi.export("cacheEndpoint", data_stores["cache"].primary_endpoint)

@@ -1,15 +1,19 @@
-"""Database: RDS PostgreSQL, private, encrypted, with an RDS-managed master password.
+"""Database: RDS PostgreSQL, private, encrypted, with its master password in Secrets Manager.
 
-The master password is created and rotated by RDS in Secrets Manager (`manage_master_user_password`);
-the program never sees it. Own subnet group, own parameter group (seed 002's tuning sized to the
-instance class), log groups with bounded retention for the exported logs, and a security group
-with no rule of its own: clients are admitted with `admit()`. Optional RDS Proxy (TLS only, reads
-the master secret through its own role) and read replicas.
+By default the master password is created and rotated by RDS in Secrets Manager
+(`manage_master_user_password`); the program never sees it. RDS cannot make read replicas of such
+an instance, so with `managedMasterPassword: false` (required for replicas) the program generates
+the password and keeps it in its own Secrets Manager secret with the same JSON keys. Own subnet
+group, own parameter group (seed 002's tuning sized to the instance class), log groups with bounded
+retention for the exported logs, and a security group with no rule of its own: clients are admitted
+with `admit()`. Optional RDS Proxy (TLS only, reads the master secret through its own role) and
+read replicas.
 """
 
 from __future__ import annotations
 
 import json
+import string
 from dataclasses import dataclass
 from typing import Optional
 
@@ -26,6 +30,10 @@ PERFORMANCE_INSIGHTS_FREE_DAYS = 7
 CA_CERTIFICATE = "rds-ca-rsa2048-g1"
 REPLICA_SUFFIX_LENGTH = len("-replica-9")
 ENHANCED_MONITORING_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+# A program-generated master password: RDS PostgreSQL takes 8-128 printable ASCII characters except
+# "/", '"', "@" and space.
+MASTER_PASSWORD_LENGTH = 32
+MASTER_PASSWORD_SPECIALS = "".join(c for c in string.punctuation if c not in '/"@')
 
 
 def service_trust(service: str) -> str:
@@ -43,28 +51,31 @@ class DatabaseArgs:
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[list[str]]
     log_retention_days: int
+    # Days a deleted program-generated master secret (managedMasterPassword: false) can be restored.
+    secret_recovery_days: int = 30
 
 
-def proxy_secret_policy(secret_arn: str, kms_key_arn: str, region: str) -> str:
-    """The proxy's role reads exactly the master secret, decrypting it only through Secrets Manager."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ReadMasterSecret",
-                "Effect": "Allow",
-                "Action": ["secretsmanager:GetSecretValue"],
-                "Resource": [secret_arn],
-            },
-            {
-                "Sid": "DecryptThroughSecretsManager",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt"],
-                "Resource": [kms_key_arn],
-                "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
-            },
-        ],
-    })
+def proxy_secret_policy(secret_arn: str, kms_key_arn: Optional[str], region: str) -> str:
+    """The proxy's role reads exactly the master secret, decrypting it only through Secrets Manager.
+
+    Without `kms_key_arn` (the secret is encrypted with the AWS managed key aws/secretsmanager, whose
+    key policy already lets the account's principals decrypt through Secrets Manager) only the read.
+    """
+    statements = [{
+        "Sid": "ReadMasterSecret",
+        "Effect": "Allow",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "Resource": [secret_arn],
+    }]
+    if kms_key_arn:
+        statements.append({
+            "Sid": "DecryptThroughSecretsManager",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt"],
+            "Resource": [kms_key_arn],
+            "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}},
+        })
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})
 
 
 class Database(pulumi.ComponentResource):
@@ -155,6 +166,12 @@ class Database(pulumi.ComponentResource):
             suffix = random.RandomId(f"{name}-final-snapshot", byte_length=4, opts=child)
             final_snapshot_identifier = suffix.hex.apply(lambda hex_: f"{self.instance_identifier}-final-{hex_}")
 
+        # RDS-managed (default), or generated here and stored in our own secret (read replicas need it).
+        self.master_secret = None
+        master_password = None
+        if not settings.managed_master_password:
+            master_password = self._generated_master_password(name, settings, args.secret_recovery_days)
+
         log_groups = self._log_groups(name, self.instance_identifier, args.log_retention_days)
         self.instance = aws.rds.Instance(
             f"{name}-postgres",
@@ -170,7 +187,10 @@ class Database(pulumi.ComponentResource):
             storage_encrypted=True,
             db_name=settings.database_name,
             username=settings.master_username,
-            manage_master_user_password=True,
+            # Only one of the two: the provider refuses manage_master_user_password (even false) next to
+            # a password ("conflicts with password").
+            manage_master_user_password=True if master_password is None else None,
+            password=master_password,
             iam_database_authentication_enabled=True,
             db_subnet_group_name=self.subnet_group.name,
             vpc_security_group_ids=[self.security_group.id],
@@ -198,7 +218,8 @@ class Database(pulumi.ComponentResource):
                 parent=self, protect=settings.protect, depends_on=[*log_groups, *monitoring_ready]
             ),
         )
-        self.master_secret_arn = self.instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
+        if self.master_secret is None:
+            self.master_secret_arn = self.instance.master_user_secrets.apply(lambda secrets: secrets[0].secret_arn)
         self.address = self.instance.address
         self.endpoint = self.instance.endpoint
         self.security_group_id = self.security_group.id
@@ -224,6 +245,48 @@ class Database(pulumi.ComponentResource):
             "securityGroupId": self.security_group_id,
             "instanceIdentifier": self.instance_identifier,
         })
+
+    def _generated_master_password(
+        self, name: str, settings: DatabaseConfig, recovery_window_days: int
+    ) -> pulumi.Output[str]:
+        """A generated master password, kept in our own secret with the keys RDS's own secret has.
+
+        Services read `username`/`password` from it like from the RDS-managed secret, and RDS Proxy
+        authenticates with it (it needs exactly those two keys). The password is a Pulumi secret (in
+        the state encrypted); it is not rotated automatically: replacing the RandomPassword
+        (`pulumi up --replace <its URN>`) draws a new one and updates the secret and the instance.
+        """
+        child = pulumi.ResourceOptions(parent=self)
+        password = random.RandomPassword(
+            f"{name}-master-password",
+            length=MASTER_PASSWORD_LENGTH,
+            special=True,
+            override_special=MASTER_PASSWORD_SPECIALS,
+            opts=child,
+        ).result
+        password = pulumi.Output.secret(password)
+        self.master_secret = aws.secretsmanager.Secret(
+            f"{name}-master-password",
+            name_prefix=f"{pulumi.get_project()}/{pulumi.get_stack()}/{name}-master-",
+            description=f"Master user of RDS instance {self.instance_identifier} (generated by the program)",
+            recovery_window_in_days=recovery_window_days,
+            opts=child,
+        )
+        version = aws.secretsmanager.SecretVersion(
+            f"{name}-master-password",
+            secret_id=self.master_secret.id,
+            secret_string=pulumi.Output.secret(password.apply(lambda value: json.dumps({
+                "username": settings.master_username,
+                "password": value,
+                "engine": "postgres",
+                "port": POSTGRES_PORT,
+                "dbname": settings.database_name,
+            }))),
+            opts=child,
+        )
+        # Consumers (task definitions, the proxy) read the secret at start: its value must exist first.
+        self.master_secret_arn = pulumi.Output.all(self.master_secret.arn, version.id).apply(lambda values: values[0])
+        return password
 
     @staticmethod
     def _parameters(instance_class: str, slow_query_ms: int) -> list[aws.rds.ParameterGroupParameterArgs]:
@@ -276,8 +339,10 @@ class Database(pulumi.ComponentResource):
             monitoring_role_arn=self.monitoring_role_arn,
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
             apply_immediately=settings.apply_immediately,
+            # Protected like the primary (prod): dropping a replica is a deliberate change (README).
             opts=pulumi.ResourceOptions(
                 parent=self,
+                protect=settings.protect,
                 depends_on=[*self._log_groups(resource_name, identifier, retention_days), *self._monitoring_ready],
             ),
         )
@@ -313,15 +378,13 @@ class Database(pulumi.ComponentResource):
         )
 
         role = aws.iam.Role(f"{name}-proxy-role", assume_role_policy=service_trust("rds.amazonaws.com"), opts=child)
-        master_secret = self.instance.master_user_secrets.apply(lambda secrets: secrets[0])
-        secret_access = aws.iam.RolePolicy(
-            f"{name}-proxy-secret",
-            role=role.id,
-            policy=master_secret.apply(
-                lambda secret: proxy_secret_policy(secret.secret_arn, secret.kms_key_id, args.region)
-            ),
-            opts=child,
-        )
+        if self.master_secret is None:
+            policy = self.instance.master_user_secrets.apply(
+                lambda secrets: proxy_secret_policy(secrets[0].secret_arn, secrets[0].kms_key_id, args.region)
+            )
+        else:  # our secret, encrypted with the AWS managed key
+            policy = self.master_secret_arn.apply(lambda arn: proxy_secret_policy(arn, None, args.region))
+        secret_access = aws.iam.RolePolicy(f"{name}-proxy-secret", role=role.id, policy=policy, opts=child)
         self.proxy = aws.rds.Proxy(
             f"{name}-proxy",
             engine_family="POSTGRESQL",
@@ -336,7 +399,10 @@ class Database(pulumi.ComponentResource):
                 secret_arn=self.master_secret_arn,
                 iam_auth="DISABLED",
                 client_password_auth_type="POSTGRES_SCRAM_SHA_256",
-                description="RDS-managed master user secret",
+                description=(
+                    "RDS-managed master user secret" if self.master_secret is None
+                    else "Program-generated master user secret"
+                ),
             )],
             # The proxy reads the secret with this role as soon as it starts.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_access]),

@@ -41,6 +41,14 @@ LINKED_NAMES = {
 AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
 AUTH_TOKEN_RULE = "16-128 letters, digits or the characters ! & # $ ^ < > -"
 HOW_TO_SET_APP_SECRET = "pulumi config set --secret --path 'webstack:appSecrets.{name}' <value>"
+MANAGED_PASSWORD_BLOCKS_REPLICAS = (
+    "readReplicas: {replicas} with managedMasterPassword: true is not possible: RDS cannot create a read replica "
+    "of a PostgreSQL instance whose master password is managed by RDS in Secrets Manager (AWS refuses it with "
+    "InvalidParameterValue after the primary exists); either set database.managedMasterPassword: false (the "
+    "program then generates the master password and keeps it in its own Secrets Manager secret; the "
+    "`rds-managed-master-password` policy will report it — set that policy to advisory for this stack in "
+    "policies/config/<stack>.json if you accept the trade-off), or use no read replicas"
+)
 
 DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
 MAINTENANCE_WINDOW = rf"^{DAY}:([01]\d|2[0-3]):[0-5]\d-{DAY}:([01]\d|2[0-3]):[0-5]\d$"
@@ -234,6 +242,10 @@ class DatabaseConfig(ConfigModel):
     read_replicas: int = Field(default=0, ge=0, le=5)
     # Defaults to the primary's class.
     replica_instance_class: Optional[str] = None
+    # True: RDS generates, stores and rotates the master password in Secrets Manager. RDS then refuses
+    # read replicas (`managed_password_blocks_replicas`); false: the program generates the password and
+    # keeps it in its own Secrets Manager secret (no automatic rotation).
+    managed_master_password: bool = True
 
     @field_validator("instance_class", "replica_instance_class")
     @classmethod
@@ -256,6 +268,14 @@ class DatabaseConfig(ConfigModel):
         )
         if problems:
             raise ValueError("; ".join(problems))
+        return self
+
+    @model_validator(mode="after")
+    def _managed_password_blocks_replicas(self) -> "DatabaseConfig":
+        # AWS: no read replica of an instance whose master password Secrets Manager manages (all engines
+        # but SQL Server); CreateDBInstanceReadReplica fails with InvalidParameterValue once the primary exists.
+        if self.read_replicas > 0 and self.managed_master_password:
+            raise ValueError(MANAGED_PASSWORD_BLOCKS_REPLICAS.format(replicas=self.read_replicas))
         return self
 
     @model_validator(mode="after")

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import json
+import string
 
 import pulumi
 import pytest
+from google.protobuf import json_format
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
 
 from components.app_secrets import AppSecrets, AppSecretsArgs
 from components.cache import Cache, CacheArgs
@@ -277,7 +281,8 @@ def test_proxy_fronts_the_primary_with_tls_and_its_own_role():
 
 
 def test_read_replicas_follow_the_primary_encrypted_and_private():
-    run, built = run_database(read_replicas=2, replica_instance_class="db.t4g.small")
+    # RDS makes no replica of an instance whose password it manages: replicas need managedMasterPassword false.
+    run, built = run_database(read_replicas=2, replica_instance_class="db.t4g.small", managed_master_password=False)
     instances = {r.inputs["identifier"]: r for r in run.of_type("aws:rds/instance:Instance")}
     assert set(instances) == {"webstack-test-database", "webstack-test-database-replica-1",
                               "webstack-test-database-replica-2"}
@@ -286,7 +291,8 @@ def test_read_replicas_follow_the_primary_encrypted_and_private():
         assert replica["replicateSourceDb"] == "webstack-test-database"
         assert replica["instanceClass"] == "db.t4g.small"
         assert (replica["storageEncrypted"], replica["publiclyAccessible"]) == (True, False)
-        assert "manageMasterUserPassword" not in replica and "username" not in replica
+        # Credentials and database come from the source: CreateDBInstanceReadReplica takes none of these.
+        assert not {"manageMasterUserPassword", "username", "password", "dbName"} & set(replica)
         assert replica["vpcSecurityGroupIds"] == instances["webstack-test-database"].inputs["vpcSecurityGroupIds"]
     replica_params = next(p for p in run.of_type("aws:rds/parameterGroup:ParameterGroup")
                           if p.name == "database-replica-params")
@@ -297,6 +303,69 @@ def test_read_replicas_follow_the_primary_encrypted_and_private():
     assert run.outputs["environment"]["DATABASE_READ_HOSTS"] == ",".join(addresses)
     assert built["database"].replica_identifiers == ["webstack-test-database-replica-1",
                                                      "webstack-test-database-replica-2"]
+
+
+def raw_registrations(monkeypatch) -> dict[str, dict]:
+    """Each registration's inputs as sent to the engine, secrets still wrapped (CapturedResource unwraps them)."""
+    sent: dict[str, dict] = {}
+    original = pulumi_mocks.MockMonitor.RegisterResource
+
+    def recording(self, request):
+        sent[request.name] = json_format.MessageToDict(request.object)
+        return original(self, request)
+
+    monkeypatch.setattr(pulumi_mocks.MockMonitor, "RegisterResource", recording)
+    return sent
+
+
+def test_generated_master_password_lives_in_our_secret_for_services_and_proxy(monkeypatch):
+    sent = raw_registrations(monkeypatch)
+    run, _ = run_database(managed_master_password=False, read_replicas=1, proxy={"enabled": True})
+    primary = next(r for r in run.of_type("aws:rds/instance:Instance") if "replicateSourceDb" not in r.inputs)
+    inputs = primary.inputs
+    # Never both: the provider refuses manage_master_user_password (even false) next to a password.
+    assert "manageMasterUserPassword" not in inputs
+    generated = run.one("random:index/randomPassword:RandomPassword")
+    assert (generated.inputs["length"], generated.inputs["special"]) == (32, True)
+    # RDS PostgreSQL: printable ASCII except / " @ and space.
+    assert set(generated.inputs["overrideSpecial"]) == set(string.punctuation) - set('/"@')
+    assert inputs["password"] == generated.outputs["result"]
+    assert inputs["username"] == "app_admin" and inputs["dbName"] == "app"
+    # Sent to the engine as a Pulumi secret (encrypted in the state), never as plain text.
+    assert sent["database-postgres"]["password"] == {
+        rpc._special_sig_key: rpc._special_secret_sig, "value": generated.outputs["result"]}
+
+    secret = run.one("aws:secretsmanager/secret:Secret")
+    assert secret.inputs["namePrefix"] == "webstack/test/database-master-"
+    assert secret.inputs["recoveryWindowInDays"] == 30
+    assert "kmsKeyId" not in secret.inputs  # the AWS managed key aws/secretsmanager
+    version = run.one("aws:secretsmanager/secretVersion:SecretVersion")
+    assert version.inputs["secretId"] == secret.id
+    assert json.loads(version.inputs["secretString"]) == {
+        "username": "app_admin", "password": generated.outputs["result"], "engine": "postgres", "port": 5432,
+        "dbname": "app",
+    }
+    assert sent["database-master-password"]["secretString"][rpc._special_sig_key] == rpc._special_secret_sig
+
+    arn = secret.outputs["arn"]
+    assert primary.outputs["masterUserSecrets"] == []
+    assert run.outputs["secrets"] == {"DATABASE_USER": f"{arn}:username::", "DATABASE_PASSWORD": f"{arn}:password::"}
+
+    proxy = run.one("aws:rds/proxy:Proxy")
+    assert proxy.inputs["auths"] == [{
+        "authScheme": "SECRETS", "secretArn": arn, "iamAuth": "DISABLED",
+        "clientPasswordAuthType": "POSTGRES_SCRAM_SHA_256", "description": "Program-generated master user secret",
+    }]
+    # The proxy reads the secret's value as soon as it starts: the value is written first.
+    assert version.urn in proxy.dependencies
+    policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    assert policy["Statement"] == [{
+        "Sid": "ReadMasterSecret", "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": [arn],
+    }]
+
+    replica = next(r for r in run.of_type("aws:rds/instance:Instance") if "replicateSourceDb" in r.inputs).inputs
+    assert replica["replicateSourceDb"] == "webstack-test-database"
+    assert not {"manageMasterUserPassword", "username", "password", "dbName"} & set(replica)
 
 
 # --- app secrets ---------------------------------------------------------------------------------

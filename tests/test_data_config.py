@@ -187,12 +187,34 @@ def test_database_windows_must_not_overlap_and_last_half_an_hour():
 def test_replicas_need_at_least_the_primarys_memory():
     assert problems(with_change("database", {
         "instanceClass": "db.m7g.large", "allocatedStorage": 20, "maxAllocatedStorage": 100,
-        "readReplicas": 1, "replicaInstanceClass": "db.t4g.medium",
+        "readReplicas": 1, "replicaInstanceClass": "db.t4g.medium", "managedMasterPassword": False,
     })) == [
         "webstack:database: replicaInstanceClass db.t4g.medium has less memory than instanceClass db.m7g.large: its "
         "max_connections (400) would be below the primary's (800), which PostgreSQL replicas refuse (RDS marks them "
         "incompatible-parameters); pick a class at least as large"
     ]
-    assert DatabaseConfig(instance_class="db.t4g.medium", read_replicas=1, replica_instance_class="db.m7g.large")
+    assert DatabaseConfig(instance_class="db.t4g.medium", read_replicas=1, replica_instance_class="db.m7g.large",
+                          managed_master_password=False)
     # Without replicas the replica class is not used.
     assert DatabaseConfig(instance_class="db.m7g.large", replica_instance_class="db.t4g.micro")
+
+
+@pytest.mark.parametrize("replicas", [1, 5])
+def test_read_replicas_with_an_rds_managed_password_are_refused(replicas):
+    # AWS: no read replica of an instance whose master password Secrets Manager manages (InvalidParameterValue).
+    assert problems(with_change("database.readReplicas", replicas)) == [
+        f"webstack:database: readReplicas: {replicas} with managedMasterPassword: true is not possible: RDS cannot "
+        "create a read replica of a PostgreSQL instance whose master password is managed by RDS in Secrets Manager "
+        "(AWS refuses it with InvalidParameterValue after the primary exists); either set "
+        "database.managedMasterPassword: false (the program then generates the master password and keeps it in its "
+        "own Secrets Manager secret; the `rds-managed-master-password` policy will report it — set that policy to "
+        "advisory for this stack in policies/config/<stack>.json if you accept the trade-off), or use no read "
+        "replicas"
+    ]
+    assert DatabaseConfig().managed_master_password is True
+    values = with_change("database.readReplicas", replicas)
+    values["database"]["managedMasterPassword"] = False
+    database = validate_stack_config(values).database
+    assert (database.read_replicas, database.managed_master_password) == (replicas, False)
+    # Without replicas either choice is valid.
+    assert DatabaseConfig(managed_master_password=False).read_replicas == 0

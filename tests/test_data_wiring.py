@@ -7,6 +7,8 @@ import json
 import pytest
 
 from preflight.capture import ProgramRun
+from preflight.policy_gate import evaluate_policies, load_policy_config
+from preflight.stack_files import load_stack_file
 from tests.conftest import container_definitions, run_stack
 
 JWT_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/jwt-AbCdEf"
@@ -106,11 +108,18 @@ def test_stack_outputs_name_the_secret_never_the_password(any_run):
     assert token not in json.dumps(outputs)
 
 
-def test_proxy_and_replica_variant_points_the_backend_at_them():
-    def scale_up(config):
-        config["webstack:database"].update({"proxy": {"enabled": True}, "readReplicas": 1})
+def scale_up(config):
+    # Replicas need a program-generated master password: RDS makes no replica of an instance whose password it manages.
+    config["webstack:database"].update({"proxy": {"enabled": True}, "readReplicas": 1, "managedMasterPassword": False})
 
-    run = run_stack("prod", scale_up)
+
+@pytest.fixture(scope="module")
+def scaled_prod_run() -> ProgramRun:
+    return run_stack("prod", scale_up)
+
+
+def test_proxy_and_replica_variant_points_the_backend_at_them(scaled_prod_run):
+    run = scaled_prod_run
     proxy = run.one("aws:rds/proxy:Proxy")
     replica = next(r for r in run.of_type("aws:rds/instance:Instance") if "replicateSourceDb" in r.inputs)
     environment = {item["name"]: item["value"] for item in container(run, "backend")["environment"]}
@@ -121,6 +130,54 @@ def test_proxy_and_replica_variant_points_the_backend_at_them():
     backend_sg = resource(run, "aws:ec2/securityGroup:SecurityGroup", "backend-sg").id
     assert [r.inputs["referencedSecurityGroupId"] for r in run.of_type(INGRESS)
             if r.inputs["securityGroupId"] == proxy_sg] == [backend_sg]
+    # In prod the replica is protected like the primary (stateful-resources-protected).
+    assert replica.protect is True
+
+
+def test_generated_master_secret_reaches_services_and_proxy(scaled_prod_run):
+    run = scaled_prod_run
+    primary = next(r for r in run.of_type("aws:rds/instance:Instance") if "replicateSourceDb" not in r.inputs)
+    generated = resource(run, "random:index/randomPassword:RandomPassword", "database-master-password")
+    assert "manageMasterUserPassword" not in primary.inputs
+    assert primary.inputs["password"] == generated.outputs["result"]
+    secret = resource(run, "aws:secretsmanager/secret:Secret", "database-master-password")
+    assert (secret.inputs["namePrefix"], secret.inputs["recoveryWindowInDays"]) == ("webstack/prod/database-master-", 30)
+    version = resource(run, "aws:secretsmanager/secretVersion:SecretVersion", "database-master-password")
+    assert sorted(json.loads(version.inputs["secretString"])) == ["dbname", "engine", "password", "port", "username"]
+    arn = secret.outputs["arn"]
+    token_arn = resource(run, "aws:secretsmanager/secret:Secret", "cache-auth-token").outputs["arn"]
+
+    backend = container(run, "backend")
+    secrets = {item["name"]: item["valueFrom"] for item in backend["secrets"]}
+    assert (secrets["DATABASE_USER"], secrets["DATABASE_PASSWORD"]) == (f"{arn}:username::", f"{arn}:password::")
+    assert execution_secret_arns(run, "backend") == sorted([arn, token_arn])
+    # Tasks read the secret at start: the task definition waits for its value.
+    task = next(t for t in run.of_type("aws:ecs/taskDefinition:TaskDefinition") if t.name == "backend-task")
+    assert version.urn in task.dependencies
+    assert run.outputs["databaseSecretArn"] == arn
+    assert generated.outputs["result"] not in json.dumps(run.outputs)
+
+    proxy = run.one("aws:rds/proxy:Proxy")
+    assert [auth["secretArn"] for auth in proxy.inputs["auths"]] == [arn]
+    proxy_policy = json.loads(resource(run, "aws:iam/rolePolicy:RolePolicy", "database-proxy-secret").inputs["policy"])
+    assert [(s["Action"], s["Resource"]) for s in proxy_policy["Statement"]] == [(["secretsmanager:GetSecretValue"], [arn])]
+
+
+def test_generated_master_password_is_reported_by_the_guardrail_in_prod(scaled_prod_run):
+    stack_config = load_stack_file("prod").config
+    result = evaluate_policies(scaled_prod_run, stack_config)
+    assert [(v.policy, v.resource_name) for v in result.mandatory] == \
+        [("rds-managed-master-password", "database-postgres")], result.render()
+    assert "The database is given a master password (password)" in result.mandatory[0].message
+
+    # Accepting the trade-off for this stack: that one policy advisory, everything else as committed.
+    accepted = load_policy_config("prod")
+    assert accepted["rds-managed-master-password"] == "mandatory"
+    accepted["rds-managed-master-password"] = "advisory"
+    result = evaluate_policies(scaled_prod_run, stack_config, policy_config=accepted)
+    assert result.mandatory == [], result.render()
+    assert [(v.level, v.resource_name) for v in result.of_policy("rds-managed-master-password")] == \
+        [("advisory", "database-postgres")]
 
 
 def test_app_secrets_from_arn_and_from_pulumi_secret_config():

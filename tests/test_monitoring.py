@@ -298,7 +298,8 @@ def test_freeable_memory_alarm_fits_the_instance_class(dev_run, prod_run, stack,
 
 def test_a_read_replica_gets_its_own_alarms_sized_to_its_class():
     def add_replica(config):
-        config["webstack:database"].update({"readReplicas": 1, "replicaInstanceClass": "db.t4g.large"})
+        config["webstack:database"].update({"readReplicas": 1, "replicaInstanceClass": "db.t4g.large",
+                                            "managedMasterPassword": False})
     run = run_stack("prod", add_replica)
     found = alarms(run)
     replica = next(r.inputs for r in run.of_type("aws:rds/instance:Instance") if r.inputs.get("replicateSourceDb"))
