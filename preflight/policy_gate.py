@@ -170,8 +170,11 @@ class PolicyGate:
 
     @staticmethod
     def _apply(result: dict[str, dict[str, Any]], layer: Mapping[str, Any]) -> None:
-        entries = {name: ({"enforcementLevel": value} if isinstance(value, str) else dict(value or {}))
-                   for name, value in layer.items()}
+        entries = {}
+        for name, value in layer.items():
+            if not isinstance(value, (str, Mapping)):  # as the CLI: a level string or an object
+                raise PolicyConfigError(f"{name}: {value!r} is not a valid value; must be a string or object")
+            entries[name] = {"enforcementLevel": value} if isinstance(value, str) else dict(value)
         if "all" in entries and entries["all"].get("enforcementLevel"):
             for current in result.values():
                 current["enforcementLevel"] = entries["all"]["enforcementLevel"]
@@ -179,7 +182,7 @@ class PolicyGate:
             if name == "all":
                 continue
             level = given.pop("enforcementLevel", None)
-            if level is not None and level not in LEVEL_VALUES:
+            if level is not None and (not isinstance(level, str) or level not in LEVEL_VALUES):
                 raise PolicyConfigError(f"{name}: {level!r} is not a valid enforcement level")
             current = result.setdefault(name, {"enforcementLevel": None, "properties": {}})
             current["enforcementLevel"] = level or current["enforcementLevel"]

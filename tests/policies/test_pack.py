@@ -378,6 +378,10 @@ def test_invalid_policy_config_is_refused_like_the_cli_does():
         policy_gate().reconcile({"ecs-service-min-tasks": {"enforcementLevel": "mandatory", "minTasks": 0}})
     with pytest.raises(PolicyConfigError, match="not a valid enforcement level"):
         policy_gate().reconcile({"rds-multi-az": "blocking"})
+    with pytest.raises(PolicyConfigError, match="must be a string or object"):
+        policy_gate().reconcile({"rds-multi-az": True})
+    with pytest.raises(PolicyConfigError, match="not a valid enforcement level"):
+        policy_gate().reconcile({"rds-multi-az": {"enforcementLevel": 1}})
 
 
 def test_schema_defaults_are_sent_when_the_file_omits_them():
