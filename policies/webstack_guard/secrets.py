@@ -39,6 +39,9 @@ CREDENTIALS_FROM_SOURCE = ("replicateSourceDb", "replicationSourceIdentifier", "
                            "restoreToPointInTime", "globalClusterIdentifier")
 
 
+FLAG_NAME = re.compile(r"^-{0,2}[A-Za-z_][A-Za-z0-9_.-]*$")
+
+
 def container_definitions(props) -> list[dict]:
     """`containerDefinitions` is a JSON string on the wire; tolerate an already-decoded list."""
     document = json_document(props.get("containerDefinitions"))
@@ -51,7 +54,9 @@ def _argument_secret(argument: str) -> str | None:
     if shape:
         return f"holds {shape}"
     name, sep, value = argument.partition("=")
-    if sep and is_secret_name(name.lstrip("-")) and holds_secret_value(value):
+    # Only a whole `--flag=value`/`NAME=value` argument with a literal value (not a shell script, not `$VAR`).
+    if sep and FLAG_NAME.match(name) and is_secret_name(name.lstrip("-")) and holds_secret_value(value) \
+            and not value.startswith("$"):
         return f"sets {name.lstrip('-')} inline"
     return None
 

@@ -403,6 +403,8 @@ CLEAN_VARIANTS = [
     ("container-env-no-secrets", lambda r: change(r, "app-task", env("AWS_SECRETSMANAGER_ENDPOINT", "https://secretsmanager.us-east-1.amazonaws.com"))),
     ("container-env-no-secrets", lambda r: change(r, "app-task", edit_containers(
         lambda c: c.update(command=["gunicorn", "--bind=0.0.0.0:8000", "--timeout=30", "app.wsgi"])))),
+    ("container-env-no-secrets", lambda r: change(r, "app-task", edit_containers(lambda c: c.update(command=[
+        "sh", "-c", "export PGPASSWORD=$(cat /run/secrets/db) && psql -h db", "--password=$DB_PASSWORD"])))),
     ("iam-no-wildcard-secret-reads", lambda r: change(r, "execution-secrets", set_in("policy", policy_doc(
         {"Effect": "Allow", "Action": ["secretsmanager:Get*", "kms:Decrypt"],
          "Resource": ["arn:aws:secretsmanager:us-east-1:123456789012:secret:webstack/prod/*",
