@@ -92,7 +92,7 @@ class Cache(pulumi.ComponentResource):
             recovery_window_in_days=args.secret_recovery_days,
             opts=child,
         )
-        aws.secretsmanager.SecretVersion(
+        token_version = aws.secretsmanager.SecretVersion(
             f"{name}-auth-token", secret_id=self.auth_token_secret.id, secret_string=auth_token, opts=child
         )
 
@@ -129,7 +129,10 @@ class Cache(pulumi.ComponentResource):
 
         self.primary_endpoint = self.replication_group.primary_endpoint_address
         self.reader_endpoint = self.replication_group.reader_endpoint_address
-        self.auth_token_secret_arn = self.auth_token_secret.arn
+        # Consumers get the ARN only once the token is stored: a task started earlier could not read it.
+        self.auth_token_secret_arn = pulumi.Output.all(self.auth_token_secret.arn, token_version.id).apply(
+            lambda values: values[0]
+        )
         self.security_group_id = self.security_group.id
         self.register_outputs({
             "primaryEndpoint": self.primary_endpoint,

@@ -254,3 +254,11 @@ def test_without_data_config_nothing_is_created():
     assert run.of_type("aws:elasticache/replicationGroup:ReplicationGroup") == []
     assert container(run, "backend")["secrets"] == []
     assert "databaseHost" not in run.outputs
+
+
+def test_tasks_wait_for_the_cache_token_to_be_stored(dev_run):
+    """ECS reads REDIS_AUTH_TOKEN when a task starts: the task definition must come after the secret's value."""
+    version = next(r for r in dev_run.of_type("aws:secretsmanager/secretVersion:SecretVersion")
+                   if r.name == "cache-auth-token")
+    backend_task = next(r for r in dev_run.of_type("aws:ecs/taskDefinition:TaskDefinition") if r.name == "backend-task")
+    assert version.urn in backend_task.dependencies
