@@ -39,8 +39,9 @@ class AppSecrets(pulumi.ComponentResource):
                 recovery_window_in_days=args.recovery_window_days,
                 opts=child,
             )
-            aws.secretsmanager.SecretVersion(
+            version = aws.secretsmanager.SecretVersion(
                 f"{name}-{entry}", secret_id=secret.id, secret_string=pulumi.Output.secret(value), opts=child
             )
-            self.arns[entry] = secret.arn
+            # Handed out only once the value is stored: a task started earlier could not read it.
+            self.arns[entry] = pulumi.Output.all(secret.arn, version.id).apply(lambda values: values[0])
         self.register_outputs({"arns": self.arns})

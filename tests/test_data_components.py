@@ -6,6 +6,7 @@ import json
 import string
 
 import pulumi
+import pulumi_aws as aws
 import pytest
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
@@ -387,3 +388,13 @@ def test_app_secrets_store_each_value_in_its_own_secret():
     assert versions == {secrets["app-secrets-jwtSecret"].id: "jwt-value",
                         secrets["app-secrets-googleApiKey"].id: "google-value"}
     assert run.outputs["arns"] == {name.removeprefix("app-secrets-"): s.outputs["arn"] for name, s in secrets.items()}
+
+
+def test_app_secret_arns_wait_for_their_values():
+    def build():
+        secrets = AppSecrets("app-secrets", AppSecretsArgs(values={"jwtSecret": pulumi.Output.secret("v")}))
+        aws.ssm.Parameter("consumer", type="String", value=secrets.arns["jwtSecret"])
+
+    run = run_in_mocks(build)
+    version = run.one("aws:secretsmanager/secretVersion:SecretVersion")
+    assert version.urn in run.one("aws:ssm/parameter:Parameter").dependencies
