@@ -315,7 +315,10 @@ def _fargate_service(stack: _Stack, service: Record) -> None:
 
 @prices("aws:ecs/cluster:Cluster")
 def _cluster(stack: _Stack, cluster: Record) -> None:
-    insights = {s.get("name"): s.get("value") for s in cluster.props.get("settings") or []}.get("containerInsights")
+    settings = cluster.props.get("settings")
+    # On a first preview the list, or any entry of it, may still be unknown.
+    entries = settings if isinstance(settings, list) else []
+    insights = {s.get("name"): s.get("value") for s in entries if isinstance(s, dict)}.get("containerInsights")
     if insights in ("enabled", "enhanced"):
         stack.not_priced(cluster, f"Container Insights ({insights}) bills CloudWatch metrics per task and "
                                   "service; not estimated")

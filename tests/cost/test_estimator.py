@@ -335,3 +335,9 @@ def test_price_file_without_a_source_is_rejected(tmp_path):
     (tmp_path / "us-east-1.json").write_text(json.dumps(document))
     with pytest.raises(ValueError, match="figure nat.hour: missing source"):
         load_prices(directory=tmp_path)
+
+
+@pytest.mark.parametrize("settings", [None, [None], [{"name": "containerInsights", "value": None}]])
+def test_cluster_with_unknown_settings_in_a_preview_does_not_crash(settings):
+    result = estimate([rec("aws:ecs/cluster:Cluster", "app-cluster", {"settings": settings})])
+    assert result.lines == [] and result.unpriced == []
