@@ -46,6 +46,8 @@ class CapturedResource:
     ignore_changes: tuple[str, ...] = ()
     delete_before_replace: bool = False
     dependencies: tuple[str, ...] = ()
+    # Input property -> the URNs its value came from (what a real preview sends policies to link resources).
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     # What the (fake) cloud answered: the resource's id and its outputs, as `pulumi up` would record them.
     id: str = ""
     outputs: dict[str, Any] = field(default_factory=dict)
@@ -124,6 +126,9 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                     ignore_changes=tuple(request.ignoreChanges),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     dependencies=tuple(request.dependencies),
+                    property_dependencies={
+                        key: tuple(value.urns) for key, value in request.propertyDependencies.items()
+                    },
                     id=response.id,
                     outputs=plain_value(json_format.MessageToDict(response.object)),
                 )

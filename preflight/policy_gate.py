@@ -230,6 +230,8 @@ class PolicyGate:
                 properties=_struct(_state_of(resource)), options=options, parent=resource.parent,
                 dependencies=list(resource.dependencies),
             )
+            for key, urns in resource.property_dependencies.items():
+                stack_resource.propertyDependencies[key].urns.extend(urns)
             if provider is not None:
                 stack_resource.provider.CopyFrom(provider)
         self._collect(result, self._servicer.AnalyzeStack(stack_request, None), by_urn, default_urn="")

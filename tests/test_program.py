@@ -293,3 +293,12 @@ def test_preview_with_unknown_outputs_does_not_crash():
         assert service.inputs["networkConfiguration"]["assignPublicIp"] is False
         assert service.ignore_changes == ("desiredCount",)
     assert run.outputs == {}
+
+
+def test_capture_records_which_resource_each_input_came_from(dev_run):
+    service = by_name(dev_run, "aws:ecs/service:Service", "backend-service")
+    task = by_name(dev_run, "aws:ecs/taskDefinition:TaskDefinition", "backend-task")
+    group = by_name(dev_run, "aws:lb/targetGroup:TargetGroup", "backend-tg")
+    assert service.property_dependencies["taskDefinition"] == (task.urn,)
+    assert service.property_dependencies["loadBalancers"] == (group.urn,)
+    assert service.property_dependencies["desiredCount"] == ()

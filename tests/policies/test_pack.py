@@ -40,12 +40,16 @@ def public_subnets(run: ProgramRun) -> list[str]:
 def move_rule_to(run: ProgramRun, rule: str, group: str) -> ProgramRun:
     """Attach a security group rule to another group (its id and its dependency)."""
     target = run.by_name(group)
-    return change(run, rule, set_in("securityGroupId", target.id), dependencies=(target.urn,))
+    moved = run.by_name(rule)
+    return change(run, rule, set_in("securityGroupId", target.id), dependencies=(target.urn,),
+                  property_dependencies={**moved.property_dependencies, "securityGroupId": (target.urn,)})
 
 
 def attach_rule_to_http_listener(run: ProgramRun) -> ProgramRun:
     http = run.by_name("http")
-    return change(run, "api-route", set_in("listenerArn", http.outputs["arn"]), dependencies=(http.urn,))
+    route = run.by_name("api-route")
+    return change(run, "api-route", set_in("listenerArn", http.outputs["arn"]), dependencies=(http.urn,),
+                  property_dependencies={**route.property_dependencies, "listenerArn": (http.urn,)})
 
 
 def with_subnet(run: ProgramRun, public: bool) -> ProgramRun:
