@@ -4,12 +4,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.access_logs import AccessLogs, AccessLogsArgs
+from components.alias_records import AliasRecords, AliasRecordsArgs
 from components.app_secrets import AppSecrets, AppSecretsArgs
 from components.autoscaling import Autoscaling, AutoscalingArgs
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs
 from components.database import Database, DatabaseArgs
-from components.domain import AliasRecords, AliasRecordsArgs, DomainCertificate, DomainCertificateArgs
+from components.domain import DomainCertificate, DomainCertificateArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.monitoring import MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs

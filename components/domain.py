@@ -1,7 +1,7 @@
-"""Custom domain: a DNS-validated ACM certificate for the HTTPS listener, and alias records to the ALB.
+"""DomainCertificate: a DNS-validated ACM certificate for the HTTPS listener of a custom domain.
 
-Two components, because the listener needs the certificate before the load balancer is complete and
-the alias records need the load balancer's DNS name:
+Apart from the alias records (`alias_records.py`), because the listener needs the certificate before
+the load balancer is complete and the alias records need the load balancer's DNS name:
 
     certificate = DomainCertificate(...)                    # zone lookup, certificate, CNAMEs, validation
     load_balancer = LoadBalancer(..., certificate_arn=certificate.certificate_arn)
@@ -85,44 +85,3 @@ class DomainCertificate(pulumi.ComponentResource):
 
         self.certificate_arn = self.validation.certificate_arn
         self.register_outputs({"zoneId": self.zone_id, "certificateArn": self.certificate_arn})
-
-
-@dataclass(frozen=True)
-class AliasRecordsArgs:
-    settings: DomainConfig
-    zone_id: pulumi.Input[str]
-    target_dns_name: pulumi.Input[str]
-    target_zone_id: pulumi.Input[str]
-    # AAAA records as well: only when the target answers on IPv6 (a dualstack load balancer).
-    ipv6: bool = False
-
-
-class AliasRecords(pulumi.ComponentResource):
-    urls: list[str]
-
-    def __init__(self, name: str, args: AliasRecordsArgs, opts: Optional[pulumi.ResourceOptions] = None):
-        super().__init__("webstack:domain:AliasRecords", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        settings = args.settings
-        record_types = ["A", "AAAA"] if args.ipv6 else ["A"]
-
-        self.records = []
-        # Named after the DNS name (see the validation records): a removed name takes only its own records.
-        for domain_name in settings.names:
-            for record_type in record_types:
-                self.records.append(aws.route53.Record(
-                    f"{name}-{domain_name}-{record_type.lower()}",
-                    zone_id=args.zone_id,
-                    name=domain_name,
-                    type=record_type,
-                    aliases=[aws.route53.RecordAliasArgs(
-                        name=args.target_dns_name,
-                        zone_id=args.target_zone_id,
-                        evaluate_target_health=True,
-                    )],
-                    allow_overwrite=settings.replace_existing_records,
-                    opts=child,
-                ))
-
-        self.urls = [f"https://{domain_name}" for domain_name in settings.names]
-        self.register_outputs({"urls": self.urls})

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pulumi
 import pytest
 
-from components.domain import AliasRecords, AliasRecordsArgs, DomainCertificate, DomainCertificateArgs
+from components.alias_records import AliasRecords, AliasRecordsArgs
+from components.domain import DomainCertificate, DomainCertificateArgs
 from preflight.capture import ProgramRun, run_in_mocks
 from preflight.fake_cloud import FakeCloud
 from stackconfig import validate_stack_config
