@@ -40,6 +40,7 @@ network = Network("network", NetworkArgs(
     availability_zones=config.network.availability_zones,
     nat_gateways=config.network.nat_gateways,
     subnet_mask=config.network.subnet_mask,
+    availability_zone_cidr_mask=config.network.availability_zone_cidr_mask,
     isolated_subnets=config.network.isolated_subnets,
     flow_logs=config.network.flow_logs,
     log_retention_days=config.logs.retention_days,

@@ -19,6 +19,9 @@ class NetworkArgs:
     availability_zones: Sequence[str]
     nat_gateways: Literal["single", "onePerAz"]
     subnet_mask: int
+    # Netmask of each AZ's block of the VPC (`NetworkConfig.availability_zone_cidr_mask`): without it awsx
+    # divides the VPC by the number of AZs, so adding an AZ would move every other AZ's subnets.
+    availability_zone_cidr_mask: int
     isolated_subnets: bool
     flow_logs: bool
     log_retention_days: int
@@ -28,8 +31,9 @@ class Network(pulumi.ComponentResource):
     """The VPC everything else lives in.
 
     Subnets are laid out explicitly (type, name, netmask) over explicit AZ names with the `Auto`
-    allocation strategy, so a later change (a region gaining AZs, awsx defaults moving) never
-    recomputes CIDRs and replaces subnets under running services.
+    allocation strategy and a fixed per-AZ block, so a later change (an AZ appended to the list, the
+    isolated tier turned on, awsx defaults moving) never recomputes existing CIDRs and replaces subnets
+    under running services (`stackconfig.network.subnet_layout` is the layout awsx computes).
     """
 
     vpc_id: pulumi.Output[str]
@@ -53,6 +57,7 @@ class Network(pulumi.ComponentResource):
             f"{name}-vpc",
             cidr_block=args.cidr,
             availability_zone_names=list(args.availability_zones),
+            availability_zone_cidr_mask=args.availability_zone_cidr_mask,
             subnet_strategy=awsx.ec2.SubnetAllocationStrategy.AUTO,
             subnet_specs=subnet_specs,
             nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(strategy=NAT_STRATEGIES[args.nat_gateways]),

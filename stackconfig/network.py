@@ -9,17 +9,23 @@ from pydantic import Field, field_validator
 
 from stackconfig.base import ConfigModel
 
+MAX_AVAILABILITY_ZONES = 6
+# awsx divides the VPC by the number of AZs unless told the per-AZ netmask: pinned to room for 8 blocks
+# (>= the 6 AZs allowed), adding an AZ would otherwise shrink every AZ's block and move its subnets.
+AZ_BLOCK_BITS = 3
+
 
 class NetworkConfig(ConfigModel):
     cidr: str = "10.0.0.0/16"
     # Explicit AZ names pin the subnet layout: a region gaining AZs never reshuffles subnets.
-    availability_zones: list[str] = Field(min_length=2, max_length=6)
+    availability_zones: list[str] = Field(min_length=2, max_length=MAX_AVAILABILITY_ZONES)
     nat_gateways: Literal["single", "onePerAz"] = "onePerAz"
     # Subnets with no route to the internet at all, for the database and cache.
     isolated_subnets: bool = True
     flow_logs: bool = True
-    # Netmask of each subnet; /20 gives 4,091 usable addresses per tier per AZ.
-    subnet_mask: int = Field(default=20, ge=16, le=28)
+    # Netmask of each subnet; /21 gives 2,043 usable addresses per tier per AZ (each AZ's block of a
+    # /16 is a /19: room for four /21 tiers).
+    subnet_mask: int = Field(default=21, ge=16, le=28)
 
     @field_validator("cidr")
     @classmethod
@@ -48,13 +54,31 @@ class NetworkConfig(ConfigModel):
     def tiers(self) -> list[str]:
         return ["public", "private"] + (["isolated"] if self.isolated_subnets else [])
 
+    @property
+    def availability_zone_cidr_mask(self) -> int:
+        """Netmask of each AZ's block of the VPC: fixed by the CIDR alone, never by the number of AZs."""
+        return ipaddress.ip_network(self.cidr).prefixlen + AZ_BLOCK_BITS
+
     def check_fits(self) -> None:
-        """The subnets (one per tier per AZ) must fit in the VPC CIDR."""
-        network = ipaddress.ip_network(self.cidr)
-        needed = len(self.tiers) * len(self.availability_zones)
-        available = 2 ** (self.subnet_mask - network.prefixlen) if self.subnet_mask >= network.prefixlen else 0
-        if needed > available:
+        """One subnet per tier must fit in each AZ's block (awsx's `Auto` layout, see `subnet_layout`)."""
+        zone_mask = self.availability_zone_cidr_mask
+        per_zone = 2 ** (self.subnet_mask - zone_mask) if self.subnet_mask >= zone_mask else 0
+        if len(self.tiers) > per_zone:
             raise ValueError(
-                f"{needed} subnets of /{self.subnet_mask} do not fit in {self.cidr} ({available} fit); "
+                f"{len(self.tiers)} subnets of /{self.subnet_mask} (one per tier) do not fit in each AZ's "
+                f"/{zone_mask} block of {self.cidr} ({per_zone} fit); "
                 f"use a larger CIDR or a larger subnetMask"
             )
+
+
+def subnet_layout(cidr: str, zones: int, tiers: int, subnet_mask: int) -> list[list[str]]:
+    """The subnet CIDRs awsx's `Auto` strategy allocates with our pinned AZ block: [zone][tier].
+
+    Each AZ gets the next block of the VPC of `/prefix + AZ_BLOCK_BITS` (room for 6 AZs, so the block of
+    an existing AZ never moves when one is added); within it the tiers follow in spec order, so a tier
+    added at the end (isolated) never moves the others.
+    """
+    network = ipaddress.ip_network(cidr)
+    blocks = network.subnets(new_prefix=network.prefixlen + AZ_BLOCK_BITS)
+    return [[str(subnet) for _, subnet in zip(range(tiers), next(blocks).subnets(new_prefix=subnet_mask))]
+            for _ in range(zones)]

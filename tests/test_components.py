@@ -29,7 +29,8 @@ def children_are_parented(run: ProgramRun, component_type: str) -> None:
 
 def network_args(**changes) -> NetworkArgs:
     values = dict(cidr="10.0.0.0/16", availability_zones=["us-east-1a", "us-east-1b"], nat_gateways="single",
-                  subnet_mask=20, isolated_subnets=True, flow_logs=True, log_retention_days=14)
+                  subnet_mask=21, availability_zone_cidr_mask=19, isolated_subnets=True, flow_logs=True,
+                  log_retention_days=14)
     values.update(changes)
     return NetworkArgs(**values)
 
@@ -41,6 +42,8 @@ def test_network_alone():
     assert vpc.inputs["cidrBlock"] == "10.0.0.0/16"
     assert vpc.inputs["availabilityZoneNames"] == ["us-east-1a", "us-east-1b"]
     assert vpc.inputs["enableDnsHostnames"] is True
+    assert vpc.inputs["availabilityZoneCidrMask"] == 19
+    assert [spec["cidrMask"] for spec in vpc.inputs["subnetSpecs"]] == [21, 21, 21]
     role_policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     group_arn = run.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
     assert role_policy["Statement"][0]["Resource"] == [group_arn, f"{group_arn}:*"]

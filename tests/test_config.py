@@ -177,14 +177,35 @@ def test_two_to_six_availability_zones():
     ]
 
 
-def test_subnets_must_fit_the_vpc():
+def test_subnets_must_fit_each_availability_zones_block():
     values = with_change("network.cidr", "10.0.0.0/24")
     assert problems(values) == [
-        "webstack:(stack): network: 6 subnets of /20 do not fit in 10.0.0.0/24 (0 fit); "
-        "use a larger CIDR or a larger subnetMask"
+        "webstack:(stack): network: 3 subnets of /21 (one per tier) do not fit in each AZ's /27 block of "
+        "10.0.0.0/24 (0 fit); use a larger CIDR or a larger subnetMask"
     ]
-    values["network"]["subnetMask"] = 27
-    assert validate_stack_config(values).network.subnet_mask == 27
+    values["network"]["subnetMask"] = 28
+    values["network"]["isolatedSubnets"] = False
+    assert validate_stack_config(values).network.subnet_mask == 28
+    # 15 /20s would fit in a /16 in total, but awsx lays them out per AZ block (a /19 here): refused.
+    values = with_change("network.availabilityZones", [f"us-east-1{zone}" for zone in "abcde"])
+    values["network"]["subnetMask"] = 20
+    assert problems(values) == [
+        "webstack:(stack): network: 3 subnets of /20 (one per tier) do not fit in each AZ's /19 block of "
+        "10.10.0.0/16 (2 fit); use a larger CIDR or a larger subnetMask"
+    ]
+
+
+def test_adding_an_availability_zone_or_the_isolated_tier_never_moves_a_subnet():
+    from stackconfig.network import subnet_layout
+
+    config = validate_stack_config(raw("dev")).network
+    assert config.availability_zone_cidr_mask == 19 and config.subnet_mask == 21
+    two = subnet_layout(config.cidr, 2, 3, config.subnet_mask)
+    assert two == [["10.10.0.0/21", "10.10.8.0/21", "10.10.16.0/21"],
+                   ["10.10.32.0/21", "10.10.40.0/21", "10.10.48.0/21"]]
+    six = subnet_layout(config.cidr, 6, 3, config.subnet_mask)
+    assert six[:2] == two and six[5] == ["10.10.160.0/21", "10.10.168.0/21", "10.10.176.0/21"]
+    assert [zone[:2] for zone in two] == subnet_layout(config.cidr, 2, 2, config.subnet_mask)
 
 
 @pytest.mark.parametrize("port,ok", [(1, True), (65535, True), (0, False), (65536, False)])

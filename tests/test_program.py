@@ -54,8 +54,10 @@ def test_awsx_vpc_layout_and_nat_strategy(stack, strategy, zones, dev_run, prod_
     assert len(vpc.inputs["availabilityZoneNames"]) == zones
     assert vpc.inputs["subnetStrategy"] == "Auto"
     assert [(s["type"], s["cidrMask"]) for s in vpc.inputs["subnetSpecs"]] == [
-        ("Public", 20), ("Private", 20), ("Isolated", 20)
+        ("Public", 21), ("Private", 21), ("Isolated", 21)
     ]
+    # Each AZ's block is pinned (room for 6 AZs), so adding an AZ never moves the others' subnets.
+    assert vpc.inputs["availabilityZoneCidrMask"] == 19
 
 
 def test_default_security_group_is_stripped_and_flow_logs_on(any_run):
