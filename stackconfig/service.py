@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from typing import Literal, Optional
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
@@ -15,8 +16,25 @@ from helpers.names import has_registry_host
 from stackconfig.edge import ECR_REPOSITORY_NAME, MigrateConfig, StorageAccess
 
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-# AWS: a listener rule has at most 5 condition values in total (path patterns + host headers).
+# AWS: a listener rule has at most 5 condition values in total (path patterns + host headers), and at
+# most 5 wildcards (`*`, `?`) across them.
 MAX_CONDITION_VALUES = 5
+MAX_CONDITION_WILDCARDS = 5
+# The characters ELB accepts in a path pattern (`&` only as `&amp;`) and in a host header pattern
+# (at least one dot, only letters after the last one).
+PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+*?]*(&amp;[A-Za-z0-9_\-.$/~\"'@:+*?]*)*$")
+HOST_PATTERN = re.compile(r"^[A-Za-z0-9\-.*?]*\.[A-Za-z*?]+$")
+# ELB's target group health check: a path of at most 1024 characters; HTTP codes 200-499 for an ALB.
+MAX_HEALTH_CHECK_PATH = 1024
+HEALTH_CODES = range(200, 500)
+# Application Auto Scaling schedules: cron() takes six fields (minutes hours day-of-month month
+# day-of-week year), rate() a positive number and a unit, at() a date and time without zone.
+SCHEDULE_EXPRESSION = (
+    r"^(cron\(\S+( \S+){5}\)|rate\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\)"
+    r"|at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\))$"
+)
+# Cookie names the load balancer keeps for itself (AWSALB, AWSALBAPP, AWSALBTG, ...).
+RESERVED_COOKIE_PREFIX = "AWSALB"
 # AWS's limit on an ECS container stop timeout for Fargate.
 MAX_STOP_TIMEOUT = 120
 
@@ -58,7 +76,24 @@ class RoutesConfig(ConfigModel):
         for path in paths:
             if not path.startswith("/") or len(path) > 128:
                 raise ValueError(f"path pattern {path!r} must start with '/' and be at most 128 characters")
+            if not PATH_PATTERN.match(path):
+                raise ValueError(
+                    f"path pattern {path!r} may hold only letters, digits, _ - . $ / ~ \" ' @ : + &amp; "
+                    f"and the wildcards * and ?"
+                )
         return paths
+
+    @field_validator("hosts")
+    @classmethod
+    def _host_patterns(cls, hosts: list[str]) -> list[str]:
+        for host in hosts:
+            if len(host) > 128 or not HOST_PATTERN.match(host):
+                raise ValueError(
+                    f"host pattern {host!r} must be at most 128 characters of letters, digits, - . and the "
+                    f"wildcards * and ?, with at least one '.' and only letters after the last (e.g. "
+                    f"api.example.com, *.example.com)"
+                )
+        return hosts
 
     @model_validator(mode="after")
     def _condition_values(self) -> "RoutesConfig":
@@ -70,11 +105,17 @@ class RoutesConfig(ConfigModel):
                 f"{count} paths and hosts in one rule; AWS allows at most {MAX_CONDITION_VALUES} condition "
                 f"values per listener rule (split the service's routes or use wildcards)"
             )
+        wildcards = sum(value.count("*") + value.count("?") for value in self.paths + self.hosts)
+        if wildcards > MAX_CONDITION_WILDCARDS:
+            raise ValueError(
+                f"{wildcards} wildcards (* and ?) in one rule's paths and hosts; AWS allows at most "
+                f"{MAX_CONDITION_WILDCARDS} per listener rule"
+            )
         return self
 
 
 class HealthCheckConfig(ConfigModel):
-    path: str = Field(default="/", pattern=r"^/")
+    path: str = Field(default="/", pattern=r"^/", max_length=MAX_HEALTH_CHECK_PATH)
     interval: int = Field(default=30, ge=5, le=300)
     # 60 s is the most both the target group and an ECS container health check accept.
     timeout: int = Field(default=5, ge=2, le=60)
@@ -93,6 +134,19 @@ class HealthCheckConfig(ConfigModel):
                 f"timeout ({self.timeout} s) must be less than interval ({self.interval} s)"
             )
         return self
+
+    @field_validator("matcher")
+    @classmethod
+    def _alb_health_codes(cls, matcher: str) -> str:
+        for part in matcher.split(","):
+            low, _, high = part.partition("-")
+            codes = (int(low), int(high or low))
+            if not all(code in HEALTH_CODES for code in codes) or codes[0] > codes[1]:
+                raise ValueError(
+                    f"{part!r}: an Application Load Balancer's health check matches HTTP codes 200-499 "
+                    f"(e.g. 200, 200-299 or 200,302)"
+                )
+        return matcher
 
     @field_validator("command")
     @classmethod
@@ -114,16 +168,31 @@ class StickinessConfig(ConfigModel):
             raise ValueError("stickiness type app_cookie needs cookieName (the application's cookie)")
         if self.type == "lb_cookie" and self.cookie_name:
             raise ValueError("cookieName is only used with type app_cookie")
+        if self.cookie_name and self.cookie_name.startswith(RESERVED_COOKIE_PREFIX):
+            raise ValueError(
+                f"cookieName {self.cookie_name!r}: names starting with {RESERVED_COOKIE_PREFIX} are reserved for the "
+                f"load balancer's own cookies (AWSALB, AWSALBAPP, AWSALBTG); use the application's session cookie"
+            )
         return self
 
 
 class ScheduleConfig(ConfigModel):
     name: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
-    # Application Auto Scaling expression: cron(...), rate(...) or at(...).
-    schedule: str = Field(pattern=r"^(cron\(.+\)|rate\(.+\)|at\(.+\))$")
-    min: int = Field(ge=0)
-    max: int = Field(ge=0)
+    # Application Auto Scaling expression: cron(...) with 6 fields, rate(<n> <unit>) or at(yyyy-mm-ddThh:mm:ss).
+    schedule: str = Field(pattern=SCHEDULE_EXPRESSION)
+    min: int = Field(ge=0, le=5000)
+    max: int = Field(ge=0, le=5000)
+    # An IANA time zone name (e.g. Europe/Berlin); cron and at times are read in it.
     timezone: str = "UTC"
+
+    @field_validator("timezone")
+    @classmethod
+    def _iana_time_zone(cls, timezone: str) -> str:
+        known = zoneinfo.available_timezones()
+        # Without a time zone database on this machine there is nothing to check against.
+        if known and timezone not in known:
+            raise ValueError(f"{timezone!r} is not an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)")
+        return timezone
 
     @model_validator(mode="after")
     def _min_below_max(self) -> "ScheduleConfig":
@@ -171,6 +240,16 @@ class ScalingConfig(ConfigModel):
 class DeploymentConfig(ConfigModel):
     minimum_healthy_percent: int = Field(default=100, ge=0, le=100)
     maximum_percent: int = Field(default=200, ge=100, le=200)
+
+    @model_validator(mode="after")
+    def _room_to_deploy(self) -> "DeploymentConfig":
+        if self.minimum_healthy_percent == self.maximum_percent:
+            raise ValueError(
+                f"minimumHealthyPercent and maximumPercent both {self.maximum_percent}: ECS could neither start a "
+                f"new task nor stop an old one, so no deployment would ever progress; raise maximumPercent "
+                f"(e.g. 200) or lower minimumHealthyPercent"
+            )
+        return self
 
 
 class ServiceConfig(ConfigModel):

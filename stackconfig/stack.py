@@ -99,6 +99,7 @@ class StackConfig(ConfigModel):
             self._routing_and_network_problems()
             + data_tier_problems(self.services, self.cache, self.database, self.app_secrets)
             + self._edge_problems()
+            + self._production_service_problems()
         )
         if problems:
             raise ValueError("; ".join(problems))
@@ -122,6 +123,16 @@ class StackConfig(ConfigModel):
         except ValueError as error:
             problems.append(f"network: {error}")
         return problems
+
+    def _production_service_problems(self) -> list[str]:
+        """Prod deploys never drop below the running count (a rolling deploy starts new tasks first)."""
+        if not self.is_production:
+            return []
+        return [
+            f"services.{name}.deployment.minimumHealthyPercent {service.deployment.minimum_healthy_percent} is not "
+            f"allowed in prod: a deploy would stop running tasks before their replacements are healthy (use 100)"
+            for name, service in self.services.items() if service.deployment.minimum_healthy_percent < 100
+        ]
 
     def _edge_problems(self) -> list[str]:
         problems = []

@@ -329,3 +329,119 @@ def test_region_must_be_a_commercial_aws_region(region):
     values["region"] = region
     assert any(line.startswith(f"aws:region = {json.dumps(region)}: set aws:region to a commercial AWS region")
                for line in problems(values))
+
+
+@pytest.mark.parametrize("path,ok", [("/api/*", True), ("/a&amp;b", True), ("/x?y/$v~@:+", True),
+                                     ("/a&b", False), ("/a b", False), ("/café", False)])
+def test_path_patterns_hold_only_characters_elb_accepts(path, ok):
+    values = with_change("services.backend.routes.paths", [path])
+    if ok:
+        assert validate_stack_config(values).services["backend"].routes.paths == [path]
+    else:
+        assert problems(values) == [
+            f"webstack:services.backend.routes.paths = {json.dumps([path])}: path pattern {path!r} may hold only "
+            "letters, digits, _ - . $ / ~ \" ' @ : + &amp; and the wildcards * and ?"
+        ]
+
+
+@pytest.mark.parametrize("host,ok", [("api.example.com", True), ("*.example.com", True), ("example.*", True),
+                                     ("localhost", False), ("api.example.com:443", False), ("ex_ample.com", False)])
+def test_host_patterns_are_what_elb_accepts(host, ok):
+    values = with_change("services.backend.routes.hosts", [host])
+    if ok:
+        assert validate_stack_config(values).services["backend"].routes.hosts == [host]
+    else:
+        assert problems(values) == [
+            f"webstack:services.backend.routes.hosts = {json.dumps([host])}: host pattern {host!r} must be at most "
+            "128 characters of letters, digits, - . and the wildcards * and ?, with at least one '.' and only "
+            "letters after the last (e.g. api.example.com, *.example.com)"
+        ]
+
+
+def test_at_most_five_wildcards_per_rule():
+    routes = {"paths": ["/a/*/b/*", "/c/*/d/?"], "hosts": ["*.example.com"], "priority": 10}
+    assert validate_stack_config(with_change("services.backend.routes", routes))
+    routes = {**routes, "paths": routes["paths"] + ["/e/*"]}
+    assert problems(with_change("services.backend.routes", routes)) == [
+        "webstack:services.backend.routes: 6 wildcards (* and ?) in one rule's paths and hosts; "
+        "AWS allows at most 5 per listener rule"
+    ]
+
+
+@pytest.mark.parametrize("matcher,ok", [("200", True), ("200-299", True), ("200,302", True), ("499", True),
+                                        ("500", False), ("199", False), ("200-500", False), ("299-200", False)])
+def test_health_check_matcher_is_an_alb_code_range(matcher, ok):
+    values = with_change("services.backend.healthCheck.matcher", matcher)
+    if ok:
+        assert validate_stack_config(values).services["backend"].health_check.matcher == matcher
+    else:
+        assert problems(values) == [
+            f'webstack:services.backend.healthCheck.matcher = "{matcher}": {matcher!r}: an Application Load '
+            "Balancer's health check matches HTTP codes 200-499 (e.g. 200, 200-299 or 200,302)"
+        ]
+
+
+def test_health_check_path_at_most_1024_characters():
+    assert validate_stack_config(with_change("services.backend.healthCheck.path", "/" + "a" * 1023))
+    assert problems(with_change("services.backend.healthCheck.path", "/" + "a" * 1024))[0].endswith(
+        "String should have at most 1024 characters"
+    )
+
+
+def test_app_cookie_name_may_not_take_the_load_balancers_own_names():
+    values = with_change("services.backend.stickiness", {"type": "app_cookie", "cookieName": "AWSALBAPP-0"})
+    assert problems(values) == [
+        "webstack:services.backend.stickiness: cookieName 'AWSALBAPP-0': names starting with AWSALB are reserved "
+        "for the load balancer's own cookies (AWSALB, AWSALBAPP, AWSALBTG); use the application's session cookie"
+    ]
+
+
+def schedule(**changes) -> dict:
+    return {"name": "night", "schedule": "cron(0 22 ? * MON-FRI *)", "min": 0, "max": 0,
+            "timezone": "Europe/Berlin", **changes}
+
+
+@pytest.mark.parametrize("expression,ok", [
+    ("cron(0 22 ? * MON-FRI *)", True), ("rate(30 minutes)", True), ("at(2030-01-01T06:00:00)", True),
+    ("cron(0 22 * * *)", False), ("rate(0 hours)", False), ("rate(1 week)", False), ("at(tomorrow)", False),
+])
+def test_schedule_expressions(expression, ok):
+    values = with_change("services.backend.scaling.schedules", [schedule(schedule=expression)])
+    if ok:
+        assert validate_stack_config(values).services["backend"].scaling.schedules[0].schedule == expression
+    else:
+        assert problems(values)[0].startswith(
+            f'webstack:services.backend.scaling.schedules.0.schedule = "{expression}": String should match pattern'
+        )
+
+
+def test_schedule_time_zone_is_an_iana_name():
+    import zoneinfo
+
+    if not zoneinfo.available_timezones():
+        pytest.skip("no time zone database on this machine")
+    values = with_change("services.backend.scaling.schedules", [schedule(timezone="CET+1")])
+    assert problems(values) == [
+        'webstack:services.backend.scaling.schedules.0.timezone = "CET+1": \'CET+1\' is not an IANA time zone '
+        "name (e.g. UTC, Europe/Berlin, America/New_York)"
+    ]
+
+
+def test_deployment_needs_room_to_replace_tasks():
+    values = with_change("services.backend.deployment", {"minimumHealthyPercent": 100, "maximumPercent": 100})
+    assert problems(values) == [
+        "webstack:services.backend.deployment: minimumHealthyPercent and maximumPercent both 100: ECS could neither "
+        "start a new task nor stop an old one, so no deployment would ever progress; raise maximumPercent "
+        "(e.g. 200) or lower minimumHealthyPercent"
+    ]
+    values = with_change("services.backend.deployment", {"minimumHealthyPercent": 50, "maximumPercent": 100})
+    assert validate_stack_config(values).services["backend"].deployment.minimum_healthy_percent == 50
+
+
+def test_prod_keeps_every_running_task_during_a_deploy():
+    values = with_change("services.backend.deployment", {"minimumHealthyPercent": 50, "maximumPercent": 200},
+                         stack="prod")
+    assert problems(values) == [
+        "webstack:(stack): services.backend.deployment.minimumHealthyPercent 50 is not allowed in prod: a deploy "
+        "would stop running tasks before their replacements are healthy (use 100)"
+    ]
