@@ -44,6 +44,8 @@ network = Network("network", NetworkArgs(
     isolated_subnets=config.network.isolated_subnets,
     flow_logs=config.network.flow_logs,
     log_retention_days=config.logs.retention_days,
+    region=config.region,
+    account_id=account_id,
 ), opts=with_provider)
 
 cluster = Cluster("app", ClusterArgs(container_insights=config.cluster.container_insights), opts=with_provider)

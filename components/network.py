@@ -25,6 +25,9 @@ class NetworkArgs:
     isolated_subnets: bool
     flow_logs: bool
     log_retention_days: int
+    # Where the flow log lives: its role may be assumed only on behalf of this account's flow logs.
+    region: str
+    account_id: pulumi.Input[str]
 
 
 class Network(pulumi.ComponentResource):
@@ -76,7 +79,7 @@ class Network(pulumi.ComponentResource):
         )
 
         if args.flow_logs:
-            self._flow_logs(name, args.log_retention_days, child)
+            self._flow_logs(name, args, child)
 
         self.register_outputs({
             "vpcId": self.vpc_id,
@@ -85,20 +88,26 @@ class Network(pulumi.ComponentResource):
             "isolatedSubnetIds": self.isolated_subnet_ids,
         })
 
-    def _flow_logs(self, name: str, retention_days: int, child: pulumi.ResourceOptions) -> None:
+    def _flow_logs(self, name: str, args: NetworkArgs, child: pulumi.ResourceOptions) -> None:
         self.flow_log_group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs", retention_in_days=retention_days, opts=child
+            f"{name}-flow-logs", retention_in_days=args.log_retention_days, opts=child
         )
+        # AWS's documented trust policy, with the confused-deputy conditions AWS recommends: only flow
+        # logs of this account and region may use the role.
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            assume_role_policy=json.dumps({
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(lambda account: json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [{
                     "Effect": "Allow",
                     "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                     "Action": "sts:AssumeRole",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceAccount": account},
+                        "ArnLike": {"aws:SourceArn": f"arn:aws:ec2:{args.region}:{account}:vpc-flow-log/*"},
+                    },
                 }],
-            }),
+            })),
             opts=child,
         )
         aws.iam.RolePolicy(
@@ -106,11 +115,16 @@ class Network(pulumi.ComponentResource):
             role=role.id,
             policy=self.flow_log_group.arn.apply(lambda arn: json.dumps({
                 "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    "Resource": [arn, f"{arn}:*"],
-                }],
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
+                        "Resource": [arn, f"{arn}:*"],
+                    },
+                    # Part of the minimum AWS documents for the flow logs role; a list call without a
+                    # resource of its own (it names no log data).
+                    {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": "*"},
+                ],
             })),
             opts=child,
         )

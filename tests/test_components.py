@@ -30,7 +30,7 @@ def children_are_parented(run: ProgramRun, component_type: str) -> None:
 def network_args(**changes) -> NetworkArgs:
     values = dict(cidr="10.0.0.0/16", availability_zones=["us-east-1a", "us-east-1b"], nat_gateways="single",
                   subnet_mask=21, availability_zone_cidr_mask=19, isolated_subnets=True, flow_logs=True,
-                  log_retention_days=14)
+                  log_retention_days=14, region="eu-west-1", account_id="123456789012")
     values.update(changes)
     return NetworkArgs(**values)
 
@@ -47,8 +47,16 @@ def test_network_alone():
     role_policy = json.loads(run.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     group_arn = run.one("aws:cloudwatch/logGroup:LogGroup").outputs["arn"]
     assert role_policy["Statement"][0]["Resource"] == [group_arn, f"{group_arn}:*"]
+    assert role_policy["Statement"][0]["Action"] == ["logs:CreateLogStream", "logs:PutLogEvents",
+                                                     "logs:DescribeLogStreams"]
+    # AWS's documented minimum for the flow logs role also lists DescribeLogGroups.
+    assert role_policy["Statement"][1] == {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"], "Resource": "*"}
     trust = json.loads(run.one("aws:iam/role:Role").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Statement"][0]["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {"aws:SourceArn": "arn:aws:ec2:eu-west-1:123456789012:vpc-flow-log/*"},
+    }
     assert run.one("aws:cloudwatch/logGroup:LogGroup").inputs["retentionInDays"] == 14
 
 
