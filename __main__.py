@@ -165,6 +165,7 @@ for name, settings in config.services.items():
         subnet_ids=network.private_subnet_ids,
         load_balancer_security_group_id=load_balancer.security_group_id,
         listener_arn=load_balancer.listener_arn,
+        account_id=account_id,
         service_depends_on=[cluster.capacity_providers],
         linked_environment={**(storage.environment() if uses_storage else {}), **data_environment},
         secrets=data_secrets,

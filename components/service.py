@@ -27,6 +27,23 @@ ECS_TASKS_TRUST = json.dumps({
         "Action": "sts:AssumeRole",
     }],
 })
+
+
+def task_role_trust(region: str, account_id: str) -> str:
+    """The application's role: only ECS tasks of this account and region may assume it (the confused-deputy
+    conditions of AWS's task IAM role guide)."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {
+                "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{region}:{account_id}:*"},
+                "StringEquals": {"aws:SourceAccount": account_id},
+            },
+        }],
+    })
 # ECS Exec: the SSM agent in the task opens these channels (AWS documents no narrower resource).
 EXEC_ACTIONS = [
     "ssmmessages:CreateControlChannel",
@@ -48,6 +65,7 @@ class ServiceArgs:
     subnet_ids: pulumi.Input[list[str]]
     load_balancer_security_group_id: pulumi.Input[str]
     listener_arn: pulumi.Input[str]
+    account_id: pulumi.Input[str]
     # Plain variables added to the container's environment (endpoints of the stores it uses).
     linked_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     # Variable name -> Secrets Manager ARN (optionally `:json-key::`); the execution role may read exactly these.
@@ -82,7 +100,13 @@ class Service(pulumi.ComponentResource):
         if args.secrets:
             self._allow_secret_reads(name, args.secrets, child)
         # The application's own identity: nothing until a feature (bucket, exec) grants it something.
-        self.task_role = aws.iam.Role(f"{name}-task", assume_role_policy=ECS_TASKS_TRUST, opts=child)
+        self.task_role = aws.iam.Role(
+            f"{name}-task",
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: task_role_trust(args.region, account)
+            ),
+            opts=child,
+        )
         if settings.enable_exec:
             aws.iam.RolePolicy(
                 f"{name}-task-exec",

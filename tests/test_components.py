@@ -132,6 +132,7 @@ def service(settings: ServiceConfig, secrets=None, linked=None) -> ProgramRun:
         log_retention_days=7, cluster_arn="arn:aws:ecs:us-east-1:123456789012:cluster/app", vpc_id="vpc-1",
         subnet_ids=["subnet-p1", "subnet-p2"], load_balancer_security_group_id="sg-alb",
         listener_arn="arn:aws:elasticloadbalancing:us-east-1:123456789012:listener/app/web/1/2",
+        account_id="123456789012",
         linked_environment=linked or {}, secrets=secrets or {},
     )))
 
@@ -158,6 +159,10 @@ def test_service_alone_wires_every_child():
     roles = {r.name: r for r in run.of_type("aws:iam/role:Role")}
     assert task.inputs["executionRoleArn"] == roles["chat-execution"].outputs["arn"]
     assert task.inputs["taskRoleArn"] == roles["chat-task"].outputs["arn"]
+    (task_trust,) = json.loads(roles["chat-task"].inputs["assumeRolePolicy"])["Statement"]
+    assert task_trust["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+    assert task_trust["Condition"] == {"ArnLike": {"aws:SourceArn": "arn:aws:ecs:us-east-1:123456789012:*"},
+                                       "StringEquals": {"aws:SourceAccount": "123456789012"}}
     policies = {p.name: json.loads(p.inputs["policy"]) for p in run.of_type("aws:iam/rolePolicy:RolePolicy")}
     assert policies["chat-execution-secrets"]["Statement"] == [{
         "Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"], "Resource": sorted([DB_SECRET, JWT_SECRET]),
