@@ -209,6 +209,10 @@ class Service(pulumi.ComponentResource):
             enable_execute_command=settings.enable_exec,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
+            # `pulumi up` returns once ECS accepts the new task definition. Waiting would not reveal a failed
+            # rollout either: after the circuit breaker's rollback the service is "steady" again and the
+            # provider reports success (terraform-provider-aws #20858), so check the rollout instead
+            # (README "Design notes": a deploy is done when the PRIMARY deployment is COMPLETED).
             wait_for_steady_state=False,
             opts=pulumi.ResourceOptions(
                 parent=self,
