@@ -219,6 +219,7 @@ pulumi.export("url", domain_records.urls[0] if config.domain is not None else lo
 pulumi.export("albDnsName", load_balancer.dns_name)
 pulumi.export("clusterName", cluster.cluster_name)
 pulumi.export("serviceNames", {name: service.service_name for name, service in services.items()})
+pulumi.export("taskDefinitionArns", {name: service.task_definition.arn for name, service in services.items()})
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("repositoryUrls", {name: repository.repository_url for name, repository in repositories.items()})
 pulumi.export("migrationCommands", {

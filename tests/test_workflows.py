@@ -469,3 +469,50 @@ def test_list_prints_service_and_repository(capsys):
     assert stack_images.main(["list", "dev"]) == 0
     expected = "".join(f"{name} {settings['image']['repository']}\n" for name, settings in committed_services("dev").items())
     assert capsys.readouterr().out == expected
+
+
+def load_verify_rollout():
+    spec = importlib.util.spec_from_file_location("verify_rollout", ROOT / ".github" / "scripts" / "verify_rollout.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+verify_rollout = load_verify_rollout()
+NEW_TASK = "arn:aws:ecs:us-east-1:123456789012:task-definition/webstack-prod-backend:8"
+OLD_TASK = "arn:aws:ecs:us-east-1:123456789012:task-definition/webstack-prod-backend:7"
+
+
+@pytest.mark.parametrize("job_id,policy_config", [("deploy-dev", "dev"), ("deploy-prod", "prod")])
+def test_every_deploy_checks_the_rollout_after_pulumi_up(deploy, job_id, policy_config):
+    job = deploy["jobs"][job_id]
+    up = pulumi_command_step(job)
+    check = next(step for step in job["steps"] if "verify_rollout.py" in step.get("run", ""))
+    assert job["steps"].index(check) == job["steps"].index(up) + 1
+    assert check["run"] == '.venv/bin/python .github/scripts/verify_rollout.py "$STACK_NAME"'
+
+
+def test_the_program_exports_what_the_rollout_check_reads(prod_run):
+    assert set(prod_run.outputs["taskDefinitionArns"]) == set(prod_run.outputs["serviceNames"])
+    tasks = {t.name: t.outputs["arn"] for t in prod_run.of_type("aws:ecs/taskDefinition:TaskDefinition")}
+    assert prod_run.outputs["taskDefinitionArns"]["backend"] == tasks["backend-task"]
+
+
+def test_rollout_check_passes_a_completed_deploy_of_the_new_task_definition():
+    described = {"services": [{"serviceName": "backend-svc", "deployments": [
+        {"status": "PRIMARY", "taskDefinition": NEW_TASK, "rolloutState": "COMPLETED"}]}], "failures": []}
+    assert verify_rollout.rollout_problems(described, {"backend-svc": NEW_TASK}) == []
+
+
+def test_rollout_check_fails_a_circuit_breaker_rollback_and_a_stuck_rollout():
+    rolled_back = {"services": [{"serviceName": "backend-svc", "deployments": [
+        {"status": "PRIMARY", "taskDefinition": OLD_TASK, "rolloutState": "COMPLETED"}]}]}
+    (problem,) = verify_rollout.rollout_problems(rolled_back, {"backend-svc": NEW_TASK})
+    assert problem.startswith(f"backend-svc: runs {OLD_TASK}, not {NEW_TASK}: the deployment circuit breaker")
+    stuck = {"services": [{"serviceName": "backend-svc", "deployments": [
+        {"status": "PRIMARY", "taskDefinition": NEW_TASK, "rolloutState": "IN_PROGRESS",
+         "rolloutStateReason": "ECS deployment in progress"}]}]}
+    assert verify_rollout.rollout_problems(stuck, {"backend-svc": NEW_TASK}) == [
+        "backend-svc: rollout IN_PROGRESS: ECS deployment in progress"]
+    assert verify_rollout.rollout_problems({"services": []}, {"backend-svc": NEW_TASK}) == [
+        "backend-svc: not found in the cluster"]

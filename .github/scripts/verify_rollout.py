@@ -1,0 +1,82 @@
+"""After `pulumi up`: did every ECS service really roll out the task definition Pulumi registered?
+
+`pulumi up` returns once ECS accepted the new task definition. If the new tasks then fail their
+health checks, the deployment circuit breaker rolls the service back to the previous revision and
+the service looks healthy again, so the deploy would go green with the old code running. This
+waits for the services to settle and fails unless each one's PRIMARY deployment runs the task
+definition from the stack outputs and its rollout COMPLETED.
+
+    python .github/scripts/verify_rollout.py <pulumi-stack>
+
+Reads the stack outputs `clusterName`, `serviceNames` and `taskDefinitionArns` (`pulumi stack output`)
+and calls `aws ecs wait services-stable` and `aws ecs describe-services`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+from typing import Mapping
+
+# `aws ecs describe-services` takes at most 10 services per call.
+DESCRIBE_BATCH = 10
+
+
+def rollout_problems(described: Mapping, expected: Mapping[str, str]) -> list[str]:
+    """Problems found in `describe-services` output; `expected` maps ECS service name -> task definition ARN."""
+    problems = []
+    services = {service["serviceName"]: service for service in described.get("services", [])}
+    for failure in described.get("failures", []):
+        problems.append(f"{failure.get('arn')}: {failure.get('reason')}")
+    for name, task_definition in sorted(expected.items()):
+        service = services.get(name)
+        if service is None:
+            problems.append(f"{name}: not found in the cluster")
+            continue
+        primary = next((d for d in service.get("deployments", []) if d.get("status") == "PRIMARY"), None)
+        if primary is None:
+            problems.append(f"{name}: no PRIMARY deployment")
+        elif primary.get("taskDefinition") != task_definition:
+            problems.append(
+                f"{name}: runs {primary.get('taskDefinition')}, not {task_definition}: the deployment circuit "
+                f"breaker rolled it back (see the service's events and the new tasks' stopped reasons)"
+            )
+        elif primary.get("rolloutState") != "COMPLETED":
+            problems.append(f"{name}: rollout {primary.get('rolloutState')}: {primary.get('rolloutStateReason', '')}")
+    return problems
+
+
+def _json(command: list[str]) -> object:
+    return json.loads(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("stack", help="the Pulumi stack, e.g. acme/dev")
+    args = parser.parse_args(argv)
+
+    outputs = _json(["pulumi", "stack", "output", "--json", "--stack", args.stack])
+    cluster = outputs["clusterName"]
+    expected = {
+        outputs["serviceNames"][service]: task_definition
+        for service, task_definition in outputs["taskDefinitionArns"].items()
+    }
+    names = sorted(expected)
+    problems = []
+    for start in range(0, len(names), DESCRIBE_BATCH):
+        batch = names[start:start + DESCRIBE_BATCH]
+        # Waits up to 10 minutes; a service still deploying then is reported below, not hidden.
+        subprocess.run(["aws", "ecs", "wait", "services-stable", "--cluster", cluster, "--services", *batch])
+        described = _json(["aws", "ecs", "describe-services", "--cluster", cluster, "--services", *batch])
+        problems += rollout_problems(described, {name: expected[name] for name in batch})
+    for problem in problems:
+        print(f"::error::{problem}")
+    if not problems:
+        print(f"{len(names)} services run the task definitions of this deploy")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
