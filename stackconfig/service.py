@@ -188,9 +188,8 @@ class ScheduleConfig(ConfigModel):
     @field_validator("timezone")
     @classmethod
     def _iana_time_zone(cls, timezone: str) -> str:
-        known = zoneinfo.available_timezones()
-        # Without a time zone database on this machine there is nothing to check against.
-        if known and timezone not in known:
+        # The `tzdata` package (requirements.txt) provides the names wherever the OS has none.
+        if timezone not in zoneinfo.available_timezones():
             raise ValueError(f"{timezone!r} is not an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)")
         return timezone
 

@@ -416,10 +416,8 @@ def test_schedule_expressions(expression, ok):
 
 
 def test_schedule_time_zone_is_an_iana_name():
-    import zoneinfo
-
-    if not zoneinfo.available_timezones():
-        pytest.skip("no time zone database on this machine")
+    assert validate_stack_config(with_change("services.backend.scaling.schedules",
+                                             [schedule(timezone="Europe/Berlin")]))
     values = with_change("services.backend.scaling.schedules", [schedule(timezone="CET+1")])
     assert problems(values) == [
         'webstack:services.backend.scaling.schedules.0.timezone = "CET+1": \'CET+1\' is not an IANA time zone '
