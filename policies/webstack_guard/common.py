@@ -14,8 +14,12 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Callable, Iterable, Optional
 
-from pulumi_policy import PolicyResource, ReportViolation, StackValidationArgs
+from pulumi_policy import EnforcementLevel, PolicyResource, ReportViolation, StackValidationArgs
 from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy
+
+# Levels the rules are declared with; policies/config/<stack>.json sets the level per stack.
+MANDATORY = EnforcementLevel.MANDATORY
+ADVISORY = EnforcementLevel.ADVISORY
 
 # --- type tokens (aws:alb/* are aliases of aws:lb/* and are sent under their own token) ---------
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")

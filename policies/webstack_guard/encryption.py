@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -13,6 +12,8 @@ from pulumi_policy import (
 )
 
 from .common import (
+    ADVISORY,
+    MANDATORY,
     BUCKET_ENCRYPTION,
     BUCKETS,
     CACHE_CLUSTER,
@@ -33,7 +34,6 @@ from .common import (
     truthy,
 )
 
-MANDATORY = EnforcementLevel.MANDATORY
 
 # ELB policies that offer only TLS 1.2 and 1.3 (AWS "TLS13-1-2-*", "TLS-1-2-*" and FIPS variants).
 MODERN_TLS_POLICY_PREFIXES = ("ELBSecurityPolicy-TLS13-1-2-", "ELBSecurityPolicy-TLS13-1-3-",
@@ -219,7 +219,7 @@ sns_topic_encrypted = ResourceValidationPolicy(
     name="sns-topic-encrypted",
     description="SNS topics should be encrypted with a KMS key.",
     validate=_sns_encrypted,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=ADVISORY,
 )
 
 

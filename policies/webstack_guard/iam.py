@@ -5,13 +5,14 @@ from __future__ import annotations
 from fnmatch import fnmatchcase
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
 
 from .common import (
+    ADVISORY,
+    MANDATORY,
     IAM_POLICY_DOCUMENT_HOLDERS,
     IAM_ROLE,
     TASK_DEFINITION,
@@ -23,7 +24,6 @@ from .common import (
 )
 from .secrets import container_definitions
 
-MANDATORY = EnforcementLevel.MANDATORY
 # Managed policies that grant everything (or everything in a service).
 BROAD_MANAGED_POLICIES = ("/AdministratorAccess", "/PowerUserAccess", "/IAMFullAccess")
 # Reads that hand out secret material: they must name the secrets/keys/parameters they read. An
@@ -189,7 +189,7 @@ ecs_containers_read_only_root = ResourceValidationPolicy(
     name="ecs-containers-read-only-root",
     description="ECS containers should use a read-only root filesystem.",
     validate=_read_only_root,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=ADVISORY,
 )
 
 

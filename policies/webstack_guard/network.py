@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -15,6 +14,8 @@ from pulumi_policy import (
 )
 
 from .common import (
+    ADVISORY,
+    MANDATORY,
     CACHE_CLUSTER,
     CACHE_SUBNET_GROUP,
     DEFAULT_SECURITY_GROUP,
@@ -45,8 +46,6 @@ from .common import (
 from pulumi_policy.proxy import UnknownValueError
 
 WEB_PORTS = {80, 443}
-MANDATORY = EnforcementLevel.MANDATORY
-ADVISORY = EnforcementLevel.ADVISORY
 
 _SUBNET_ALLOWLIST_SCHEMA = PolicyConfigSchema(properties={
     "privateSubnetIds": {

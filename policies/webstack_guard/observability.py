@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -15,6 +14,8 @@ from pulumi_policy import (
 )
 
 from .common import (
+    ADVISORY,
+    MANDATORY,
     AWSX_VPC,
     EC2_VPC,
     ECS_CLUSTER,
@@ -33,8 +34,6 @@ from .common import (
     truthy,
 )
 
-MANDATORY = EnforcementLevel.MANDATORY
-ADVISORY = EnforcementLevel.ADVISORY
 
 
 def _container_insights(args: ResourceValidationArgs, report: ReportViolation) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -13,6 +12,8 @@ from pulumi_policy import (
 )
 
 from .common import (
+    ADVISORY,
+    MANDATORY,
     CACHE_CLUSTER,
     ECS_SERVICE,
     LOAD_BALANCERS,
@@ -23,14 +24,12 @@ from .common import (
     SCALING_POLICY,
     UNKNOWN,
     StackChecker,
-    as_list,
     fix,
     plain,
     present,
     truthy,
 )
 
-MANDATORY = EnforcementLevel.MANDATORY
 DATABASES = (RDS_INSTANCE, RDS_CLUSTER)
 SCALING_METRICS = {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
 
@@ -156,7 +155,7 @@ elasticache_backups = ResourceValidationPolicy(
     name="elasticache-backups",
     description="ElastiCache should keep automatic snapshots.",
     validate=_elasticache_backups,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=ADVISORY,
 )
 
 

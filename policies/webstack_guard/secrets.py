@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -15,6 +14,8 @@ from pulumi_policy import (
 )
 
 from .common import (
+    ADVISORY,
+    MANDATORY,
     RDS_CLUSTER,
     RDS_INSTANCE,
     REPLICATION_GROUP,
@@ -94,7 +95,7 @@ container_env_no_secrets = ResourceValidationPolicy(
                 "value shape: private keys, AWS keys, URLs with passwords, tokens), nor command/entryPoint "
                 "arguments or docker labels.",
     validate=_container_env_no_secrets,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    enforcement_level=MANDATORY,
     config_schema=PolicyConfigSchema(properties={
         "allowedNames": {"type": "array", "items": {"type": "string"}, "default": [],
                          "description": "Variable names reviewed as not secret despite their name."},
@@ -121,7 +122,7 @@ container_secrets_from_secret_stores = ResourceValidationPolicy(
     name="container-secrets-from-secret-stores",
     description="Container `secrets` must reference Secrets Manager or SSM Parameter Store ARNs.",
     validate=_container_secrets_from_stores,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    enforcement_level=MANDATORY,
 )
 
 
@@ -146,7 +147,7 @@ rds_managed_master_password = ResourceValidationPolicy(
     name="rds-managed-master-password",
     description="RDS master credentials must be managed by RDS in Secrets Manager, never a plaintext password.",
     validate=_rds_managed_master_password,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    enforcement_level=MANDATORY,
 )
 
 
@@ -164,7 +165,7 @@ redis_auth_required = ResourceValidationPolicy(
     name="redis-auth-required",
     description="Redis/Valkey replication groups must require authentication (RBAC user group or AUTH token).",
     validate=_redis_auth,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    enforcement_level=MANDATORY,
 )
 
 
@@ -185,7 +186,7 @@ secrets_rotated = StackValidationPolicy(
     name="secrets-rotated",
     description="Secrets Manager secrets should have automatic rotation.",
     validate=_secret_rotation,
-    enforcement_level=EnforcementLevel.ADVISORY,
+    enforcement_level=ADVISORY,
 )
 
 

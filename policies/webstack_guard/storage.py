@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pulumi_policy import (
-    EnforcementLevel,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
@@ -12,6 +11,7 @@ from pulumi_policy import (
 )
 
 from .common import (
+    MANDATORY,
     UNKNOWN,
     BUCKET_POLICY,
     BUCKET_PUBLIC_ACCESS_BLOCK,
@@ -27,7 +27,6 @@ from .common import (
     truthy,
 )
 
-MANDATORY = EnforcementLevel.MANDATORY
 PUBLIC_ACCESS_SETTINGS = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
 
 

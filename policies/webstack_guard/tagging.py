@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
 )
 
-from .common import fix, plain, provider_default_tags
+from .common import MANDATORY, fix, plain, provider_default_tags
 
 # Taggable types this stack (and awsx's children) create. Resource policies see inputs, where an
 # absent `tags` is simply missing, so taggability cannot be read off the properties.
@@ -60,7 +59,7 @@ required_tags = ResourceValidationPolicy(
     name="required-tags",
     description="Taggable resources must carry the required cost-allocation tags (the provider's defaultTags count).",
     validate=_required_tags,
-    enforcement_level=EnforcementLevel.MANDATORY,
+    enforcement_level=MANDATORY,
     config_schema=PolicyConfigSchema(properties={
         "requiredTags": {"type": "array", "items": {"type": "string"}, "default": DEFAULT_REQUIRED_TAGS},
     }),
