@@ -1,4 +1,4 @@
-"""The GitHub Actions workflows: schema-valid, actionlint-clean, and shaped as README's "CI/CD" says.
+"""The GitHub Actions workflows: schema-valid, actionlint-clean, and shaped as docs/operations.md's "CI/CD" says.
 
 Structure checked here: PRs run the tests and every stack's preflight without any secret, then preview
 every stack with the policy pack and that stack's policy config; pushes to main build the images and

@@ -124,23 +124,32 @@ def test_stack_config_cost_section_overrides_assumptions():
         CostConfig.model_validate({"natGb": 1})
 
 
-def readme_cost_table(stack: str) -> str:
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
-    section = readme[readme.index("\n## Cost\n"):]
+def docs_cost_table(stack: str) -> str:
+    section = (Path(__file__).resolve().parents[2] / "docs" / "cost.md").read_text()
     marker = f"`make preflight STACK={stack}`:\n```\n"
     start = section.index(marker) + len(marker)
     return section[start:section.index("\n```", start)]
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_readme_cost_tables_are_what_preflight_prints(stack, request):
-    """README's `## Cost` tables are the committed stacks' bills; regenerate them when the bill moves."""
+def test_docs_cost_tables_are_what_preflight_prints(stack, request):
+    """docs/cost.md's tables are the committed stacks' bills; regenerate them when the bill moves."""
     run = request.getfixturevalue(f"{stack}_run")
     config, _ = stack_config(stack)
     usage = usage_assumptions(CostConfig.model_validate(config.get("webstack:cost") or {}))
     printed = render_table(estimate(records_from_captured(run.resources), usage=usage))
-    assert readme_cost_table(stack) == printed, (
-        f"README.md ## Cost: replace the {stack} table with the output of `python -m preflight {stack}`")
+    assert docs_cost_table(stack) == printed, (
+        f"docs/cost.md: replace the {stack} table with the output of `python -m preflight {stack}`")
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_readme_cost_summary_is_the_estimate(stack, request):
+    """README's one line per stack quotes the totals preflight prints."""
+    config, _ = stack_config(stack)
+    usage = usage_assumptions(CostConfig.model_validate(config.get("webstack:cost") or {}))
+    result = estimate(records_from_captured(request.getfixturevalue(f"{stack}_run").resources), usage=usage)
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    assert f"| {stack} | ${result.total('min'):,.2f} | ${result.total('max'):,.2f} |" in readme
 
 
 def test_cost_table_lines_are_sorted_within_components(prod_run):
