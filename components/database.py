@@ -339,7 +339,7 @@ class Database(pulumi.ComponentResource):
             monitoring_role_arn=self.monitoring_role_arn,
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
             apply_immediately=settings.apply_immediately,
-            # Protected like the primary (prod): dropping a replica is a deliberate change (README).
+            # Protected like the primary (prod): dropping a replica is a deliberate change (docs/data-tier.md).
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=settings.protect,

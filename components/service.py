@@ -212,7 +212,7 @@ class Service(pulumi.ComponentResource):
             # `pulumi up` returns once ECS accepts the new task definition. Waiting would not reveal a failed
             # rollout either: after the circuit breaker's rollback the service is "steady" again and the
             # provider reports success (terraform-provider-aws #20858), so check the rollout instead
-            # (README "Design notes": a deploy is done when the PRIMARY deployment is COMPLETED).
+            # (docs/architecture.md, "Design notes": a deploy is done when the PRIMARY deployment is COMPLETED).
             wait_for_steady_state=False,
             opts=pulumi.ResourceOptions(
                 parent=self,

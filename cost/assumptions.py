@@ -59,7 +59,7 @@ class UsageAssumptions:
 
     @classmethod
     def documented(cls) -> list[tuple[str, float | None, str]]:
-        """(camelCase key, default, meaning) for every assumption: the README table and config schema."""
+        """(camelCase key, default, meaning) for every assumption: the docs/cost.md table and config schema."""
         return [(_camel(f.name), f.default, f.metadata["doc"]) for f in fields(cls)]
 
     @classmethod

@@ -128,7 +128,7 @@ def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
 def load_policy_config(stack: str, config_dir: Path = POLICY_CONFIG_DIR) -> dict[str, Any]:
     path = config_dir / f"{stack}.json"
     if not path.exists():
-        raise FileNotFoundError(f"no policy config {path}; every stack needs one (see README, ## Policies)")
+        raise FileNotFoundError(f"no policy config {path}; every stack needs one (see docs/policies.md)")
     return json.loads(path.read_text())
 
 

@@ -26,7 +26,7 @@ def _field(spec) -> tuple[Any, Any]:
 CostConfig = create_model(
     "CostConfig",
     __base__=ConfigModel,
-    __doc__="Usage assumptions of the cost estimate; every key optional (see README, ## Cost).",
+    __doc__="Usage assumptions of the cost estimate; every key optional (see docs/cost.md).",
     **{spec.name: _field(spec) for spec in fields(UsageAssumptions)},
 )
 

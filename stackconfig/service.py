@@ -48,7 +48,7 @@ class ImageConfig(ConfigModel):
     @field_validator("repository")
     @classmethod
     def _ecr_repository_name(cls, repository: str) -> str:
-        # A bare name becomes an ECR repository of this stack (README "Images and deploys"): ECR's rules apply.
+        # A bare name becomes an ECR repository of this stack (docs/operations.md, "Images and deploys"): ECR's rules apply.
         if not has_registry_host(repository) and not ECR_REPOSITORY_NAME.match(repository):
             raise ValueError(
                 f"{repository!r} is not a valid ECR repository name: 2-256 characters, lower-case letters and "
