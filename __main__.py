@@ -141,7 +141,7 @@ def data_links(settings) -> tuple[dict, dict]:
         environment.update(data_stores[store].client_environment)
         secrets.update(data_stores[store].client_secrets)
     for variable, ref in settings.secrets.items():
-        secrets[variable] = ref.secrets_manager_arn or app_secrets.arns[ref.from_config]
+        secrets[variable] = ref.secrets_manager_arn or app_secrets.references[ref.from_config]
     return environment, secrets
 
 

@@ -138,7 +138,8 @@ class FakeCloud(pulumi.runtime.Mocks):
                         "ParameterGroup": "pg" if service == "rds" else "parametergroup"}[kind]
             return {"id": group_name, "name": group_name, "arn": self._arn(service, f"{arn_kind}:{group_name}")}
         if typ == "aws:secretsmanager/secretVersion:SecretVersion":
-            version_id = str(uuid.UUID(_hex(seed, 32)))
+            # A new value is a new version (the provider replaces the resource: PutSecretValue).
+            version_id = str(uuid.UUID(_hex(seed + str(inputs.get("secretString")), 32)))
             return {"id": f"{inputs.get('secretId')}|{version_id}", "arn": inputs.get("secretId"),
                     "versionId": version_id, "versionStages": ["AWSCURRENT"]}
         if typ == "random:index/randomPassword:RandomPassword":
