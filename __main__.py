@@ -15,6 +15,7 @@ from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.monitoring import MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs
 from components.network import Network, NetworkArgs
 from components.registry import ImageRepository, ImageRepositoryArgs
+from components.rotation import RedeployedService, SecretRotationRedeploy, SecretRotationRedeployArgs
 from components.service import Service, ServiceArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from helpers.commands import run_task_command
@@ -141,7 +142,7 @@ def data_links(settings) -> tuple[dict, dict]:
         environment.update(data_stores[store].client_environment)
         secrets.update(data_stores[store].client_secrets)
     for variable, ref in settings.secrets.items():
-        secrets[variable] = ref.secrets_manager_arn or app_secrets.arns[ref.from_config]
+        secrets[variable] = ref.secrets_manager_arn or app_secrets.references[ref.from_config]
     return environment, secrets
 
 
@@ -214,6 +215,20 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
         data_stores["cache"].member_cluster_ids, node_count=len(data_stores["cache"].member_cluster_ids)
     ) if "cache" in data_stores else None,
 ), opts=with_provider)
+
+# RDS rotates its managed master secret on its own schedule: redeploy the services that read it.
+database_readers = sorted(name for name, settings in config.services.items() if "database" in settings.uses)
+if "database" in data_stores and data_stores["database"].rotated_by_rds and database_readers:
+    SecretRotationRedeploy("database-rotation", SecretRotationRedeployArgs(
+        secret_arn=data_stores["database"].master_secret_arn,
+        cluster_arn=cluster.cluster_arn,
+        services={name: RedeployedService(services[name].service_name, services[name].service_arn)
+                  for name in database_readers},
+        region=config.region,
+        account_id=account_id,
+        log_retention_days=config.logs.retention_days,
+        alert_topic_arn=monitoring.topic_arn,
+    ), opts=with_provider)
 
 pulumi.export("url", domain_records.urls[0] if config.domain is not None else load_balancer.url)
 pulumi.export("albDnsName", load_balancer.dns_name)

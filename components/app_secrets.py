@@ -1,8 +1,11 @@
 """AppSecrets: application secrets given as Pulumi secrets, stored in Secrets Manager for the containers.
 
 One `Secret` + `SecretVersion` per value (`webstack:appSecrets.<name>`, set with
-`pulumi config set --secret`). Containers read them by ARN through ECS `secrets`; the value stays
-encrypted in the Pulumi state and never reaches a task definition or an output.
+`pulumi config set --secret`). Containers read them through ECS `secrets`, pinned to the version
+that holds the current value: changing the value in config and running `pulumi up` writes a new
+version, which changes the task definitions and rolls the services onto it
+(docs/secret-rotation.md). The value stays encrypted in the Pulumi state and never reaches a task
+definition or an output.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
+from helpers.container import pinned_secret_reference
+
 
 @dataclass(frozen=True)
 class AppSecretsArgs:
@@ -22,14 +27,14 @@ class AppSecretsArgs:
 
 
 class AppSecrets(pulumi.ComponentResource):
-    # Entry name -> ARN of the secret holding it.
-    arns: dict[str, pulumi.Output[str]]
+    # Entry name -> ECS `valueFrom` of the version holding the current value.
+    references: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: AppSecretsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("webstack:app_secrets:AppSecrets", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         stack_path = f"{pulumi.get_project()}/{pulumi.get_stack()}"
-        self.arns = {}
+        self.references = {}
         for entry, value in sorted(args.values.items()):
             secret = aws.secretsmanager.Secret(
                 f"{name}-{entry}",
@@ -42,6 +47,8 @@ class AppSecrets(pulumi.ComponentResource):
             version = aws.secretsmanager.SecretVersion(
                 f"{name}-{entry}", secret_id=secret.id, secret_string=pulumi.Output.secret(value), opts=child
             )
-            # Handed out only once the value is stored: a task started earlier could not read it.
-            self.arns[entry] = pulumi.Output.all(secret.arn, version.id).apply(lambda values: values[0])
-        self.register_outputs({"arns": self.arns})
+            # The version id exists only once the value is stored: no task can start before it is readable.
+            self.references[entry] = pulumi.Output.all(secret.arn, version.version_id).apply(
+                lambda values: pinned_secret_reference(values[0], values[1])
+            )
+        self.register_outputs({"references": self.references})

@@ -4,6 +4,11 @@ Own subnet group over the isolated subnets, own security group with no rule of i
 are admitted one by one with `admit()` (6379 from their security group, never a CIDR). The AUTH
 token is generated (or taken from a Pulumi secret), handed to ElastiCache, and stored in Secrets
 Manager for the containers; it never appears in plaintext config, env vars or stack outputs.
+
+A changed token is added next to the old one (`ROTATE`), and containers read the token pinned to
+its Secrets Manager version, handed out only once the replication group accepts it: the task
+definitions change, ECS rolls the services onto the new token, and the release script then makes it
+the only one with `SET` (docs/secret-rotation.md).
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from helpers.container import pinned_secret_reference
 from helpers.database import REPLICATION_GROUP_ID_LIMIT, bounded_identifier, cache_member_cluster_ids
 from stackconfig.data import CacheConfig
 
@@ -39,6 +45,8 @@ class Cache(pulumi.ComponentResource):
     reader_endpoint: pulumi.Output[str]
     port: int
     auth_token_secret_arn: pulumi.Output[str]
+    # ECS `valueFrom` of the token's current version (what containers read).
+    auth_token_reference: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     # Plain values known before deployment (alarm dimensions): the group and its node ids.
     replication_group_id: str
@@ -113,7 +121,8 @@ class Cache(pulumi.ComponentResource):
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
             auth_token=auth_token,
-            # A changed token is added next to the old one, so running tasks keep connecting.
+            # A changed token is added next to the old one, so running tasks keep connecting until they
+            # are replaced; the release script removes the old one with SET afterwards.
             auth_token_update_strategy="ROTATE",
             automatic_failover_enabled=failover,
             multi_az_enabled=settings.multi_az,
@@ -133,12 +142,19 @@ class Cache(pulumi.ComponentResource):
         self.auth_token_secret_arn = pulumi.Output.all(self.auth_token_secret.arn, token_version.id).apply(
             lambda values: values[0]
         )
+        # The version holding the token, once ElastiCache accepts it too (the provider returns from an
+        # update when the group is available again): a task started earlier would present a token
+        # the group does not know yet.
+        self.auth_token_reference = pulumi.Output.all(
+            self.auth_token_secret.arn, token_version.version_id, self.replication_group.arn
+        ).apply(lambda values: pinned_secret_reference(values[0], values[1]))
         self.security_group_id = self.security_group.id
         self.register_outputs({
             "primaryEndpoint": self.primary_endpoint,
             "readerEndpoint": self.reader_endpoint,
             "port": self.port,
             "authTokenSecretArn": self.auth_token_secret_arn,
+            "authTokenReference": self.auth_token_reference,
             "securityGroupId": self.security_group_id,
             "replicationGroupId": self.replication_group_id,
         })
@@ -162,4 +178,5 @@ class Cache(pulumi.ComponentResource):
 
     @property
     def client_secrets(self) -> dict[str, pulumi.Input[str]]:
-        return {"REDIS_AUTH_TOKEN": self.auth_token_secret_arn}
+        """ECS `valueFrom`s: the token's current version, so a new token rolls the services."""
+        return {"REDIS_AUTH_TOKEN": self.auth_token_reference}

@@ -1,9 +1,11 @@
 """Database: RDS PostgreSQL, private, encrypted, with its master password in Secrets Manager.
 
 By default the master password is created and rotated by RDS in Secrets Manager
-(`manage_master_user_password`); the program never sees it. RDS cannot make read replicas of such
+(`manage_master_user_password`); the program never sees it, and `rotation.SecretRotationRedeploy`
+redeploys the services that read it after each rotation. RDS cannot make read replicas of such
 an instance, so with `managedMasterPassword: false` (required for replicas) the program generates
-the password and keeps it in its own Secrets Manager secret with the same JSON keys. Own subnet
+the password and keeps it in its own Secrets Manager secret with the same JSON keys; services read
+that secret pinned to its version, so a new password rolls them (docs/secret-rotation.md). Own subnet
 group, own parameter group (seed 002's tuning sized to the instance class), log groups with bounded
 retention for the exported logs, and a security group with no rule of its own: clients are admitted
 with `admit()`. Optional RDS Proxy (TLS only, reads the master secret through its own role) and
@@ -21,6 +23,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from helpers.container import pinned_secret_reference
 from helpers.database import RDS_IDENTIFIER_LIMIT, bounded_identifier, postgres_parameters
 from stackconfig.data import DatabaseConfig
 
@@ -84,6 +87,8 @@ class Database(pulumi.ComponentResource):
     port: int
     database_name: str
     master_secret_arn: pulumi.Output[str]
+    # True when RDS owns (and rotates) the master secret; False for the program-generated password.
+    rotated_by_rds: bool
     security_group_id: pulumi.Output[str]
     # Where applications connect for writes: the proxy when there is one, else the instance.
     connection_host: pulumi.Output[str]
@@ -168,6 +173,8 @@ class Database(pulumi.ComponentResource):
 
         # RDS-managed (default), or generated here and stored in our own secret (read replicas need it).
         self.master_secret = None
+        self._master_secret_version = None
+        self.rotated_by_rds = settings.managed_master_password
         master_password = None
         if not settings.managed_master_password:
             master_password = self._generated_master_password(name, settings, args.secret_recovery_days)
@@ -254,7 +261,8 @@ class Database(pulumi.ComponentResource):
         Services read `username`/`password` from it like from the RDS-managed secret, and RDS Proxy
         authenticates with it (it needs exactly those two keys). The password is a Pulumi secret (in
         the state encrypted); it is not rotated automatically: replacing the RandomPassword
-        (`pulumi up --replace <its URN>`) draws a new one and updates the secret and the instance.
+        (`pulumi up --replace <its URN>`) draws a new one and updates the secret and the instance,
+        and the services, which read the secret pinned to its version, roll onto it.
         """
         child = pulumi.ResourceOptions(parent=self)
         password = random.RandomPassword(
@@ -272,7 +280,7 @@ class Database(pulumi.ComponentResource):
             recovery_window_in_days=recovery_window_days,
             opts=child,
         )
-        version = aws.secretsmanager.SecretVersion(
+        version = self._master_secret_version = aws.secretsmanager.SecretVersion(
             f"{name}-master-password",
             secret_id=self.master_secret.id,
             secret_string=pulumi.Output.secret(password.apply(lambda value: json.dumps({
@@ -461,8 +469,18 @@ class Database(pulumi.ComponentResource):
 
     @property
     def client_secrets(self) -> dict[str, pulumi.Input[str]]:
-        """ECS `valueFrom`s of the RDS-managed secret's JSON keys."""
-        return {
-            "DATABASE_USER": self.master_secret_arn.apply(lambda arn: f"{arn}:username::"),
-            "DATABASE_PASSWORD": self.master_secret_arn.apply(lambda arn: f"{arn}:password::"),
-        }
+        """ECS `valueFrom`s of the master secret's `username` and `password` keys.
+
+        RDS's secret is read at its current version (AWSCURRENT) when a task starts: RDS rotates it
+        outside any `pulumi up`, and the rotation redeploy starts fresh tasks. The program's own
+        secret is pinned to the version holding the password, handed out once the instance has
+        that password (the provider returns from the update when the instance is available again):
+        a new password changes the task definitions, so ECS replaces the running tasks.
+        """
+        keys = {"DATABASE_USER": "username", "DATABASE_PASSWORD": "password"}
+        if self.rotated_by_rds:
+            return {variable: self.master_secret_arn.apply(lambda arn, k=key: f"{arn}:{k}::")
+                    for variable, key in keys.items()}
+        pinned = pulumi.Output.all(self.master_secret_arn, self._master_secret_version.version_id, self.instance.arn)
+        return {variable: pinned.apply(lambda values, k=key: pinned_secret_reference(values[0], values[1], k))
+                for variable, key in keys.items()}

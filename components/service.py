@@ -78,6 +78,7 @@ class ServiceArgs:
 
 class Service(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
+    service_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
     target_group_arn: pulumi.Output[str]
     target_group_arn_suffix: pulumi.Output[str]
@@ -225,6 +226,7 @@ class Service(pulumi.ComponentResource):
         )
 
         self.service_name = self.service.name
+        self.service_arn = self.service.arn
         self.security_group_id = self.security_group.id
         self.target_group_arn = self.target_group.arn
         self.target_group_arn_suffix = self.target_group.arn_suffix
@@ -233,6 +235,7 @@ class Service(pulumi.ComponentResource):
         self.log_group_name = self.log_group.name
         self.register_outputs({
             "serviceName": self.service_name,
+            "serviceArn": self.service_arn,
             "securityGroupId": self.security_group_id,
             "targetGroupArn": self.target_group_arn,
             "targetGroupArnSuffix": self.target_group_arn_suffix,

@@ -61,6 +61,11 @@ FREE_TYPES = frozenset({
     "aws:s3/bucketCorsConfigurationV2:BucketCorsConfigurationV2",
     "aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2",
     "pulumi:pulumi:StackReference",
+    # The rotation redeploy: AWS service events on the default bus and their rule deliveries are free;
+    # a STANDARD state machine is billed per state transition ($0.025 per 1,000 beyond 4,000 free a
+    # month) and one redeploy is about 3 + 2 x services transitions, once per rotation (weekly).
+    "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
+    "aws:sfn/stateMachine:StateMachine",
 })
 FREE_TYPE_PREFIXES = ("aws:iam/", "pulumi:providers:", "webstack:", "random:")
 

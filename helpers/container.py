@@ -12,6 +12,19 @@ def secret_arn_of(value_from: str) -> str:
     return value_from
 
 
+def pinned_secret_reference(secret_arn: str, version_id: str, json_key: str = "") -> str:
+    """An ECS `valueFrom` that reads one version of a secret (`<arn>:<json-key>:<version-stage>:<version-id>`).
+
+    ECS's format ("Pass Secrets Manager secrets through Amazon ECS environment variables"): a version
+    id and a version stage exclude each other, so the stage stays empty. A new value is a new version
+    id, so the task definition changes and ECS replaces the running tasks; without the pin they would
+    keep the old value until something restarted them.
+    """
+    if not version_id:
+        raise ValueError(f"no version id to pin {secret_arn} to")
+    return f"{secret_arn}:{json_key}::{version_id}"
+
+
 def container_definition(
     *,
     name: str,

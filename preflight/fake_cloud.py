@@ -84,7 +84,10 @@ class FakeCloud(pulumi.runtime.Mocks):
             return {"name": cluster_name, "arn": self._arn("ecs", f"cluster/{cluster_name}")}
         if typ == "aws:ecs/service:Service":
             service_name = given_name or f"{name}-{_hex(seed, 7)}"
-            return {"name": service_name, "id": self._arn("ecs", f"service/{service_name}")}
+            # The long ARN format (service/<cluster>/<service>); the provider's id is the ARN too.
+            cluster_name = str(inputs.get("cluster") or "default").rsplit("/", 1)[-1]
+            service_arn = self._arn("ecs", f"service/{cluster_name}/{service_name}")
+            return {"name": service_name, "id": service_arn, "arn": service_arn}
         if typ == "aws:ecs/taskDefinition:TaskDefinition":
             family = inputs.get("family", name)
             return {"arn": self._arn("ecs", f"task-definition/{family}:1"), "revision": 1,
@@ -138,7 +141,8 @@ class FakeCloud(pulumi.runtime.Mocks):
                         "ParameterGroup": "pg" if service == "rds" else "parametergroup"}[kind]
             return {"id": group_name, "name": group_name, "arn": self._arn(service, f"{arn_kind}:{group_name}")}
         if typ == "aws:secretsmanager/secretVersion:SecretVersion":
-            version_id = str(uuid.UUID(_hex(seed, 32)))
+            # A new value is a new version (the provider replaces the resource: PutSecretValue).
+            version_id = str(uuid.UUID(_hex(seed + str(inputs.get("secretString")), 32)))
             return {"id": f"{inputs.get('secretId')}|{version_id}", "arn": inputs.get("secretId"),
                     "versionId": version_id, "versionStages": ["AWSCURRENT"]}
         if typ == "random:index/randomPassword:RandomPassword":
@@ -170,6 +174,13 @@ class FakeCloud(pulumi.runtime.Mocks):
             bucket = inputs.get("bucket") or f"{name}-{_hex(seed, 12)}"
             return {"id": bucket, "bucket": bucket, "arn": f"arn:aws:s3:::{bucket}",
                     "bucketRegionalDomainName": f"{bucket}.s3.{self.region}.amazonaws.com"}
+        if typ == "aws:sfn/stateMachine:StateMachine":
+            # name_prefix gets a 26-character unique suffix, as the provider's PrefixedUniqueId does.
+            machine_name = given_name or f"{inputs.get('namePrefix', name + '-')}{int(_hex(seed, 20), 16):026d}"[:80]
+            return {"name": machine_name, "arn": self._arn("states", f"stateMachine:{machine_name}")}
+        if typ == "aws:cloudwatch/eventRule:EventRule":
+            rule_name = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"name": rule_name, "arn": self._arn("events", f"rule/{rule_name}")}
         if typ == "aws:sns/topic:Topic":
             topic = given_name or f"{name}-{_hex(seed, 7)}"
             return {"name": topic, "arn": self._arn("sns", topic)}

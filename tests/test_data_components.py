@@ -350,7 +350,10 @@ def test_generated_master_password_lives_in_our_secret_for_services_and_proxy(mo
 
     arn = secret.outputs["arn"]
     assert primary.outputs["masterUserSecrets"] == []
-    assert run.outputs["secrets"] == {"DATABASE_USER": f"{arn}:username::", "DATABASE_PASSWORD": f"{arn}:password::"}
+    # Pinned to the version holding this password: a new password is a new task definition.
+    pinned = version.outputs["versionId"]
+    assert run.outputs["secrets"] == {"DATABASE_USER": f"{arn}:username::{pinned}",
+                                      "DATABASE_PASSWORD": f"{arn}:password::{pinned}"}
 
     proxy = run.one("aws:rds/proxy:Proxy")
     assert proxy.inputs["auths"] == [{
@@ -376,7 +379,7 @@ def test_app_secrets_store_each_value_in_its_own_secret():
         secrets = AppSecrets("app-secrets", AppSecretsArgs(values={
             "jwtSecret": pulumi.Output.secret("jwt-value"), "googleApiKey": pulumi.Output.secret("google-value"),
         }, recovery_window_days=7))
-        pulumi.export("arns", secrets.arns)
+        pulumi.export("references", secrets.references)
 
     run = run_in_mocks(build)
     secrets = {s.name: s for s in run.of_type("aws:secretsmanager/secret:Secret")}
@@ -387,13 +390,18 @@ def test_app_secrets_store_each_value_in_its_own_secret():
                 for v in run.of_type("aws:secretsmanager/secretVersion:SecretVersion")}
     assert versions == {secrets["app-secrets-jwtSecret"].id: "jwt-value",
                         secrets["app-secrets-googleApiKey"].id: "google-value"}
-    assert run.outputs["arns"] == {name.removeprefix("app-secrets-"): s.outputs["arn"] for name, s in secrets.items()}
+    version_ids = {v.inputs["secretId"]: v.outputs["versionId"]
+                   for v in run.of_type("aws:secretsmanager/secretVersion:SecretVersion")}
+    # ECS references pinned to the version holding each value: `<arn>:<no json key>:<no stage>:<version id>`.
+    assert run.outputs["references"] == {
+        name.removeprefix("app-secrets-"): f"{s.outputs['arn']}:::{version_ids[s.id]}" for name, s in secrets.items()
+    }
 
 
-def test_app_secret_arns_wait_for_their_values():
+def test_app_secret_references_wait_for_their_values():
     def build():
         secrets = AppSecrets("app-secrets", AppSecretsArgs(values={"jwtSecret": pulumi.Output.secret("v")}))
-        aws.ssm.Parameter("consumer", type="String", value=secrets.arns["jwtSecret"])
+        aws.ssm.Parameter("consumer", type="String", value=secrets.references["jwtSecret"])
 
     run = run_in_mocks(build)
     version = run.one("aws:secretsmanager/secretVersion:SecretVersion")

@@ -41,6 +41,7 @@ def test_backend_gets_endpoints_as_env_and_credentials_by_arn(any_run):
     cache_group = any_run.one("aws:elasticache/replicationGroup:ReplicationGroup")
     master_arn = database.outputs["masterUserSecrets"][0]["secretArn"]
     token_arn = resource(any_run, "aws:secretsmanager/secret:Secret", "cache-auth-token").outputs["arn"]
+    token_version = resource(any_run, "aws:secretsmanager/secretVersion:SecretVersion", "cache-auth-token")
 
     backend = container(any_run, "backend")
     environment = {item["name"]: item["value"] for item in backend["environment"]}
@@ -53,7 +54,8 @@ def test_backend_gets_endpoints_as_env_and_credentials_by_arn(any_run):
     assert {item["name"]: item["valueFrom"] for item in backend["secrets"]} == {
         "DATABASE_USER": f"{master_arn}:username::",
         "DATABASE_PASSWORD": f"{master_arn}:password::",
-        "REDIS_AUTH_TOKEN": token_arn,
+        # The whole token, pinned to the version holding it (no JSON key, no stage).
+        "REDIS_AUTH_TOKEN": f"{token_arn}:::{token_version.outputs['versionId']}",
     }
     assert execution_secret_arns(any_run, "backend") == sorted([master_arn, token_arn])
 
@@ -149,7 +151,9 @@ def test_generated_master_secret_reaches_services_and_proxy(scaled_prod_run):
 
     backend = container(run, "backend")
     secrets = {item["name"]: item["valueFrom"] for item in backend["secrets"]}
-    assert (secrets["DATABASE_USER"], secrets["DATABASE_PASSWORD"]) == (f"{arn}:username::", f"{arn}:password::")
+    pinned = version.outputs["versionId"]
+    assert (secrets["DATABASE_USER"], secrets["DATABASE_PASSWORD"]) == \
+        (f"{arn}:username::{pinned}", f"{arn}:password::{pinned}")
     assert execution_secret_arns(run, "backend") == sorted([arn, token_arn])
     # Tasks read the secret at start: the task definition waits for its value.
     task = next(t for t in run.of_type("aws:ecs/taskDefinition:TaskDefinition") if t.name == "backend-task")
@@ -196,7 +200,7 @@ def test_app_secrets_from_arn_and_from_pulumi_secret_config():
 
     backend = container(run, "backend")
     secrets = {item["name"]: item["valueFrom"] for item in backend["secrets"]}
-    assert secrets["DJANGO_SECRET_KEY"] == stored.outputs["arn"]
+    assert secrets["DJANGO_SECRET_KEY"] == f"{stored.outputs['arn']}:::{version.outputs['versionId']}"
     assert secrets["JWT_SECRET"] == f"{JWT_ARN}:jwt::"
     assert "s3cr3t-from-pulumi-config" not in json.dumps(backend)
     master_arn = run.one("aws:rds/instance:Instance").outputs["masterUserSecrets"][0]["secretArn"]
