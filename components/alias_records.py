@@ -26,7 +26,10 @@ class AliasRecords(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AliasRecordsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("webstack:alias_records:AliasRecords", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        # A record is its (zone, name, type): created first, a replacement would be written over the old one
+        # (UPSERT) and then deleted with it. Renaming the domain is no replacement: the name is in the
+        # resource name, so the new name's records are new resources and the old name's are deleted.
+        record_options = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         settings = args.settings
         record_types = ["A", "AAAA"] if args.ipv6 else ["A"]
 
@@ -45,7 +48,7 @@ class AliasRecords(pulumi.ComponentResource):
                         evaluate_target_health=True,
                     )],
                     allow_overwrite=settings.replace_existing_records,
-                    opts=child,
+                    opts=record_options,
                 ))
 
         self.urls = [f"https://{domain_name}" for domain_name in settings.names]

@@ -72,7 +72,8 @@ class Autoscaling(pulumi.ComponentResource):
                 scalable_target_action=aws.appautoscaling.ScheduledActionScalableTargetActionArgs(
                     min_capacity=schedule.min, max_capacity=schedule.max
                 ),
-                opts=child,
+                # Named within its scalable target: a replacement must delete the old action first.
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
             )
 
         self.register_outputs({

@@ -133,7 +133,10 @@ class Cache(pulumi.ComponentResource):
             maintenance_window=settings.maintenance_window,
             auto_minor_version_upgrade=True,
             apply_immediately=settings.apply_immediately,
-            opts=child,
+            # A fixed replication group id: a replacement could not create the new group next to the old
+            # one (ReplicationGroupAlreadyExists), so the old one goes first (the cache starts empty). No
+            # documented change replaces it (docs/changes.md).
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
 
         self.primary_endpoint = self.replication_group.primary_endpoint_address

@@ -135,7 +135,9 @@ class Database(pulumi.ComponentResource):
         self.parameter_group = aws.rds.ParameterGroup(
             f"{name}-params",
             family=settings.parameter_family,
-            description=f"{name}: seed 002 tuning for {settings.instance_class}",
+            # Fixed text: a parameter group's description forces its replacement, so naming the class here
+            # would replace the group on every instanceClass change (its parameters change in place).
+            description=f"{name}: seed 002 tuning, sized to the instance class",
             parameters=self._parameters(settings.instance_class, settings.slow_query_ms),
             opts=child,
         )
@@ -143,7 +145,7 @@ class Database(pulumi.ComponentResource):
             self.replica_parameter_group = aws.rds.ParameterGroup(
                 f"{name}-replica-params",
                 family=settings.parameter_family,
-                description=f"{name} replicas: seed 002 tuning for {settings.replica_class}",
+                description=f"{name} replicas: seed 002 tuning, sized to the replica class",
                 parameters=self._parameters(settings.replica_class, settings.slow_query_ms),
                 opts=child,
             )
@@ -186,7 +188,10 @@ class Database(pulumi.ComponentResource):
             engine="postgres",
             engine_version=settings.engine_version,
             auto_minor_version_upgrade=True,
-            allow_major_version_upgrade=False,
+            # Only permits: the major version moves only when `engineVersion` does (RDS refuses a major
+            # EngineVersion without it). Its parameter group family moves with it: the groups are auto-named,
+            # so the new family's group is created before the instance (and its replicas) switch to it.
+            allow_major_version_upgrade=True,
             instance_class=settings.instance_class,
             allocated_storage=settings.allocated_storage,
             max_allocated_storage=settings.max_allocated_storage,
@@ -221,8 +226,12 @@ class Database(pulumi.ComponentResource):
             monitoring_role_arn=self.monitoring_role_arn,
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
             apply_immediately=settings.apply_immediately,
+            # A fixed identifier: a replacement could never create the new instance next to the old one
+            # (DBInstanceAlreadyExists), so the old one goes first. No documented change replaces it
+            # (docs/changes.md); in prod `protect` refuses a replacement outright.
             opts=pulumi.ResourceOptions(
-                parent=self, protect=settings.protect, depends_on=[*log_groups, *monitoring_ready]
+                parent=self, protect=settings.protect, delete_before_replace=True,
+                depends_on=[*log_groups, *monitoring_ready],
             ),
         )
         if self.master_secret is None:
@@ -310,7 +319,8 @@ class Database(pulumi.ComponentResource):
                 f"{prefix}-{log}-logs",
                 name=f"/aws/rds/instance/{identifier}/{log}",
                 retention_in_days=retention_days,
-                opts=pulumi.ResourceOptions(parent=self),
+                # Named after the instance: a replacement must delete the old group before creating it again.
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
             )
             for log in LOG_EXPORTS
         ]
@@ -348,9 +358,11 @@ class Database(pulumi.ComponentResource):
             enabled_cloudwatch_logs_exports=LOG_EXPORTS,
             apply_immediately=settings.apply_immediately,
             # Protected like the primary (prod): dropping a replica is a deliberate change (docs/data-tier.md).
+            # Fixed identifier, like the primary.
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=settings.protect,
+                delete_before_replace=True,
                 depends_on=[*self._log_groups(resource_name, identifier, retention_days), *self._monitoring_ready],
             ),
         )

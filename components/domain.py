@@ -74,7 +74,9 @@ class DomainCertificate(pulumi.ComponentResource):
                 # ACM reuses one validation record across certificates for the same name; a second
                 # certificate (a replacement, another stack) must be able to take it over.
                 allow_overwrite=True,
-                opts=child,
+                # Same name and value for every certificate of this name: created first, a replacement would
+                # take the record over and the old one's delete would then remove it.
+                opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
             ))
         self.validation = aws.acm.CertificateValidation(
             f"{name}-validation",

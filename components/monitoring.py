@@ -144,13 +144,15 @@ class Monitoring(pulumi.ComponentResource):
                 f"alarm names {', '.join(clashes)} are declared twice: rename the service whose name starts "
                 f"with 'db-' or 'cache-' (those prefixes name the database and cache alarms)"
             )
-        self.alarms = {spec.key: self._alarm(name, prefix, spec, child) for spec in specs}
+        self.alarms = {spec.key: self._alarm(name, prefix, spec) for spec in specs}
 
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=dashboard_name(pulumi.get_project(), pulumi.get_stack()),
             dashboard_body=self._dashboard_body(args),
-            opts=child,
+            # A fixed name: created first, a replacement would be overwritten in place (PutDashboard) and
+            # then removed by the old one's delete.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
 
         self.topic_arn = self.topic.arn
@@ -161,8 +163,7 @@ class Monitoring(pulumi.ComponentResource):
             "alarmNames": [alarm.name for alarm in self.alarms.values()],
         })
 
-    def _alarm(self, name: str, prefix: str, spec: AlarmSpec, child: pulumi.ResourceOptions
-               ) -> aws.cloudwatch.MetricAlarm:
+    def _alarm(self, name: str, prefix: str, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
         metric = spec.metric
         return aws.cloudwatch.MetricAlarm(
             f"{name}-{spec.key}",
@@ -192,7 +193,9 @@ class Monitoring(pulumi.ComponentResource):
                 )
                 for term in spec.math
             ] or None,
-            opts=child,
+            # A fixed name: created first, a replacement would be overwritten in place (PutMetricAlarm) and
+            # then removed by the old one's delete.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
 
     @staticmethod

@@ -35,8 +35,6 @@ class ImageRepository(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: ImageRepositoryArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("webstack:registry:ImageRepository", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-
         self.repository = aws.ecr.Repository(
             f"{name}-repo",
             name=args.repository_name,
@@ -44,13 +42,16 @@ class ImageRepository(pulumi.ComponentResource):
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
             encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type=args.encryption)],
             force_delete=args.force_delete,
-            opts=child,
+            # A fixed name: a replacement (a changed `encryption`) must delete the old repository first.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
             repository=self.repository.name,
             policy=lifecycle_policy(args.keep_tagged_images, args.untagged_expiry_days),
-            opts=child,
+            # One policy per repository, addressed by the repository's name: a replacement created first
+            # would be removed by the old one's delete.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
 
         self.repository_url = self.repository.repository_url

@@ -215,6 +215,13 @@ class Service(pulumi.ComponentResource):
             # provider reports success (terraform-provider-aws #20858), so check the rollout instead
             # (docs/architecture.md, "Design notes": a deploy is done when the PRIMARY deployment is COMPLETED).
             wait_for_steady_state=False,
+            # The provider refuses to change `capacity_provider_strategies` (flipping `spot`) on an existing
+            # service unless this is set ("force_new_deployment should be true when capacity_provider_strategy
+            # is being updated": terraform-provider-aws internal/service/ecs/service.go,
+            # capacityProviderStrategyCustomizeDiff; older providers replaced the service instead). It only
+            # takes effect on an update that changes something: ECS then starts a new rolling deployment,
+            # which a changed task definition starts anyway.
+            force_new_deployment=True,
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # Autoscaling owns the running count; a deploy must not reset it to the initial value.

@@ -156,7 +156,8 @@ def test_dev_database_is_private_encrypted_and_managed():
     inputs = instance.inputs
     assert inputs["identifier"] == "webstack-test-database"
     assert (inputs["engine"], inputs["engineVersion"]) == ("postgres", "16")
-    assert inputs["autoMinorVersionUpgrade"] is True and inputs["allowMajorVersionUpgrade"] is False
+    # Major upgrades are permitted (they happen only when engineVersion changes); see test_change_rehearsal.py.
+    assert inputs["autoMinorVersionUpgrade"] is True and inputs["allowMajorVersionUpgrade"] is True
     assert inputs["manageMasterUserPassword"] is True
     assert "password" not in inputs and "passwordWo" not in inputs
     assert inputs["storageEncrypted"] is True
