@@ -18,7 +18,9 @@ from components.registry import ImageRepository, ImageRepositoryArgs
 from components.service import Service, ServiceArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from helpers.commands import run_task_command
-from helpers.names import ecr_registry, has_registry_host, image_reference, request_count_resource_label
+from helpers.names import (
+    ecr_registry, has_registry_host, image_reference, request_count_resource_label, stack_repository_name,
+)
 from stackconfig import load_stack_config
 
 config = load_stack_config()
@@ -83,15 +85,17 @@ if config.domain is not None:
         ipv6=load_balancer.ip_address_type == "dualstack",
     ), opts=with_provider)
 
-# One ECR repository per image built for this stack (a bare repository name, not an external registry).
+# One ECR repository per image built for this stack (a bare repository name, not an external registry),
+# named `<stack>/<repository>` so stacks sharing an account never share one; prod's outlive a rename.
 repositories = {
     repository: ImageRepository(repository, ImageRepositoryArgs(
-        repository_name=repository,
+        repository_name=stack_repository_name(stack, repository),
         tag_mutability=config.registry.mutability(config.is_production),
         encryption=config.registry.encryption,
         keep_tagged_images=config.registry.keep_tagged_images,
         untagged_expiry_days=config.registry.untagged_expiry_days,
         force_delete=config.registry.deletes_images(config.is_production),
+        retain_on_delete=config.is_production,
     ), opts=with_provider)
     for repository in sorted({
         s.image.repository for s in config.services.values() if not has_registry_host(s.image.repository)

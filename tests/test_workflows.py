@@ -415,17 +415,21 @@ def committed_services(stack: str) -> dict:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_committed_stacks_build_every_service_into_its_configured_repository(stack):
+def test_committed_stacks_build_every_service_into_its_stacks_repository(stack, dev_run, prod_run):
     services = committed_services(stack)
-    images = stack_images.own_images(stack_images.read_services(stack))
+    images = stack_images.own_images(stack_images.read_services(stack), stack)
     assert {"backend", "frontend"} <= set(services)
     assert [(image.service, image.repository) for image in images] == [
-        (name, settings["image"]["repository"]) for name, settings in services.items()]
+        (name, f"{stack}/{settings['image']['repository']}") for name, settings in services.items()]
+    # The program names the very repositories CI pushes to.
+    run = {"dev": dev_run, "prod": prod_run}[stack]
+    assert {r.inputs["name"] for r in run.of_type("aws:ecr/repository:Repository")} == {
+        image.repository for image in images}
 
 
 def test_every_image_prod_runs_is_built_for_dev_first():
-    built_for_dev = {image.service for image in stack_images.own_images(stack_images.read_services("dev"))}
-    for image in stack_images.own_images(stack_images.read_services("prod")):
+    built_for_dev = {image.service for image in stack_images.own_images(stack_images.read_services("dev"), "dev")}
+    for image in stack_images.own_images(stack_images.read_services("prod"), "prod"):
         assert image.service in built_for_dev
 
 
@@ -435,9 +439,9 @@ def test_images_from_other_registries_are_not_built():
         "proxy": {"image": {"repository": "public.ecr.aws/nginx/nginx", "tag": "1.27"}},
         "worker": {"image": {"repository": "team/worker", "digest": "sha256:" + "a" * 64}},
     }
-    images = stack_images.own_images(services)
-    assert images == [stack_images.ServiceImage("backend", "backend", False),
-                      stack_images.ServiceImage("worker", "team/worker", True)]
+    images = stack_images.own_images(services, "dev")
+    assert images == [stack_images.ServiceImage("backend", "dev/backend", False),
+                      stack_images.ServiceImage("worker", "dev/team/worker", True)]
 
 
 def test_an_all_digit_tag_must_be_stored_as_a_string():
@@ -448,13 +452,13 @@ def test_an_all_digit_tag_must_be_stored_as_a_string():
     assert ImageConfig.model_validate({"repository": "backend", "tag": "1234567"}).tag == "1234567"
     with pytest.raises(ValidationError, match="valid string"):
         ImageConfig.model_validate({"repository": "backend", "tag": 1234567})
-    [command] = stack_images.set_tag_commands([stack_images.ServiceImage("backend", "backend", False)], "dev", "1234567")
+    [command] = stack_images.set_tag_commands([stack_images.ServiceImage("backend", "dev/backend", False)], "dev", "1234567")
     assert command[command.index("--type") + 1] == "string"
 
 
 def test_set_tag_points_each_image_at_the_commit_and_drops_a_pinned_digest():
-    images = [stack_images.ServiceImage("backend", "backend", False),
-              stack_images.ServiceImage("worker", "team/worker", True)]
+    images = [stack_images.ServiceImage("backend", "dev/backend", False),
+              stack_images.ServiceImage("worker", "dev/team/worker", True)]
     sha = "0123456789abcdef0123456789abcdef01234567"
     assert stack_images.set_tag_commands(images, "acme/dev", sha) == [
         ["pulumi", "config", "set", "--stack", "acme/dev", "--path", "--type", "string",
@@ -465,9 +469,9 @@ def test_set_tag_points_each_image_at_the_commit_and_drops_a_pinned_digest():
     ]
 
 
-def test_list_prints_service_and_repository(capsys):
+def test_list_prints_service_and_its_stacks_repository(capsys):
     assert stack_images.main(["list", "dev"]) == 0
-    expected = "".join(f"{name} {settings['image']['repository']}\n" for name, settings in committed_services("dev").items())
+    expected = "".join(f"{name} dev/{settings['image']['repository']}\n" for name, settings in committed_services("dev").items())
     assert capsys.readouterr().out == expected
 
 
