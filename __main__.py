@@ -232,6 +232,20 @@ pulumi.export("migrationCommands", {
     )
     for name, service in services.items() if service.migration_family is not None
 })
+# What the release runs and waits for before services roll (docs/releases.md): this update's migration task
+# definition revision, in the service's subnets and security group; logs as the service's container writes them.
+pulumi.export("migrationTasks", {
+    name: {
+        "cluster": cluster.cluster_name,
+        "taskDefinition": service.migration_task_definition.arn,
+        "subnets": network.private_subnet_ids,
+        "securityGroups": [service.security_group_id],
+        "container": name,
+        "logGroup": service.log_group_name,
+        "logStreamPrefix": name,
+    }
+    for name, service in services.items() if service.migration_family is not None
+})
 if storage is not None:
     pulumi.export("mediaBucket", storage.bucket_name)
     if storage.cdn_domain_name is not None:
@@ -247,5 +261,7 @@ if "database" in data_stores:
 if "cache" in data_stores:
     pulumi.export("cacheEndpoint", data_stores["cache"].primary_endpoint)
     pulumi.export("cacheAuthTokenSecretArn", data_stores["cache"].auth_token_secret_arn)
+    # The release completes an AUTH token change on it (docs/releases.md).
+    pulumi.export("cacheReplicationGroupId", data_stores["cache"].replication_group_id)
 pulumi.export("alertTopicArn", monitoring.topic_arn)
 pulumi.export("dashboardName", monitoring.dashboard_name)
