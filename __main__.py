@@ -19,7 +19,9 @@ from components.rotation import RedeployedService, SecretRotationRedeploy, Secre
 from components.service import Service, ServiceArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from helpers.commands import run_task_command
-from helpers.names import ecr_registry, has_registry_host, image_reference, request_count_resource_label
+from helpers.names import (
+    ecr_registry, has_registry_host, image_reference, request_count_resource_label, stack_repository_name,
+)
 from stackconfig import load_stack_config
 
 config = load_stack_config()
@@ -84,15 +86,17 @@ if config.domain is not None:
         ipv6=load_balancer.ip_address_type == "dualstack",
     ), opts=with_provider)
 
-# One ECR repository per image built for this stack (a bare repository name, not an external registry).
+# One ECR repository per image built for this stack (a bare repository name, not an external registry),
+# named `<stack>/<repository>` so stacks sharing an account never share one; prod's outlive a rename.
 repositories = {
     repository: ImageRepository(repository, ImageRepositoryArgs(
-        repository_name=repository,
+        repository_name=stack_repository_name(stack, repository),
         tag_mutability=config.registry.mutability(config.is_production),
         encryption=config.registry.encryption,
         keep_tagged_images=config.registry.keep_tagged_images,
         untagged_expiry_days=config.registry.untagged_expiry_days,
         force_delete=config.registry.deletes_images(config.is_production),
+        retain_on_delete=config.is_production,
     ), opts=with_provider)
     for repository in sorted({
         s.image.repository for s in config.services.values() if not has_registry_host(s.image.repository)
@@ -243,6 +247,20 @@ pulumi.export("migrationCommands", {
     )
     for name, service in services.items() if service.migration_family is not None
 })
+# What the release runs and waits for before services roll (docs/releases.md): this update's migration task
+# definition revision, in the service's subnets and security group; logs as the service's container writes them.
+pulumi.export("migrationTasks", {
+    name: {
+        "cluster": cluster.cluster_name,
+        "taskDefinition": service.migration_task_definition.arn,
+        "subnets": network.private_subnet_ids,
+        "securityGroups": [service.security_group_id],
+        "container": name,
+        "logGroup": service.log_group_name,
+        "logStreamPrefix": name,
+    }
+    for name, service in services.items() if service.migration_family is not None
+})
 if storage is not None:
     pulumi.export("mediaBucket", storage.bucket_name)
     if storage.cdn_domain_name is not None:
@@ -258,5 +276,7 @@ if "database" in data_stores:
 if "cache" in data_stores:
     pulumi.export("cacheEndpoint", data_stores["cache"].primary_endpoint)
     pulumi.export("cacheAuthTokenSecretArn", data_stores["cache"].auth_token_secret_arn)
+    # The release completes an AUTH token change on it (docs/releases.md).
+    pulumi.export("cacheReplicationGroupId", data_stores["cache"].replication_group_id)
 pulumi.export("alertTopicArn", monitoring.topic_arn)
 pulumi.export("dashboardName", monitoring.dashboard_name)

@@ -19,7 +19,7 @@ from helpers.registry import lifecycle_policy
 
 @dataclass(frozen=True)
 class ImageRepositoryArgs:
-    # The full repository name, e.g. `webstack/prod/backend` (what CI pushes to).
+    # The full repository name, e.g. `prod/backend` (what CI pushes to).
     repository_name: str
     tag_mutability: Literal["MUTABLE", "IMMUTABLE"]
     encryption: Literal["AES256", "KMS"]
@@ -27,6 +27,8 @@ class ImageRepositoryArgs:
     untagged_expiry_days: int
     # Let `pulumi destroy` delete a repository that still holds images (dev stacks only).
     force_delete: bool = False
+    # Keep the repository (and its images) in AWS when Pulumi deletes or replaces it, e.g. on a rename (prod).
+    retain_on_delete: bool = False
 
 
 class ImageRepository(pulumi.ComponentResource):
@@ -43,7 +45,10 @@ class ImageRepository(pulumi.ComponentResource):
             encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type=args.encryption)],
             force_delete=args.force_delete,
             # A fixed name: a replacement (a changed `encryption`) must delete the old repository first.
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            # retainOnDelete on the custom resource itself: the engine ignores it on components.
+            opts=pulumi.ResourceOptions(
+                parent=self, delete_before_replace=True, retain_on_delete=args.retain_on_delete
+            ),
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",

@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import re
+
+# One `/`-separated part of an ECR repository name (ECR CreateRepository's pattern), and the whole name's limit.
+_ECR_NAME_PART = re.compile(r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*")
+ECR_REPOSITORY_NAME_LIMIT = 256
+
 
 def request_count_resource_label(load_balancer_arn_suffix: str, target_group_arn_suffix: str) -> str:
     """`ALBRequestCountPerTarget` resource label: `app/<lb>/<id>/targetgroup/<tg>/<id>`."""
@@ -32,6 +38,24 @@ def image_reference(registry: str, repository: str, tag: str | None, digest: str
     """`<registry>/<repository>:<tag>` or `...@sha256:...`; a repository with its own registry host is kept."""
     base = repository if has_registry_host(repository) else f"{registry}/{repository}"
     return f"{base}@{digest}" if digest else f"{base}:{tag}"
+
+
+def stack_repository_name(stack: str, repository: str) -> str:
+    """The ECR repository a stack pushes `repository`'s images to: `<stack>/<repository>` (`dev/backend`).
+
+    Repository names are unique per account and region, so two stacks in one account never share a
+    repository, and a dev stack's `forceDelete` can only ever delete dev's images.
+    """
+    prefix = stack.lower()
+    if not _ECR_NAME_PART.fullmatch(prefix):
+        raise ValueError(
+            f"stack name {stack!r} cannot prefix an ECR repository name: ECR allows lower-case letters and "
+            f"digits, separated by single `.` or `_`, `__`, or dashes; rename the stack (e.g. `dev`, `prod-eu`)"
+        )
+    name = f"{prefix}/{repository}"
+    if len(name) > ECR_REPOSITORY_NAME_LIMIT:
+        raise ValueError(f"ECR repository name {name!r} is longer than {ECR_REPOSITORY_NAME_LIMIT} characters")
+    return name
 
 
 def ecr_registry(account_id: str, region: str) -> str:

@@ -45,6 +45,7 @@ class CapturedResource:
     protect: bool = False
     ignore_changes: tuple[str, ...] = ()
     delete_before_replace: bool = False
+    retain_on_delete: bool = False
     dependencies: tuple[str, ...] = ()
     # Input property -> the URNs its value came from (what a real preview sends policies to link resources).
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -125,6 +126,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                     protect=bool(request.protect),
                     ignore_changes=tuple(request.ignoreChanges),
                     delete_before_replace=bool(request.deleteBeforeReplace),
+                    retain_on_delete=bool(request.retainOnDelete),
                     dependencies=tuple(request.dependencies),
                     property_dependencies={
                         key: tuple(value.urns) for key, value in request.propertyDependencies.items()

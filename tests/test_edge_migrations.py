@@ -82,3 +82,23 @@ def test_migrate_needs_a_command():
 
     with pytest.raises(Exception, match="migrate.command"):
         run_stack("dev", empty)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_migration_tasks_output_names_this_updates_revision_in_the_service_network(stack, dev_run, prod_run):
+    """What the release runs (`aws ecs run-task`) and where it tells you to read the migration's logs."""
+    run = {"dev": dev_run, "prod": prod_run}[stack]
+    service = next(s for s in run.of_type("aws:ecs/service:Service") if s.name == "backend-service")
+    network = service.inputs["networkConfiguration"]
+    [migrate_container] = container_definitions(run, "-backend-migrate")
+    logs = migrate_container["logConfiguration"]["options"]
+    assert run.outputs["migrationTasks"] == {"backend": {
+        "cluster": run.one("aws:ecs/cluster:Cluster").outputs["name"],
+        "taskDefinition": task(run, "-backend-migrate").outputs["arn"],
+        "subnets": network["subnets"],
+        "securityGroups": network["securityGroups"],
+        "container": migrate_container["name"],
+        "logGroup": logs["awslogs-group"],
+        "logStreamPrefix": logs["awslogs-stream-prefix"],
+    }}
+    assert network["assignPublicIp"] is False

@@ -18,23 +18,34 @@ LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 
 
 @pytest.mark.parametrize("stack,mutability,force_delete", [("dev", "MUTABLE", True), ("prod", "IMMUTABLE", False)])
-def test_one_repository_per_service_image(stack, mutability, force_delete, dev_run, prod_run):
+def test_one_repository_per_service_image_named_by_stack(stack, mutability, force_delete, dev_run, prod_run):
     run = {"dev": dev_run, "prod": prod_run}[stack]
-    repositories = {r.inputs["name"]: r.inputs for r in run.of_type(REPOSITORY)}
-    assert set(repositories) == {"backend", "frontend"}
-    for settings in repositories.values():
+    repositories = {r.inputs["name"]: r for r in run.of_type(REPOSITORY)}
+    assert set(repositories) == {f"{stack}/backend", f"{stack}/frontend"}
+    for repository in repositories.values():
+        settings = repository.inputs
         assert settings["imageScanningConfiguration"] == {"scanOnPush": True}
         assert settings["imageTagMutability"] == mutability
         assert settings["encryptionConfigurations"] == [{"encryptionType": "AES256"}]
         assert settings["forceDelete"] is force_delete
+        # prod's survive a rename (a replacement) or a removal from the program; `protect` would refuse both.
+        assert repository.retain_on_delete is (stack == "prod")
+        assert repository.protect is False
     assert run.outputs["repositoryUrls"] == {
-        name: f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{name}" for name in ("backend", "frontend")
+        name: f"123456789012.dkr.ecr.us-east-1.amazonaws.com/{stack}/{name}" for name in ("backend", "frontend")
     }
+
+
+def test_dev_and_prod_repositories_never_share_a_name_in_one_account(dev_run, prod_run):
+    names = {stack: {r.inputs["name"] for r in run.of_type(REPOSITORY)} for stack, run in
+             (("dev", dev_run), ("prod", prod_run))}
+    assert names["dev"] and names["prod"] and not names["dev"] & names["prod"]
+    assert all(name.startswith("dev/") for name in names["dev"])
 
 
 def test_lifecycle_policy_per_repository(prod_run):
     policies = prod_run.of_type(LIFECYCLE)
-    assert sorted(p.inputs["repository"] for p in policies) == ["backend", "frontend"]
+    assert sorted(p.inputs["repository"] for p in policies) == ["prod/backend", "prod/frontend"]
     rules = json.loads(policies[0].inputs["policy"])["rules"]
     untagged, tagged = sorted(rules, key=lambda rule: rule["rulePriority"])
     assert untagged["selection"] == {
@@ -62,10 +73,10 @@ def test_lifecycle_rules_are_valid_for_ecr():
 
 def test_service_image_comes_from_its_repository(prod_run):
     backend = container_definitions(prod_run, "-backend")[0]
-    assert backend["image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:2f1c9e0"
+    assert backend["image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/prod/backend:2f1c9e0"
     task = next(t for t in prod_run.of_type("aws:ecs/taskDefinition:TaskDefinition")
                 if t.inputs["family"].endswith("-backend"))
-    repository = next(r for r in prod_run.of_type(REPOSITORY) if r.inputs["name"] == "backend")
+    repository = next(r for r in prod_run.of_type(REPOSITORY) if r.inputs["name"] == "prod/backend")
     assert repository.urn in task.dependencies
 
 
@@ -80,9 +91,9 @@ def test_external_images_get_no_repository_and_shared_names_one():
         services["worker"].pop("migrate")
 
     run = run_stack("dev", change_images)
-    assert [r.inputs["name"] for r in run.of_type(REPOSITORY)] == ["backend"]
+    assert [r.inputs["name"] for r in run.of_type(REPOSITORY)] == ["dev/backend"]
     worker = container_definitions(run, "-worker")[0]
-    assert worker["image"] == f"123456789012.dkr.ecr.us-east-1.amazonaws.com/backend@{digest}"
+    assert worker["image"] == f"123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/backend@{digest}"
     assert container_definitions(run, "-frontend")[0]["image"] == "public.ecr.aws/nginx/nginx:1.27"
 
 

@@ -52,3 +52,31 @@ def test_task_family_is_what_ecs_accepts():
     assert task_family("webstack", "prod", "backend") == "webstack-prod-backend"
     assert task_family("webstack", "acme.prod", "api") == "webstack-acme-prod-api"
     assert len(task_family("p", "s" * 300, "api")) == 255
+
+
+def test_stack_repository_name_scopes_each_repository_to_its_stack():
+    from helpers.names import stack_repository_name
+
+    assert stack_repository_name("dev", "backend") == "dev/backend"
+    assert stack_repository_name("prod", "team/api") == "prod/team/api"
+    # Pulumi stack names may use upper case; ECR names may not.
+    assert stack_repository_name("Prod-EU", "backend") == "prod-eu/backend"
+    assert len(stack_repository_name("dev", "a" * 252)) == 256
+
+
+@pytest.mark.parametrize("stack", ["dev_", "qa..1", ".dev", "dev.", "a_-b"])
+def test_stack_repository_name_refuses_stacks_ecr_cannot_name(stack):
+    from helpers.names import stack_repository_name
+
+    with pytest.raises(ValueError) as refused:
+        stack_repository_name(stack, "backend")
+    assert str(refused.value) == (
+        f"stack name {stack!r} cannot prefix an ECR repository name: ECR allows lower-case letters and digits, "
+        f"separated by single `.` or `_`, `__`, or dashes; rename the stack (e.g. `dev`, `prod-eu`)")
+
+
+def test_stack_repository_name_refuses_names_over_ecrs_limit():
+    from helpers.names import stack_repository_name
+
+    with pytest.raises(ValueError, match="longer than 256 characters"):
+        stack_repository_name("dev", "a" * 253)

@@ -130,7 +130,7 @@ def test_container_logs_go_to_the_services_own_group(dev_run):
     group = by_name(dev_run, "aws:cloudwatch/logGroup:LogGroup", "backend-logs")
     assert backend["logConfiguration"]["options"]["awslogs-group"].startswith("backend-logs")
     assert group.inputs["retentionInDays"] == 7
-    assert backend["image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/backend:2f1c9e0"
+    assert backend["image"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/backend:2f1c9e0"
     assert backend["portMappings"][0]["containerPort"] == 8000
     assert backend["stopTimeout"] == 60
 

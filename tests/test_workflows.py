@@ -1,8 +1,9 @@
 """The GitHub Actions workflows: schema-valid, actionlint-clean, and shaped as docs/operations.md's "CI/CD" says.
 
 Structure checked here: PRs run the tests and every stack's preflight without any secret, then preview
-every stack with the policy pack and that stack's policy config; pushes to main build the images and
-`pulumi up` dev; production goes up through the `production` environment; AWS only through OIDC roles;
+every stack with the policy pack and that stack's policy config; pushes to main release dev and
+production is released through the `production` environment, both with `.github/scripts/release.py`
+(its order of calls is rehearsed in tests/test_release_rehearsal.py); AWS only through OIDC roles;
 one update per stack at a time; least permissions everywhere.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -75,6 +77,14 @@ PULUMI_JOBS = [entry for entry in ALL_JOBS if steps_using(entry[2], PULUMI_ACTIO
 
 def run_script(job: dict) -> str:
     return "\n".join(step.get("run", "") for step in job["steps"])
+
+
+RELEASE_SCRIPT = ".venv/bin/python .github/scripts/release.py"
+
+
+def release_step(job: dict) -> dict:
+    [step] = [step for step in job["steps"] if RELEASE_SCRIPT in step.get("run", "")]
+    return step
 
 
 def requirement_pin(package: str) -> str:
@@ -226,32 +236,27 @@ def test_deploy_triggers(deploy):
     assert sha["required"] is True and sha["type"] == "string"
 
 
-def test_images_are_built_per_service_and_tagged_with_the_commit(deploy):
-    images = deploy["jobs"]["images"]
-    assert images["if"] == "github.event_name == 'push'"
-    assert images["environment"] == "dev"
-    assert steps_using(images, "aws-actions/amazon-ecr-login@v2")
-    script = run_script(images)
-    assert ".github/scripts/stack_images.py list dev" in script
-    assert 'image="$REGISTRY/$repository:$GITHUB_SHA"' in script
-    assert 'docker build --pull --label "org.opencontainers.image.revision=$GITHUB_SHA" --tag "$image" "$service"' in script
-    assert 'docker push "$image"' in script
-
-
-def test_dev_goes_up_after_the_images_with_their_tags_and_the_policy_pack(deploy):
+def test_dev_is_released_by_the_release_script_for_each_push(deploy):
     job = deploy["jobs"]["deploy-dev"]
-    assert job["needs"] == "images"
+    assert job["if"] == "github.event_name == 'push'"
     assert job["environment"] == "dev"
-    assert 'stack_images.py set-tag dev "$STACK_NAME" "$GITHUB_SHA"' in run_script(job)
-    step = pulumi_command_step(job)
-    assert step["with"]["command"] == "up"
-    assert step["with"]["policyPacks"] == "policies"
-    assert step["with"]["policyPackConfigs"] == "policies/config/dev.json"
-    names = [step.get("name", step.get("uses")) for step in job["steps"]]
-    assert names.index("Point every service at this commit's images") < job["steps"].index(step)
+    assert steps_using(job, "aws-actions/amazon-ecr-login@v2")
+    release = release_step(job)
+    assert release["run"].splitlines() == [
+        'pulumi login --non-interactive ${PULUMI_BACKEND_URL:+"$PULUMI_BACKEND_URL"}',
+        f'{RELEASE_SCRIPT} dev --stack "$STACK_NAME" --tag "$GITHUB_SHA" --migration-timeout "$MIGRATION_TIMEOUT"',
+    ]
+    # The release is the job's last step: repositories, images, migrations, `pulumi up` and the rollout
+    # check all happen inside it, in that order.
+    assert job["steps"][-1] is release
+    # arm64 services' images are built on the x86_64 runner under QEMU, set up before the release.
+    [qemu] = steps_using(job, "docker/setup-qemu-action")
+    assert qemu["with"] == {"platforms": "arm64"}
+    assert job["steps"].index(qemu) < job["steps"].index(release)
+    assert deploy["env"]["MIGRATION_TIMEOUT"] == "${{ vars.MIGRATION_TIMEOUT || '1800' }}"
 
 
-def test_prod_goes_up_only_through_the_production_environment(deploy):
+def test_prod_is_released_only_through_the_production_environment_with_dev_images(deploy):
     job = deploy["jobs"]["deploy-prod"]
     assert job["environment"] == "production"
     assert job["if"] == "github.event_name == 'workflow_dispatch' || github.event_name == 'release'"
@@ -260,15 +265,30 @@ def test_prod_goes_up_only_through_the_production_environment(deploy):
     assert checkout["with"]["ref"] == "${{ env.DEPLOY_SHA }}"
     script = run_script(job)
     assert 'git merge-base --is-ancestor "$DEPLOY_SHA" origin/main' in script
-    assert 'docker buildx imagetools create --tag "$target"' in script
-    assert 'stack_images.py set-tag prod "$STACK_NAME" "$DEPLOY_SHA"' in script
-    step = pulumi_command_step(job)
-    assert step["with"]["command"] == "up"
-    assert step["with"]["policyPacks"] == "policies"
-    assert step["with"]["policyPackConfigs"] == "policies/config/prod.json"
-    ups = [job_id for _, job_id, other in ALL_JOBS
-           if any(s.get("with", {}).get("command") == "up" for s in steps_using(other, PULUMI_ACTION))]
-    assert sorted(ups) == ["deploy-dev", "deploy-prod"]
+    release = release_step(job)
+    assert release["run"].splitlines()[-1] == (
+        f'{RELEASE_SCRIPT} prod --stack "$STACK_NAME" --tag "$DEPLOY_SHA" --promote-from dev '
+        '${DEV_AWS_ACCOUNT_ID:+--source-account "$DEV_AWS_ACCOUNT_ID"} --migration-timeout "$MIGRATION_TIMEOUT"')
+    assert release["env"] == {"DEV_AWS_ACCOUNT_ID": "${{ vars.DEV_AWS_ACCOUNT_ID }}"}
+    assert job["steps"][-1] is release
+    # The checks come before anything touches AWS.
+    names = [step.get("name", step.get("uses")) for step in job["steps"]]
+    assert names.index("Only commits on main reach production") < names.index(AWS_CREDENTIALS_ACTION)
+    releases = [job_id for _, job_id, other in ALL_JOBS
+                if any(RELEASE_SCRIPT in s.get("run", "") for s in other["steps"])]
+    assert sorted(releases) == ["deploy-dev", "deploy-prod"]
+    # Every `pulumi up` goes through the release's order; no job runs one on its own.
+    assert not [job_id for _, job_id, other in ALL_JOBS
+                if any(s.get("with", {}).get("command") == "up" for s in steps_using(other, PULUMI_ACTION))]
+
+
+def test_deploy_runs_the_release_make_deploy_runs():
+    # Not the enclosing `make test`'s flags (they would print "Entering directory" lines).
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
+    dry_run = subprocess.run(["make", "--no-print-directory", "-n", "deploy", "STACK=dev"],
+                             capture_output=True, text=True, cwd=ROOT, env=env)
+    assert dry_run.returncode == 0, dry_run.stderr
+    assert dry_run.stdout.splitlines()[-1].split() == [*RELEASE_SCRIPT.split(), "dev", "--login"]
 
 
 def test_one_update_per_stack_at_a_time(deploy):
@@ -278,6 +298,7 @@ def test_one_update_per_stack_at_a_time(deploy):
         assert concurrency["cancel-in-progress"] is False, "cancelling a running `pulumi up` leaves a locked stack"
         groups[job_id] = concurrency["group"]
     assert groups == {"deploy-dev": "pulumi-dev", "deploy-prod": "pulumi-prod"}
+    assert set(deploy["jobs"]) == {"deploy-dev", "deploy-prod"}
 
 
 def test_drift_check_compares_cloud_and_state_without_writing(drift):
@@ -306,9 +327,9 @@ def test_aws_only_through_oidc_and_least_permissions(workflow, job_id, job):
         assert re.fullmatch(r"\$\{\{ vars(\.AWS_ROLE_ARN|\[matrix\.role_arn_variable\]) \}\}",
                             step["with"]["role-to-assume"])
         assert not {"aws-access-key-id", "aws-secret-access-key", "aws-session-token"} & set(step["with"])
-        assert job["steps"].index(step) < min(
-            (job["steps"].index(s) for s in steps_using(job, PULUMI_ACTION) if "command" in s.get("with", {})),
-            default=len(job["steps"]))
+        acting = [s for s in steps_using(job, PULUMI_ACTION) if "command" in s.get("with", {})]
+        acting += [s for s in job["steps"] if RELEASE_SCRIPT in s.get("run", "")]
+        assert job["steps"].index(step) < min((job["steps"].index(s) for s in acting), default=len(job["steps"]))
 
 
 def test_no_long_lived_aws_keys_anywhere():
@@ -332,6 +353,7 @@ NODE24_MAJORS = {
     "actions/setup-python": 6,
     "aws-actions/configure-aws-credentials": 6,
     "aws-actions/amazon-ecr-login": 2,  # v2.1+ runs on node24; the v2 tag follows it
+    "docker/setup-qemu-action": 4,  # v4.0.0: "Node 24 as default runtime" (docker/setup-qemu-action#245)
     "pulumi/actions": 7,
 }
 ACTION_INPUTS = {
@@ -352,6 +374,7 @@ ACTION_INPUTS = {
         "retry-max-attempts", "special-characters-workaround", "use-existing-credentials",
         "allowed-account-ids", "force-skip-oidc", "action-timeout-s", "http-proxy", "proxy-server", "no-proxy"},
     "aws-actions/amazon-ecr-login": {"registries", "skip-logout", "registry-type", "mask-password", "http-proxy"},
+    "docker/setup-qemu-action": {"image", "platforms", "cache-image", "cache-image-path", "reset"},
     "pulumi/actions": {
         "always-include-summary", "cloud-url", "color", "command", "comment-on-pr", "comment-on-pr-number",
         "comment-on-summary", "config-map", "continue-on-error", "debug", "diff", "edit-pr-comment",
@@ -415,29 +438,33 @@ def committed_services(stack: str) -> dict:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_committed_stacks_build_every_service_into_its_configured_repository(stack):
+def test_committed_stacks_build_every_service_into_its_stacks_repository(stack, dev_run, prod_run):
     services = committed_services(stack)
-    images = stack_images.own_images(stack_images.read_services(stack))
+    images = stack_images.own_images(stack_images.read_services(stack), stack)
     assert {"backend", "frontend"} <= set(services)
     assert [(image.service, image.repository) for image in images] == [
-        (name, settings["image"]["repository"]) for name, settings in services.items()]
+        (name, f"{stack}/{settings['image']['repository']}") for name, settings in services.items()]
+    # The program names the very repositories the release pushes to.
+    run = {"dev": dev_run, "prod": prod_run}[stack]
+    assert {r.inputs["name"] for r in run.of_type("aws:ecr/repository:Repository")} == {
+        image.repository for image in images}
 
 
 def test_every_image_prod_runs_is_built_for_dev_first():
-    built_for_dev = {image.service for image in stack_images.own_images(stack_images.read_services("dev"))}
-    for image in stack_images.own_images(stack_images.read_services("prod")):
+    built_for_dev = {image.service for image in stack_images.own_images(stack_images.read_services("dev"), "dev")}
+    for image in stack_images.own_images(stack_images.read_services("prod"), "prod"):
         assert image.service in built_for_dev
 
 
-def test_images_from_other_registries_are_not_built():
+def test_images_from_other_registries_are_not_built_and_each_builds_for_its_architecture():
     services = {
         "backend": {"image": {"repository": "backend", "tag": "old"}},
         "proxy": {"image": {"repository": "public.ecr.aws/nginx/nginx", "tag": "1.27"}},
-        "worker": {"image": {"repository": "team/worker", "digest": "sha256:" + "a" * 64}},
+        "worker": {"image": {"repository": "team/worker", "digest": "sha256:" + "a" * 64}, "architecture": "arm64"},
     }
-    images = stack_images.own_images(services)
-    assert images == [stack_images.ServiceImage("backend", "backend", False),
-                      stack_images.ServiceImage("worker", "team/worker", True)]
+    images = stack_images.own_images(services, "dev")
+    assert images == [stack_images.ServiceImage("backend", "dev/backend", False, "linux/amd64"),
+                      stack_images.ServiceImage("worker", "dev/team/worker", True, "linux/arm64")]
 
 
 def test_an_all_digit_tag_must_be_stored_as_a_string():
@@ -448,13 +475,14 @@ def test_an_all_digit_tag_must_be_stored_as_a_string():
     assert ImageConfig.model_validate({"repository": "backend", "tag": "1234567"}).tag == "1234567"
     with pytest.raises(ValidationError, match="valid string"):
         ImageConfig.model_validate({"repository": "backend", "tag": 1234567})
-    [command] = stack_images.set_tag_commands([stack_images.ServiceImage("backend", "backend", False)], "dev", "1234567")
+    [command] = stack_images.set_tag_commands(
+        [stack_images.ServiceImage("backend", "dev/backend", False, "linux/amd64")], "dev", "1234567")
     assert command[command.index("--type") + 1] == "string"
 
 
 def test_set_tag_points_each_image_at_the_commit_and_drops_a_pinned_digest():
-    images = [stack_images.ServiceImage("backend", "backend", False),
-              stack_images.ServiceImage("worker", "team/worker", True)]
+    images = [stack_images.ServiceImage("backend", "dev/backend", False, "linux/amd64"),
+              stack_images.ServiceImage("worker", "dev/team/worker", True, "linux/arm64")]
     sha = "0123456789abcdef0123456789abcdef01234567"
     assert stack_images.set_tag_commands(images, "acme/dev", sha) == [
         ["pulumi", "config", "set", "--stack", "acme/dev", "--path", "--type", "string",
@@ -465,9 +493,10 @@ def test_set_tag_points_each_image_at_the_commit_and_drops_a_pinned_digest():
     ]
 
 
-def test_list_prints_service_and_repository(capsys):
+def test_list_prints_service_repository_and_platform(capsys):
     assert stack_images.main(["list", "dev"]) == 0
-    expected = "".join(f"{name} {settings['image']['repository']}\n" for name, settings in committed_services("dev").items())
+    expected = "".join(f"{name} dev/{settings['image']['repository']} linux/amd64\n"
+                       for name, settings in committed_services("dev").items())
     assert capsys.readouterr().out == expected
 
 
@@ -481,15 +510,6 @@ def load_verify_rollout():
 verify_rollout = load_verify_rollout()
 NEW_TASK = "arn:aws:ecs:us-east-1:123456789012:task-definition/webstack-prod-backend:8"
 OLD_TASK = "arn:aws:ecs:us-east-1:123456789012:task-definition/webstack-prod-backend:7"
-
-
-@pytest.mark.parametrize("job_id,policy_config", [("deploy-dev", "dev"), ("deploy-prod", "prod")])
-def test_every_deploy_checks_the_rollout_after_pulumi_up(deploy, job_id, policy_config):
-    job = deploy["jobs"][job_id]
-    up = pulumi_command_step(job)
-    check = next(step for step in job["steps"] if "verify_rollout.py" in step.get("run", ""))
-    assert job["steps"].index(check) == job["steps"].index(up) + 1
-    assert check["run"] == '.venv/bin/python .github/scripts/verify_rollout.py "$STACK_NAME"'
 
 
 def test_the_program_exports_what_the_rollout_check_reads(prod_run):

@@ -1,12 +1,13 @@
 """The images a stack builds from this repository, read from its `Pulumi.<stack>.yaml`.
 
-CI's one source for "which services, which ECR repository": `webstack:services.<name>.image.repository`.
-A repository without a registry host (`backend`) lives in the stack account's ECR and is built here
-from the directory named like the service; a full reference (`public.ecr.aws/nginx/nginx`) is
-someone else's image and is left alone.
+The release's one source for "which services, which ECR repository, which platform":
+`webstack:services.<name>.image.repository` and `.architecture`. A repository without a registry host
+(`backend`) lives in the stack account's ECR as `<stack>/backend` (the program's `stack_repository_name`)
+and is built here from the directory named like the service; a full reference
+(`public.ecr.aws/nginx/nginx`) is someone else's image and is left alone.
 
     python .github/scripts/stack_images.py list dev
-        one `<service> <repository>` line per image to build and push
+        one `<service> <ecr-repository> <platform>` line per image to build and push
     python .github/scripts/stack_images.py set-tag dev acme/dev 0123abc...
         `pulumi config set --path --type string` each service's image tag (and drops a pinned digest)
 """
@@ -24,26 +25,34 @@ import yaml
 REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
-from helpers.names import image_reference  # noqa: E402  (the program's own rule for registry hosts)
+# The program's own rules for registry hosts and repository names.
+from helpers.names import image_reference, stack_repository_name  # noqa: E402
 
 SERVICES_KEY = "webstack:services"
 # Any registry name works: only "did the program put the repository under it?" matters.
 _PROBE_REGISTRY = "probe.invalid"
+# `services.<name>.architecture` (default x86_64) -> the platform Docker builds for.
+PLATFORMS = {"x86_64": "linux/amd64", "arm64": "linux/arm64"}
 
 
 class ServiceImage(NamedTuple):
     service: str
+    # The ECR repository in the stack's account, e.g. `dev/backend`.
     repository: str
     pinned_by_digest: bool
+    platform: str
+
+
+def read_stack_file(stack: str, root: Path = REPO_ROOT) -> dict:
+    document = yaml.safe_load((root / f"Pulumi.{stack}.yaml").read_text()) or {}
+    return document.get("config") or {}
 
 
 def read_services(stack: str, root: Path = REPO_ROOT) -> dict:
-    path = root / f"Pulumi.{stack}.yaml"
-    document = yaml.safe_load(path.read_text()) or {}
-    return (document.get("config") or {}).get(SERVICES_KEY) or {}
+    return read_stack_file(stack, root).get(SERVICES_KEY) or {}
 
 
-def own_images(services: dict) -> list[ServiceImage]:
+def own_images(services: dict, stack: str) -> list[ServiceImage]:
     """Services whose image lives in the stack account's ECR, in stack-file order."""
     images = []
     for service, settings in services.items():
@@ -53,7 +62,8 @@ def own_images(services: dict) -> list[ServiceImage]:
             f"{_PROBE_REGISTRY}/{repository}:t"
         )
         if in_own_registry:
-            images.append(ServiceImage(service, repository, "digest" in image))
+            platform = PLATFORMS[settings.get("architecture", "x86_64")]
+            images.append(ServiceImage(service, stack_repository_name(stack, repository), "digest" in image, platform))
     return images
 
 
@@ -74,7 +84,7 @@ def set_tag_commands(images: list[ServiceImage], pulumi_stack: str, tag: str) ->
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
-    list_parser = commands.add_parser("list", help="print `<service> <repository>` per image built here")
+    list_parser = commands.add_parser("list", help="print `<service> <ecr-repository> <platform>` per image built here")
     list_parser.add_argument("stack", help="stack file to read, e.g. dev for Pulumi.dev.yaml")
     set_parser = commands.add_parser("set-tag", help="set every built image's tag in the stack config")
     set_parser.add_argument("stack", help="stack file to read, e.g. dev")
@@ -82,13 +92,13 @@ def main(argv: list[str] | None = None) -> int:
     set_parser.add_argument("tag", help="image tag, the git SHA the images were built from")
     args = parser.parse_args(argv)
 
-    images = own_images(read_services(args.stack))
+    images = own_images(read_services(args.stack), args.stack)
     if not images:
         print(f"Pulumi.{args.stack}.yaml has no service image in this account's ECR", file=sys.stderr)
         return 1
     if args.command == "list":
         for image in images:
-            print(image.service, image.repository)
+            print(image.service, image.repository, image.platform)
         return 0
     for command in set_tag_commands(images, args.pulumi_stack, args.tag):
         subprocess.run(command, check=True, cwd=REPO_ROOT)
