@@ -24,7 +24,10 @@ def _camel(name: str) -> str:
 @dataclass(frozen=True)
 class UsageAssumptions:
     nat_gb_per_task_month: float = _assumption(
-        5.0, "GB each running task sends or pulls through the NAT gateways per month (image pulls, API calls).")
+        5.0, "GB each running task sends or pulls through NAT per month (image pulls, API calls).")
+    s3_gb_per_task_month: float = _assumption(
+        3.0, "Of natGbPerTaskMonth, GB that are S3 traffic (ECR image layers, the app's buckets): an S3 gateway "
+        "endpoint takes them off the NAT (free).")
     log_gb_per_task_month: float = _assumption(
         1.0, "GB of container logs each running task writes to CloudWatch Logs per month.")
     other_log_group_gb_month: float = _assumption(

@@ -37,6 +37,7 @@ FREE_TYPES = frozenset({
     "aws:lb/listenerCertificate:ListenerCertificate",
     "aws:alb/listener:Listener", "aws:alb/listenerRule:ListenerRule", "aws:alb/targetGroup:TargetGroup",
     "aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+    "aws:ec2/launchTemplate:LaunchTemplate",
     "aws:appautoscaling/target:Target", "aws:appautoscaling/scheduledAction:ScheduledAction",
     "aws:cloudwatch/logStream:LogStream", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
     "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup", "aws:rds/optionGroup:OptionGroup",
@@ -233,6 +234,15 @@ class _Stack:
         same_component = [t for t in targets if t.parent_urn == service.parent_urn]
         return same_component[0] if len(same_component) == 1 else None
 
+    def launch_template_of(self, group: Record) -> Record | None:
+        """The group's template: its sibling (one per component), else the one its `name` names."""
+        same_component = self.siblings(group, "aws:ec2/launchTemplate:LaunchTemplate")
+        if len(same_component) == 1:
+            return same_component[0]
+        name = (group.props.get("launchTemplate") or {}).get("name")
+        named = [t for t in self.of_type("aws:ec2/launchTemplate:LaunchTemplate") if name and t.props.get("name") == name]
+        return named[0] if len(named) == 1 else None
+
     def _default_strategies(self) -> list[dict[str, Any]]:
         for providers in self.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"):
             return list(providers.props.get("defaultCapacityProviderStrategies") or [])
@@ -325,15 +335,28 @@ def _cluster(stack: _Stack, cluster: Record) -> None:
 
 
 # --- network -------------------------------------------------------------------------------------
+def _nat_gb_per_task(stack: _Stack) -> tuple[float, str]:
+    """GB per task through NAT, and how: S3 traffic bypasses NAT when an S3 gateway endpoint exists."""
+    usage = stack.usage
+    through_endpoint = any(
+        e.props.get("vpcEndpointType", "Gateway") == "Gateway" and str(e.props.get("serviceName", "")).endswith(".s3")
+        for e in stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"))
+    if not through_endpoint:
+        return usage.nat_gb_per_task_month, f"{usage.nat_gb_per_task_month:g} GB (natGbPerTaskMonth)"
+    gb = max(usage.nat_gb_per_task_month - usage.s3_gb_per_task_month, 0.0)
+    return gb, (f"max(0, {usage.nat_gb_per_task_month:g} natGbPerTaskMonth - {usage.s3_gb_per_task_month:g} "
+                f"s3GbPerTaskMonth via the S3 gateway endpoint) = {gb:g} GB")
+
+
 def _nat_lines(stack: _Stack, owner: Record, count: int, price_ipv4: bool, share: float) -> None:
     """Hours and IPv4 for `count` NATs; `share` of the stack's NAT traffic goes through them."""
     hour, gb_rate = stack.prices.rate("nat.hour"), stack.prices.rate("nat.gbProcessed")
     stack.add_flat(owner, f"NAT gateway hours x {count}", count * hour * stack.hours,
                    f"{count} x {_usd(hour)}/h x {stack.hours:g} h")
-    per_task = stack.usage.nat_gb_per_task_month
+    per_task, how = _nat_gb_per_task(stack)
     stack.add(owner, "NAT data processed", stack.tasks("min") * per_task * share * gb_rate,
               stack.tasks("max") * per_task * share * gb_rate,
-              f"tasks x {per_task:g} GB (natGbPerTaskMonth) x {share:.2g} share x {_usd(gb_rate)}/GB")
+              f"tasks x {how} x {share:.2g} share x {_usd(gb_rate)}/GB")
     if price_ipv4:
         rate = stack.prices.rate("publicIpv4.hour")
         stack.add_flat(owner, f"public IPv4 for NAT x {count}", count * rate * stack.hours,
@@ -361,6 +384,69 @@ def _awsx_vpc(stack: _Stack, vpc: Record) -> None:
         stack.not_priced(vpc, f"unknown NAT gateway strategy {strategy!r}")
     elif count:
         _nat_lines(stack, vpc, count, price_ipv4=True, share=1 / len(stack.of_type("awsx:ec2:Vpc")))
+
+
+@prices("aws:ec2/networkInterface:NetworkInterface")
+def _network_interface(stack: _Stack, interface: Record) -> None:
+    """An interface is free; one that forwards traffic (a NAT instance's) carries the NAT data line, at $0."""
+    if interface.props.get("sourceDestCheck") is not False:
+        return
+    forwarding = [i for i in stack.of_type("aws:ec2/networkInterface:NetworkInterface")
+                  if i.props.get("sourceDestCheck") is False]
+    per_task, how = _nat_gb_per_task(stack)
+    share = 1 / len(forwarding)
+    stack.add(interface, "NAT instance data: no per-GB charge", 0.0, 0.0,
+              f"tasks x {how} x {share:.2g} share x $0/GB: EC2 bills no NAT processing (the instance's hours, volume "
+              f"and IPv4 are on its Auto Scaling group); inbound transfer is free, outbound to the internet is not "
+              f"priced (as for NAT gateways); min {stack.tasks('min') * per_task * share:g} GB, "
+              f"max {stack.tasks('max') * per_task * share:g} GB")
+
+
+@prices("aws:autoscaling/group:Group")
+def _auto_scaling_group(stack: _Stack, group: Record) -> None:
+    """EC2 on-demand hours, EBS and public IPv4 of the instances a group keeps running (its launch template's)."""
+    template = stack.launch_template_of(group)
+    if template is None:
+        stack.not_priced(group, "its launch template is not among the declared resources (instance type unknown)")
+        return
+    if group.props.get("mixedInstancesPolicy"):
+        stack.not_priced(group, "mixed instances policies (Spot, several types) are not priced")
+        return
+    instances = {"min": _number(group.props.get("desiredCapacity"), _number(group.props.get("minSize"), 0.0)),
+                 "max": _number(group.props.get("maxSize"), 0.0)}
+    instance_type = template.props.get("instanceType")
+    hourly = stack.prices.ec2_instance_hour(str(instance_type))
+    counted = f"{instances['min']:g}-{instances['max']:g}" if instances["min"] != instances["max"] \
+        else f"{instances['min']:g}"
+    if hourly is None:
+        stack.not_priced(group, f"instance type {instance_type!r} is not in pricing/{stack.prices.region}.json")
+    else:
+        burst = ", burstable: surplus CPU credits not priced" if str(instance_type).startswith("t") else ""
+        stack.add(group, f"EC2 {instance_type} x {counted} (on-demand)", instances["min"] * hourly * stack.hours,
+                  instances["max"] * hourly * stack.hours,
+                  f"instances x {_usd(hourly)}/h x {stack.hours:g} h{burst}")
+    for mapping in template.props.get("blockDeviceMappings") or []:
+        ebs = mapping.get("ebs") or {}
+        size, volume_type = _number(ebs.get("volumeSize")), ebs.get("volumeType") or "gp2"
+        key = f"ebs.{volume_type}.gbMonth"
+        if size is None:
+            stack.not_priced(group, f"{mapping.get('deviceName')}: volume size comes from the AMI's snapshot")
+        elif key not in stack.prices.figures:
+            stack.not_priced(group, f"{mapping.get('deviceName')}: EBS {volume_type} is not priced")
+        else:
+            rate = stack.prices.rate(key)
+            stack.add(group, f"EBS {volume_type} {size:g} GB x {counted}", instances["min"] * size * rate,
+                      instances["max"] * size * rate, f"instances x {size:g} GB x {_usd(rate)}/GB-month")
+    interfaces = template.props.get("networkInterfaces") or []
+    if any(truthy_flag(i.get("associatePublicIpAddress")) for i in interfaces):
+        rate = stack.prices.rate("publicIpv4.hour")
+        stack.add(group, f"public IPv4 x {counted}", instances["min"] * rate * stack.hours,
+                  instances["max"] * rate * stack.hours, f"instances x {_usd(rate)}/h x {stack.hours:g} h")
+
+
+def truthy_flag(value: Any) -> bool:
+    """Launch template flags are strings ("true") in the provider's schema."""
+    return value is True or str(value).strip().lower() == "true"
 
 
 @prices("aws:ec2/eip:Eip")
