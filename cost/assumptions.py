@@ -56,6 +56,10 @@ class UsageAssumptions:
     sns_publishes_per_topic_month: float = _assumption(10000.0, "Messages published per SNS topic per month.")
     rds_backup_gb_beyond_free: float = _assumption(
         0.0, "GB of RDS backups beyond the free allowance (100 % of provisioned storage) per instance.")
+    cloudwatch_free_tier_share: float = _assumption(
+        0.0, "Share of CloudWatch's always-free allowance per account (10 standard alarm metrics, 3 dashboards) "
+        "credited to this stack, as a separate line: 1 when it is alone in its account, 0 when others use it.",
+        maximum=1.0)
     fargate_spot_discount: float | None = _assumption(
         None, "Fraction Fargate Spot costs less than on-demand (AWS: 50-70 %); unset: the price file's "
         "fargate.spotDiscount.", maximum=0.9)

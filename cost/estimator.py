@@ -671,15 +671,19 @@ def _flow_log(stack: _Stack, flow_log: Record) -> None:
                    f"{gb:g} GB (flowLogGbMonth) x {_usd(rate)}/GB")
 
 
-@prices("aws:cloudwatch/metricAlarm:MetricAlarm")
-def _metric_alarm(stack: _Stack, alarm: Record) -> None:
+def _alarm_metrics(alarm: Record) -> tuple[int, bool]:
+    """(metrics an alarm is billed for, whether it is high resolution)."""
     queries = alarm.props.get("metricQueries") or []
     metrics = [q for q in queries if q.get("metric")] if queries else [alarm.props]
     periods = [_number(q["metric"].get("period"), 60) for q in metrics if q.get("metric")] if queries \
         else [_number(alarm.props.get("period"), 60)]
-    high_resolution = any(p < 60 for p in periods)
+    return max(len(metrics), 1), any(p < 60 for p in periods)
+
+
+@prices("aws:cloudwatch/metricAlarm:MetricAlarm")
+def _metric_alarm(stack: _Stack, alarm: Record) -> None:
+    count, high_resolution = _alarm_metrics(alarm)
     rate = stack.prices.rate("alarm.highResolutionMonth" if high_resolution else "alarm.standardMonth")
-    count = max(len(metrics), 1)
     stack.add_flat(alarm, f"CloudWatch alarm ({count} metric{'s' if count > 1 else ''}"
                           f"{', high resolution' if high_resolution else ''})", count * rate,
                    f"{count} x {_usd(rate)}/alarm metric-month")
@@ -763,6 +767,34 @@ def _distribution(stack: _Stack, distribution: Record) -> None:
                    f"{_usd(p.rate('cloudfront.httpsRequestsPer10k'))}/10k")
 
 
+# CloudWatch's always-free tier, per account and month (aws.amazon.com/cloudwatch/pricing, "Free tier").
+FREE_ALARM_METRICS, FREE_DASHBOARDS = 10, 3
+FREE_TIER_TYPE = "aws:cloudwatch (always-free allowance)"
+
+
+def _cloudwatch_free_tier(stack: _Stack) -> None:
+    """A separate, labelled credit line, only when the stack claims a share of its account's allowance."""
+    share = stack.usage.cloudwatch_free_tier_share
+    if not share:
+        return
+    alarms = sum(count for count, high in map(_alarm_metrics, stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
+                 if not high)
+    for policy in stack.of_type("aws:appautoscaling/policy:Policy"):
+        if policy.props.get("policyType") == "TargetTrackingScaling":
+            config = policy.props.get("targetTrackingScalingPolicyConfiguration") or {}
+            alarms += 1 if config.get("disableScaleIn") else 2
+    dashboards = len(stack.of_type("aws:cloudwatch/dashboard:Dashboard"))
+    alarm_rate, dashboard_rate = stack.prices.rate("alarm.standardMonth"), stack.prices.rate("dashboard.month")
+    credit = share * (min(FREE_ALARM_METRICS, alarms) * alarm_rate + min(FREE_DASHBOARDS, dashboards) * dashboard_rate)
+    if credit:
+        stack.lines.append(CostLine(
+            STACK_COMPONENT, "cloudwatch-always-free", FREE_TIER_TYPE,
+            f"per account: {FREE_ALARM_METRICS} alarms, {FREE_DASHBOARDS} dashboards", -credit, -credit,
+            f"-{share:g} (cloudwatchFreeTierShare) x (min({FREE_ALARM_METRICS}, {alarms} alarm metrics) x "
+            f"{_usd(alarm_rate)} + min({FREE_DASHBOARDS}, {dashboards} dashboards) x {_usd(dashboard_rate)}): "
+            f"free once per account, so credit it to one stack only"))
+
+
 def is_free(type_: str) -> bool:
     return type_ in FREE_TYPES or type_.startswith(FREE_TYPE_PREFIXES)
 
@@ -783,4 +815,5 @@ def estimate(records: Iterable[Record], price_book: PriceBook | None = None,
                                          "(they are priced in a real preview)")
         elif not is_free(record.type):
             stack.not_priced(record, "no price model for this resource type")
+    _cloudwatch_free_tier(stack)
     return Estimate(price_book.region, price_book.date_read, usage, stack.lines, stack.unpriced)
