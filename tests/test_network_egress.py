@@ -47,6 +47,7 @@ def policy_statements(run: ProgramRun, name: str) -> dict:
 
 def nat_config(mode: str = "instance", **network) -> dict:
     values = with_change("network.natGateways", mode)
+    values["network"].pop("natInstance", None)  # dev's own
     values["network"].update(network)
     return values
 
@@ -294,3 +295,48 @@ def test_s3_endpoint_policy_names_other_buckets_when_configured():
         "Sid": "NamedBuckets", "Effect": "Allow", "Principal": "*", "Action": "s3:*",
         "Resource": ["arn:aws:s3:::partner-exports", "arn:aws:s3:::partner-exports/*"]}
     assert json.loads(s3_endpoint_policy(ACCOUNT_ID, "us-east-1"))["Version"] == "2012-10-17"
+
+
+# --- acceptance (issue 17): the committed stacks ----------------------------------------------------
+
+@pytest.mark.parametrize("stack", ["dev", "lean"])
+def test_dev_and_lean_egress_through_one_nat_instance(stack, request):
+    run = request.getfixturevalue(f"{stack}_run")
+    vpc = run.one("awsx:ec2:Vpc")
+    assert vpc.inputs["natGateways"] == {"strategy": "None"}
+    [group] = run.of_type("aws:autoscaling/group:Group")
+    assert (group.inputs["minSize"], group.inputs["maxSize"]) == (1, 1)
+    template = run.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert group.inputs["launchTemplate"]["id"] == template.id
+    assert template.inputs["metadataOptions"]["httpTokens"] == "required"
+    assert template.inputs["instanceType"] == "t4g.nano"
+    eni = run.one("aws:ec2/networkInterface:NetworkInterface")
+    assert eni.inputs["sourceDestCheck"] is False
+    private = [route_table_of(subnet) for subnet in vpc.outputs["privateSubnetIds"]]
+    routes = run.of_type("aws:ec2/route:Route")
+    assert sorted((r.inputs["routeTableId"], r.inputs["destinationCidrBlock"], r.inputs["networkInterfaceId"])
+                  for r in routes) == sorted((table, "0.0.0.0/0", eni.id) for table in private)
+    endpoint = run.one("aws:ec2/vpcEndpoint:VpcEndpoint").inputs
+    assert (endpoint["vpcEndpointType"], endpoint["serviceName"]) == ("Gateway", "com.amazonaws.us-east-1.s3")
+    isolated = [route_table_of(subnet) for subnet in vpc.outputs["isolatedSubnetIds"]]
+    assert endpoint["routeTableIds"] == private + isolated
+
+
+def test_prod_keeps_a_nat_gateway_per_az_and_gets_the_s3_endpoint_too(prod_run):
+    vpc = prod_run.one("awsx:ec2:Vpc")
+    assert vpc.inputs["natGateways"] == {"strategy": "OnePerAz"} and len(vpc.inputs["availabilityZoneNames"]) == 3
+    for type_ in ("webstack:network:NatInstance", "aws:autoscaling/group:Group", "aws:ec2/route:Route"):
+        assert prod_run.of_type(type_) == []
+    endpoint = prod_run.one("aws:ec2/vpcEndpoint:VpcEndpoint").inputs
+    assert endpoint["routeTableIds"] == [route_table_of(subnet) for subnet in
+                                         vpc.outputs["privateSubnetIds"] + vpc.outputs["isolatedSubnetIds"]]
+
+
+def test_lean_preflight_is_clean_and_costs_at_most_75_a_month(capsys):
+    from preflight.__main__ import main as preflight_main
+    assert preflight_main(["lean", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["cost"]["monthly_min_usd"] <= 75
+    # the always-free CloudWatch allowance it claims is its own line, labelled, never silent
+    [free] = [line for line in report["cost"]["lines"] if line["resource"] == "cloudwatch-always-free"]
+    assert free["monthly_usd"] == -4.0 and free["type"] == "aws:cloudwatch (always-free allowance)"

@@ -349,7 +349,7 @@ def test_known_mistakes_are_caught_even_when_other_values_are_unknown(secure_pre
     }
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "lean", "prod"])
 def test_config_gives_every_policy_an_explicit_level(stack):
     config = load_policy_config(stack)
     pack_policies = set(policy_gate().policies)
