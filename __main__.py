@@ -27,13 +27,8 @@ from stackconfig import load_stack_config
 config = load_stack_config()
 project, stack = pulumi.get_project(), pulumi.get_stack()
 
-provider = aws.Provider(
-    "aws",
-    region=config.region,
-    default_tags=aws.ProviderDefaultTagsArgs(
-        tags={"Project": project, "Environment": config.environment, "Owner": config.owner}
-    ),
-)
+default_tags = {"Project": project, "Environment": config.environment, "Owner": config.owner}
+provider = aws.Provider("aws", region=config.region, default_tags=aws.ProviderDefaultTagsArgs(tags=default_tags))
 with_provider = pulumi.ResourceOptions(providers=[provider])
 account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=provider)).account_id
 registry = account_id.apply(lambda account: ecr_registry(account, config.region))
@@ -49,6 +44,9 @@ network = Network("network", NetworkArgs(
     log_retention_days=config.logs.retention_days,
     region=config.region,
     account_id=account_id,
+    nat_instance=config.network.nat_instance,
+    instance_tags=default_tags,
+    s3_endpoint_buckets=config.network.s3_endpoint_buckets,
 ), opts=with_provider)
 
 cluster = Cluster("app", ClusterArgs(container_insights=config.cluster.container_insights), opts=with_provider)

@@ -3,21 +3,26 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import Literal, Optional, Sequence
+from dataclasses import dataclass, field
+from typing import Literal, Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
-NAT_STRATEGIES = {"single": awsx.ec2.NatGatewayStrategy.SINGLE, "onePerAz": awsx.ec2.NatGatewayStrategy.ONE_PER_AZ}
+from components.nat_instance import NatInstance, NatInstanceArgs
+from stackconfig.network import NatInstanceConfig
+
+# NAT instances: awsx creates no NAT gateway and no default route; ours point at the instances' interfaces.
+NAT_STRATEGIES = {"single": awsx.ec2.NatGatewayStrategy.SINGLE, "onePerAz": awsx.ec2.NatGatewayStrategy.ONE_PER_AZ,
+                  "instance": awsx.ec2.NatGatewayStrategy.NONE, "instancePerAz": awsx.ec2.NatGatewayStrategy.NONE}
 
 
 @dataclass(frozen=True)
 class NetworkArgs:
     cidr: str
     availability_zones: Sequence[str]
-    nat_gateways: Literal["single", "onePerAz"]
+    nat_gateways: Literal["single", "onePerAz", "instance", "instancePerAz"]
     subnet_mask: int
     # Netmask of each AZ's block of the VPC (`NetworkConfig.availability_zone_cidr_mask`): without it awsx
     # divides the VPC by the number of AZs, so adding an AZ would move every other AZ's subnets.
@@ -28,6 +33,11 @@ class NetworkArgs:
     # Where the flow log lives: its role may be assumed only on behalf of this account's flow logs.
     region: str
     account_id: pulumi.Input[str]
+    # With natGateways instance/instancePerAz: the NAT instances' settings, and the tags of what they launch.
+    nat_instance: Optional[NatInstanceConfig] = None
+    instance_tags: Mapping[str, str] = field(default_factory=dict)
+    # Other accounts' buckets the S3 gateway endpoint admits (besides this account's and ECR's layer bucket).
+    s3_endpoint_buckets: Sequence[str] = ()
 
 
 class Network(pulumi.ComponentResource):
@@ -37,6 +47,10 @@ class Network(pulumi.ComponentResource):
     allocation strategy and a fixed per-AZ block, so a later change (an AZ appended to the list, the
     isolated tier turned on, awsx defaults moving) never recomputes existing CIDRs and replaces subnets
     under running services (`stackconfig.network.subnet_layout` is the layout awsx computes).
+
+    Egress from the private subnets goes through awsx's NAT gateways or, with `instance`/`instancePerAz`,
+    through our NAT instances (awsx then creates no default route: ours point at the instances' fixed
+    interfaces). S3 traffic never does: a gateway endpoint on the private and isolated route tables.
     """
 
     vpc_id: pulumi.Output[str]
@@ -81,12 +95,76 @@ class Network(pulumi.ComponentResource):
         if args.flow_logs:
             self._flow_logs(name, args, child)
 
+        zones = len(args.availability_zones)
+        private_route_tables = [self._route_table_of(self.vpc.private_subnet_ids, zone) for zone in range(zones)]
+        isolated_route_tables = [self._route_table_of(self.vpc.isolated_subnet_ids, zone)
+                                 for zone in range(zones)] if args.isolated_subnets else []
+        self.nat_instances: list[NatInstance] = []
+        if args.nat_instance is not None:
+            self._nat_instances(name, args, private_route_tables)
+        self.s3_endpoint = aws.ec2.VpcEndpoint(
+            f"{name}-s3",
+            vpc_id=self.vpc.vpc_id,
+            service_name=f"com.amazonaws.{args.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=private_route_tables + isolated_route_tables,
+            policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: s3_endpoint_policy(account, args.region, args.s3_endpoint_buckets)),
+            opts=child,
+        )
+
         self.register_outputs({
             "vpcId": self.vpc_id,
             "publicSubnetIds": self.public_subnet_ids,
             "privateSubnetIds": self.private_subnet_ids,
             "isolatedSubnetIds": self.isolated_subnet_ids,
+            "s3EndpointId": self.s3_endpoint.id,
         })
+
+    def _route_table_of(self, subnet_ids: pulumi.Output[list[str]], zone: int) -> pulumi.Output[str]:
+        """The route table awsx associated with a subnet (awsx returns subnet ids, not route table ids).
+
+        Looked up by association (DescribeRouteTables, association.subnet-id): awsx's component outputs
+        resolve only after all its children, the associations included, exist.
+        """
+        return aws.ec2.get_route_table_output(
+            subnet_id=subnet_ids.apply(lambda ids: ids[zone]), opts=pulumi.InvokeOutputOptions(parent=self)
+        ).route_table_id
+
+    def _nat_instances(self, name: str, args: NetworkArgs, private_route_tables: list[pulumi.Output[str]]) -> None:
+        settings = args.nat_instance
+        image_id = settings.ami or aws.ec2.get_ami_output(
+            owners=[settings.ami_owner],
+            filters=[aws.ec2.GetAmiFilterArgs(name="name", values=[settings.ami_name]),
+                     aws.ec2.GetAmiFilterArgs(name="architecture", values=[settings.architecture])],
+            include_deprecated=True,  # AWS deprecates public AMIs after two years; a pinned name must still resolve
+            most_recent=True,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        ).id
+        per_zone = args.nat_gateways == "instancePerAz"
+        for zone in range(len(args.availability_zones) if per_zone else 1):
+            self.nat_instances.append(NatInstance(f"{name}-nat-{zone + 1}", NatInstanceArgs(
+                vpc_id=self.vpc.vpc_id,
+                vpc_cidr=args.cidr,
+                subnet_id=self.vpc.public_subnet_ids.apply(lambda ids, zone=zone: ids[zone]),
+                image_id=image_id,
+                instance_type=settings.instance_type,
+                root_volume_gb=settings.root_volume_gb,
+                region=args.region,
+                account_id=args.account_id,
+                tags=args.instance_tags,
+            ), opts=pulumi.ResourceOptions(parent=self)))
+        if not settings.default_routes:
+            return
+        for zone, route_table_id in enumerate(private_route_tables):
+            nat = self.nat_instances[zone if per_zone else 0]
+            aws.ec2.Route(
+                f"{name}-private-{zone + 1}-default",
+                route_table_id=route_table_id,
+                destination_cidr_block="0.0.0.0/0",
+                network_interface_id=nat.network_interface_id,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
 
     def _flow_logs(self, name: str, args: NetworkArgs, child: pulumi.ResourceOptions) -> None:
         self.flow_log_group = aws.cloudwatch.LogGroup(
@@ -138,3 +216,20 @@ class Network(pulumi.ComponentResource):
             max_aggregation_interval=60,
             opts=child,
         )
+
+
+def s3_endpoint_policy(account_id: str, region: str, other_buckets: Sequence[str] = ()) -> str:
+    """This account's buckets, ECR's image layers (AWS's documented statement) and the named buckets only."""
+    statements = [
+        {"Sid": "ThisAccountsBuckets", "Effect": "Allow", "Principal": "*", "Action": "s3:*", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:ResourceAccount": account_id}}},
+        # Amazon ECR user guide, "Minimum Amazon S3 bucket permissions for Amazon ECR".
+        {"Sid": "Access-to-specific-bucket-only", "Effect": "Allow", "Principal": "*", "Action": ["s3:GetObject"],
+         "Resource": [f"arn:aws:s3:::prod-{region}-starport-layer-bucket/*"]},
+    ]
+    if other_buckets:
+        statements.append({
+            "Sid": "NamedBuckets", "Effect": "Allow", "Principal": "*", "Action": "s3:*",
+            "Resource": [arn for bucket in other_buckets for arn in (f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/*")],
+        })
+    return json.dumps({"Version": "2012-10-17", "Statement": statements})

@@ -24,7 +24,10 @@ def _camel(name: str) -> str:
 @dataclass(frozen=True)
 class UsageAssumptions:
     nat_gb_per_task_month: float = _assumption(
-        5.0, "GB each running task sends or pulls through the NAT gateways per month (image pulls, API calls).")
+        5.0, "GB each running task sends or pulls through NAT per month (image pulls, API calls).")
+    s3_gb_per_task_month: float = _assumption(
+        3.0, "Of natGbPerTaskMonth, GB that are S3 traffic (ECR image layers, the app's buckets): an S3 gateway "
+        "endpoint takes them off the NAT (free).")
     log_gb_per_task_month: float = _assumption(
         1.0, "GB of container logs each running task writes to CloudWatch Logs per month.")
     other_log_group_gb_month: float = _assumption(
@@ -53,6 +56,10 @@ class UsageAssumptions:
     sns_publishes_per_topic_month: float = _assumption(10000.0, "Messages published per SNS topic per month.")
     rds_backup_gb_beyond_free: float = _assumption(
         0.0, "GB of RDS backups beyond the free allowance (100 % of provisioned storage) per instance.")
+    cloudwatch_free_tier_share: float = _assumption(
+        0.0, "Share of CloudWatch's always-free allowance per account (10 standard alarm metrics, 3 dashboards) "
+        "credited to this stack, as a separate line: 1 when it is alone in its account, 0 when others use it.",
+        maximum=1.0)
     fargate_spot_discount: float | None = _assumption(
         None, "Fraction Fargate Spot costs less than on-demand (AWS: 50-70 %); unset: the price file's "
         "fargate.spotDiscount.", maximum=0.9)

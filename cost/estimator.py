@@ -37,6 +37,7 @@ FREE_TYPES = frozenset({
     "aws:lb/listenerCertificate:ListenerCertificate",
     "aws:alb/listener:Listener", "aws:alb/listenerRule:ListenerRule", "aws:alb/targetGroup:TargetGroup",
     "aws:ecs/taskDefinition:TaskDefinition", "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",
+    "aws:ec2/launchTemplate:LaunchTemplate",
     "aws:appautoscaling/target:Target", "aws:appautoscaling/scheduledAction:ScheduledAction",
     "aws:cloudwatch/logStream:LogStream", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
     "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup", "aws:rds/optionGroup:OptionGroup",
@@ -238,6 +239,15 @@ class _Stack:
         same_component = [t for t in targets if t.parent_urn == service.parent_urn]
         return same_component[0] if len(same_component) == 1 else None
 
+    def launch_template_of(self, group: Record) -> Record | None:
+        """The group's template: its sibling (one per component), else the one its `name` names."""
+        same_component = self.siblings(group, "aws:ec2/launchTemplate:LaunchTemplate")
+        if len(same_component) == 1:
+            return same_component[0]
+        name = (group.props.get("launchTemplate") or {}).get("name")
+        named = [t for t in self.of_type("aws:ec2/launchTemplate:LaunchTemplate") if name and t.props.get("name") == name]
+        return named[0] if len(named) == 1 else None
+
     def _default_strategies(self) -> list[dict[str, Any]]:
         for providers in self.of_type("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders"):
             return list(providers.props.get("defaultCapacityProviderStrategies") or [])
@@ -330,15 +340,28 @@ def _cluster(stack: _Stack, cluster: Record) -> None:
 
 
 # --- network -------------------------------------------------------------------------------------
+def _nat_gb_per_task(stack: _Stack) -> tuple[float, str]:
+    """GB per task through NAT, and how: S3 traffic bypasses NAT when an S3 gateway endpoint exists."""
+    usage = stack.usage
+    through_endpoint = any(
+        e.props.get("vpcEndpointType", "Gateway") == "Gateway" and str(e.props.get("serviceName", "")).endswith(".s3")
+        for e in stack.of_type("aws:ec2/vpcEndpoint:VpcEndpoint"))
+    if not through_endpoint:
+        return usage.nat_gb_per_task_month, f"{usage.nat_gb_per_task_month:g} GB (natGbPerTaskMonth)"
+    gb = max(usage.nat_gb_per_task_month - usage.s3_gb_per_task_month, 0.0)
+    return gb, (f"max(0, {usage.nat_gb_per_task_month:g} natGbPerTaskMonth - {usage.s3_gb_per_task_month:g} "
+                f"s3GbPerTaskMonth via the S3 gateway endpoint) = {gb:g} GB")
+
+
 def _nat_lines(stack: _Stack, owner: Record, count: int, price_ipv4: bool, share: float) -> None:
     """Hours and IPv4 for `count` NATs; `share` of the stack's NAT traffic goes through them."""
     hour, gb_rate = stack.prices.rate("nat.hour"), stack.prices.rate("nat.gbProcessed")
     stack.add_flat(owner, f"NAT gateway hours x {count}", count * hour * stack.hours,
                    f"{count} x {_usd(hour)}/h x {stack.hours:g} h")
-    per_task = stack.usage.nat_gb_per_task_month
+    per_task, how = _nat_gb_per_task(stack)
     stack.add(owner, "NAT data processed", stack.tasks("min") * per_task * share * gb_rate,
               stack.tasks("max") * per_task * share * gb_rate,
-              f"tasks x {per_task:g} GB (natGbPerTaskMonth) x {share:.2g} share x {_usd(gb_rate)}/GB")
+              f"tasks x {how} x {share:.2g} share x {_usd(gb_rate)}/GB")
     if price_ipv4:
         rate = stack.prices.rate("publicIpv4.hour")
         stack.add_flat(owner, f"public IPv4 for NAT x {count}", count * rate * stack.hours,
@@ -366,6 +389,69 @@ def _awsx_vpc(stack: _Stack, vpc: Record) -> None:
         stack.not_priced(vpc, f"unknown NAT gateway strategy {strategy!r}")
     elif count:
         _nat_lines(stack, vpc, count, price_ipv4=True, share=1 / len(stack.of_type("awsx:ec2:Vpc")))
+
+
+@prices("aws:ec2/networkInterface:NetworkInterface")
+def _network_interface(stack: _Stack, interface: Record) -> None:
+    """An interface is free; one that forwards traffic (a NAT instance's) carries the NAT data line, at $0."""
+    if interface.props.get("sourceDestCheck") is not False:
+        return
+    forwarding = [i for i in stack.of_type("aws:ec2/networkInterface:NetworkInterface")
+                  if i.props.get("sourceDestCheck") is False]
+    per_task, how = _nat_gb_per_task(stack)
+    share = 1 / len(forwarding)
+    stack.add(interface, "NAT instance data: no per-GB charge", 0.0, 0.0,
+              f"tasks x {how} x {share:.2g} share x $0/GB: EC2 bills no NAT processing (the instance's hours, volume "
+              f"and IPv4 are on its Auto Scaling group); inbound transfer is free, outbound to the internet is not "
+              f"priced (as for NAT gateways); min {stack.tasks('min') * per_task * share:g} GB, "
+              f"max {stack.tasks('max') * per_task * share:g} GB")
+
+
+@prices("aws:autoscaling/group:Group")
+def _auto_scaling_group(stack: _Stack, group: Record) -> None:
+    """EC2 on-demand hours, EBS and public IPv4 of the instances a group keeps running (its launch template's)."""
+    template = stack.launch_template_of(group)
+    if template is None:
+        stack.not_priced(group, "its launch template is not among the declared resources (instance type unknown)")
+        return
+    if group.props.get("mixedInstancesPolicy"):
+        stack.not_priced(group, "mixed instances policies (Spot, several types) are not priced")
+        return
+    instances = {"min": _number(group.props.get("desiredCapacity"), _number(group.props.get("minSize"), 0.0)),
+                 "max": _number(group.props.get("maxSize"), 0.0)}
+    instance_type = template.props.get("instanceType")
+    hourly = stack.prices.ec2_instance_hour(str(instance_type))
+    counted = f"{instances['min']:g}-{instances['max']:g}" if instances["min"] != instances["max"] \
+        else f"{instances['min']:g}"
+    if hourly is None:
+        stack.not_priced(group, f"instance type {instance_type!r} is not in pricing/{stack.prices.region}.json")
+    else:
+        burst = ", burstable: surplus CPU credits not priced" if str(instance_type).startswith("t") else ""
+        stack.add(group, f"EC2 {instance_type} x {counted} (on-demand)", instances["min"] * hourly * stack.hours,
+                  instances["max"] * hourly * stack.hours,
+                  f"instances x {_usd(hourly)}/h x {stack.hours:g} h{burst}")
+    for mapping in template.props.get("blockDeviceMappings") or []:
+        ebs = mapping.get("ebs") or {}
+        size, volume_type = _number(ebs.get("volumeSize")), ebs.get("volumeType") or "gp2"
+        key = f"ebs.{volume_type}.gbMonth"
+        if size is None:
+            stack.not_priced(group, f"{mapping.get('deviceName')}: volume size comes from the AMI's snapshot")
+        elif key not in stack.prices.figures:
+            stack.not_priced(group, f"{mapping.get('deviceName')}: EBS {volume_type} is not priced")
+        else:
+            rate = stack.prices.rate(key)
+            stack.add(group, f"EBS {volume_type} {size:g} GB x {counted}", instances["min"] * size * rate,
+                      instances["max"] * size * rate, f"instances x {size:g} GB x {_usd(rate)}/GB-month")
+    interfaces = template.props.get("networkInterfaces") or []
+    if any(truthy_flag(i.get("associatePublicIpAddress")) for i in interfaces):
+        rate = stack.prices.rate("publicIpv4.hour")
+        stack.add(group, f"public IPv4 x {counted}", instances["min"] * rate * stack.hours,
+                  instances["max"] * rate * stack.hours, f"instances x {_usd(rate)}/h x {stack.hours:g} h")
+
+
+def truthy_flag(value: Any) -> bool:
+    """Launch template flags are strings ("true") in the provider's schema."""
+    return value is True or str(value).strip().lower() == "true"
 
 
 @prices("aws:ec2/eip:Eip")
@@ -590,15 +676,19 @@ def _flow_log(stack: _Stack, flow_log: Record) -> None:
                    f"{gb:g} GB (flowLogGbMonth) x {_usd(rate)}/GB")
 
 
-@prices("aws:cloudwatch/metricAlarm:MetricAlarm")
-def _metric_alarm(stack: _Stack, alarm: Record) -> None:
+def _alarm_metrics(alarm: Record) -> tuple[int, bool]:
+    """(metrics an alarm is billed for, whether it is high resolution)."""
     queries = alarm.props.get("metricQueries") or []
     metrics = [q for q in queries if q.get("metric")] if queries else [alarm.props]
     periods = [_number(q["metric"].get("period"), 60) for q in metrics if q.get("metric")] if queries \
         else [_number(alarm.props.get("period"), 60)]
-    high_resolution = any(p < 60 for p in periods)
+    return max(len(metrics), 1), any(p < 60 for p in periods)
+
+
+@prices("aws:cloudwatch/metricAlarm:MetricAlarm")
+def _metric_alarm(stack: _Stack, alarm: Record) -> None:
+    count, high_resolution = _alarm_metrics(alarm)
     rate = stack.prices.rate("alarm.highResolutionMonth" if high_resolution else "alarm.standardMonth")
-    count = max(len(metrics), 1)
     stack.add_flat(alarm, f"CloudWatch alarm ({count} metric{'s' if count > 1 else ''}"
                           f"{', high resolution' if high_resolution else ''})", count * rate,
                    f"{count} x {_usd(rate)}/alarm metric-month")
@@ -682,6 +772,34 @@ def _distribution(stack: _Stack, distribution: Record) -> None:
                    f"{_usd(p.rate('cloudfront.httpsRequestsPer10k'))}/10k")
 
 
+# CloudWatch's always-free tier, per account and month (aws.amazon.com/cloudwatch/pricing, "Free tier").
+FREE_ALARM_METRICS, FREE_DASHBOARDS = 10, 3
+FREE_TIER_TYPE = "aws:cloudwatch (always-free allowance)"
+
+
+def _cloudwatch_free_tier(stack: _Stack) -> None:
+    """A separate, labelled credit line, only when the stack claims a share of its account's allowance."""
+    share = stack.usage.cloudwatch_free_tier_share
+    if not share:
+        return
+    alarms = sum(count for count, high in map(_alarm_metrics, stack.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"))
+                 if not high)
+    for policy in stack.of_type("aws:appautoscaling/policy:Policy"):
+        if policy.props.get("policyType") == "TargetTrackingScaling":
+            config = policy.props.get("targetTrackingScalingPolicyConfiguration") or {}
+            alarms += 1 if config.get("disableScaleIn") else 2
+    dashboards = len(stack.of_type("aws:cloudwatch/dashboard:Dashboard"))
+    alarm_rate, dashboard_rate = stack.prices.rate("alarm.standardMonth"), stack.prices.rate("dashboard.month")
+    credit = share * (min(FREE_ALARM_METRICS, alarms) * alarm_rate + min(FREE_DASHBOARDS, dashboards) * dashboard_rate)
+    if credit:
+        stack.lines.append(CostLine(
+            STACK_COMPONENT, "cloudwatch-always-free", FREE_TIER_TYPE,
+            f"per account: {FREE_ALARM_METRICS} alarms, {FREE_DASHBOARDS} dashboards", -credit, -credit,
+            f"-{share:g} (cloudwatchFreeTierShare) x (min({FREE_ALARM_METRICS}, {alarms} alarm metrics) x "
+            f"{_usd(alarm_rate)} + min({FREE_DASHBOARDS}, {dashboards} dashboards) x {_usd(dashboard_rate)}): "
+            f"free once per account, so credit it to one stack only"))
+
+
 def is_free(type_: str) -> bool:
     return type_ in FREE_TYPES or type_.startswith(FREE_TYPE_PREFIXES)
 
@@ -702,4 +820,5 @@ def estimate(records: Iterable[Record], price_book: PriceBook | None = None,
                                          "(they are priced in a real preview)")
         elif not is_free(record.type):
             stack.not_priced(record, "no price model for this resource type")
+    _cloudwatch_free_tier(stack)
     return Estimate(price_book.region, price_book.date_read, usage, stack.lines, stack.unpriced)

@@ -46,6 +46,10 @@ class PriceBook:
             return redis_price * (1 - float(table["valkeyDiscount"]))
         return float(redis_price)
 
+    def ec2_instance_hour(self, instance_type: str) -> float | None:
+        price = self.tables["ec2.instanceHour"]["rows"].get(instance_type)
+        return None if price is None else float(price)
+
     def rds_class(self, instance_class: str) -> RdsClassPrice | None:
         row = self.tables["rds.postgres.instanceHour"]["rows"].get(instance_class)
         if row is None:

@@ -221,6 +221,28 @@ class FakeCloud(pulumi.runtime.Mocks):
             topic_arn = inputs.get("topic") or self._arn("sns", name)
             return {"arn": f"{topic_arn}:{uuid.UUID(_hex(seed, 32))}", "pendingConfirmation": email,
                     "ownerId": ACCOUNT_ID, "confirmationWasAuthenticated": False}
+        # --- NAT instances and VPC endpoints ---
+        if typ == "aws:ec2/networkInterface:NetworkInterface":
+            eni = f"eni-{_hex(seed, 17)}"
+            return {"id": eni, "arn": self._arn("ec2", f"network-interface/{eni}"),
+                    "privateIp": f"10.0.{int(_hex(seed, 2), 16) % 32}.{int(_hex(seed + 'ip', 2), 16) % 250 + 4}"}
+        if typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            template = f"lt-{_hex(seed, 17)}"
+            return {"id": template, "arn": self._arn("ec2", f"launch-template/{template}"),
+                    "name": given_name or f"{name}-{_hex(seed, 7)}", "latestVersion": 1, "defaultVersion": 1}
+        if typ == "aws:autoscaling/group:Group":
+            group = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"id": group, "name": group, "arn": self._arn(
+                "autoscaling", f"autoScalingGroup:{uuid.UUID(_hex(seed, 32))}:autoScalingGroupName/{group}")}
+        if typ == "aws:iam/instanceProfile:InstanceProfile":
+            profile = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"id": profile, "name": profile, "arn": f"arn:aws:iam::{ACCOUNT_ID}:instance-profile/{profile}"}
+        if typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+            endpoint = f"vpce-{_hex(seed, 17)}"
+            return {"id": endpoint, "arn": self._arn("ec2", f"vpc-endpoint/{endpoint}"),
+                    "prefixListId": f"pl-{_hex(seed, 8)}", "state": "available"}
+        if typ == "aws:ec2/route:Route":
+            return {"id": f"r-{inputs.get('routeTableId')}{_hex(inputs.get('destinationCidrBlock', ''), 10)}"}
         if "arn" not in inputs and typ.startswith("aws:"):
             return {"arn": self._arn(typ.split(":")[1].split("/")[0], f"{name}/{_hex(seed, 12)}")}
         return {}
@@ -240,4 +262,19 @@ class FakeCloud(pulumi.runtime.Mocks):
             return {"zoneId": f"Z{_hex(zone, 20).upper()}", "name": zone, "id": f"Z{_hex(zone, 20).upper()}"}
         if token == "aws:elb/getServiceAccount:getServiceAccount":
             return {"arn": "arn:aws:iam::127311923021:root", "id": "127311923021"}
+        if token == "aws:ec2/getRouteTable:getRouteTable":
+            # The route table awsx associates with each subnet (one per subnet).
+            subnet = args.args.get("subnetId", "")
+            table = f"rtb-{_hex('rtb' + subnet, 17)}"
+            return {"id": table, "routeTableId": table, "subnetId": subnet, "ownerId": ACCOUNT_ID,
+                    "arn": self._arn("ec2", f"route-table/{table}"), "routes": [],
+                    "associations": [{"routeTableAssociationId": f"rtbassoc-{_hex(table + subnet, 17)}",
+                                      "routeTableId": table, "subnetId": subnet, "main": False}]}
+        if token == "aws:ec2/getAmi:getAmi":
+            filters = {f.get("name"): (f.get("values") or [""])[0] for f in args.args.get("filters") or []}
+            image = f"ami-{_hex(self.region + filters.get('name', ''), 17)}"
+            return {"id": image, "imageId": image, "name": filters.get("name", ""),
+                    "architecture": filters.get("architecture", "x86_64"),
+                    "ownerId": (args.args.get("owners") or [ACCOUNT_ID])[0], "rootDeviceName": "/dev/xvda",
+                    "state": "available", "public": True}
         return {}

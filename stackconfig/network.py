@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import ipaddress
-from typing import Literal
+import re
+from typing import Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
 from stackconfig.base import ConfigModel
 
@@ -14,18 +15,104 @@ MAX_AVAILABILITY_ZONES = 6
 # (>= the 6 AZs allowed), adding an AZ would otherwise shrink every AZ's block and move its subnets.
 AZ_BLOCK_BITS = 3
 
+# --- NAT instances and the S3 gateway endpoint (docs/network.md) ---
+NAT_INSTANCE_MODES = ("instance", "instancePerAz")
+# The fck-nat project's AMI publishing account (fck-nat docs, "Getting a fck-nat AMI").
+FCK_NAT_AMI_OWNER = "568608671756"
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
+# Graviton instance families carry a `g` after the generation digit (t4g, c7gn, m6gd, r8g).
+GRAVITON_FAMILY = re.compile(r"[a-z]+\d+g[a-z]*")
+
+
+class NatInstanceConfig(ConfigModel):
+    """A NAT instance: the fck-nat AMI in an Auto Scaling group of one per NAT (docs/network.md)."""
+
+    instance_type: str = Field(default="t4g.nano", description="EC2 instance type (ARM t4g.nano: ~$3/month).")
+    ami: Optional[str] = Field(default=None, description="The AMI id, pinned (per region).")
+    ami_name: Optional[str] = Field(default=None, min_length=1, description="Or the exact AMI name (the same "
+                                    "in every region), looked up among amiOwner's images in the stack's region.")
+    ami_owner: str = Field(default=FCK_NAT_AMI_OWNER,
+                           description="Account that publishes amiName (default: the fck-nat project's).")
+    root_volume_gb: int = Field(default=4, ge=2, le=64, description="Encrypted gp3 root volume (GB).")
+    default_routes: bool = Field(default=True, description="Route the private subnets' 0.0.0.0/0 through the "
+                                 "instance; false only for the first step of a switch (docs/network.md).")
+
+    @field_validator("instance_type")
+    @classmethod
+    def _instance_type_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9-]*\.[a-z0-9]+", value):
+            raise ValueError("not an EC2 instance type (family.size, e.g. t4g.nano)")
+        return value
+
+    @field_validator("ami_owner")
+    @classmethod
+    def _account_id(cls, value: str) -> str:
+        if not re.fullmatch(r"\d{12}", value):
+            raise ValueError(f"must be the 12-digit id of the account publishing the image (fck-nat's is "
+                             f"{FCK_NAT_AMI_OWNER}); a name alone would match any look-alike public image")
+        return value
+
+    @field_validator("ami")
+    @classmethod
+    def _ami_id_shape(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not re.fullmatch(r"ami-[0-9a-f]{8}([0-9a-f]{9})?", value):
+            raise ValueError("not an AMI id (ami- and 8 or 17 hex digits); look it up with aws ec2 describe-images "
+                             "(docs/network.md)")
+        return value
+
+    @property
+    def architecture(self) -> str:
+        return "arm64" if GRAVITON_FAMILY.fullmatch(self.instance_type.split(".")[0]) else "x86_64"
+
+    @model_validator(mode="after")
+    def _one_image(self) -> "NatInstanceConfig":
+        if (self.ami is None) == (self.ami_name is None):
+            raise ValueError("set exactly one of ami (an AMI id) and amiName (an image name resolved per region)")
+        name_architecture = next((arch for arch in ("arm64", "x86_64") if f"-{arch}-" in (self.ami_name or "")), None)
+        if name_architecture not in (None, self.architecture):
+            raise ValueError(f"amiName {self.ami_name!r} is an {name_architecture} image but instanceType "
+                             f"{self.instance_type} is {self.architecture}: the Auto Scaling group could never "
+                             f"launch it (use t4g.* with arm64 images, t3.* with x86_64)")
+        return self
+
 
 class NetworkConfig(ConfigModel):
     cidr: str = "10.0.0.0/16"
     # Explicit AZ names pin the subnet layout: a region gaining AZs never reshuffles subnets.
     availability_zones: list[str] = Field(min_length=2, max_length=MAX_AVAILABILITY_ZONES)
-    nat_gateways: Literal["single", "onePerAz"] = "onePerAz"
+    nat_gateways: Literal["single", "onePerAz", "instance", "instancePerAz"] = "onePerAz"
     # Subnets with no route to the internet at all, for the database and cache.
     isolated_subnets: bool = True
     flow_logs: bool = True
     # Netmask of each subnet; /21 gives 2,043 usable addresses per tier per AZ (each AZ's block of a
     # /16 is a /19: room for four /21 tiers).
     subnet_mask: int = Field(default=21, ge=16, le=28)
+    # --- NAT instances and the S3 gateway endpoint (docs/network.md) ---
+    nat_instance: Optional[NatInstanceConfig] = Field(
+        default=None, description="The NAT instance(s) when natGateways is instance or instancePerAz.")
+    s3_endpoint_buckets: list[str] = Field(
+        default_factory=list, description="Other accounts' buckets in this region the tasks use: the S3 gateway "
+        "endpoint's policy admits this account's buckets, ECR's layer bucket and these names only.")
+
+    @field_validator("s3_endpoint_buckets")
+    @classmethod
+    def _bucket_names(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not BUCKET_NAME.fullmatch(name) or ".." in name:
+                raise ValueError(f"{name!r} is not an S3 bucket name (3-63 characters of a-z, 0-9, '.' and '-', "
+                                 f"starting and ending with a letter or digit)")
+        return names
+
+    @model_validator(mode="after")
+    def _nat_instance_settings(self) -> "NetworkConfig":
+        uses_instances = self.nat_gateways in NAT_INSTANCE_MODES
+        if uses_instances and self.nat_instance is None:
+            raise ValueError(f"natGateways {self.nat_gateways!r} needs network.natInstance with ami (an AMI id) or "
+                             f"amiName (an fck-nat image name); see docs/network.md")
+        if not uses_instances and self.nat_instance is not None:
+            raise ValueError(f"network.natInstance is only used with natGateways instance or instancePerAz, not "
+                             f"{self.nat_gateways!r}; remove it (or set natGateways: instance)")
+        return self
 
     @field_validator("cidr")
     @classmethod

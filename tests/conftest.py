@@ -27,6 +27,11 @@ def run_stack(stack: str, mutate: Callable[[dict[str, Any]], None] | None = None
     return run_program(stack, config, secrets + list(secret_keys or []), preview=preview)
 
 
+def committed(run: ProgramRun, section: str, default: Any = None) -> Any:
+    """A `webstack:<section>` value of the committed stack a run was made from (tests derive expectations)."""
+    return stack_config(run.stack)[0].get(f"webstack:{section}", default)
+
+
 def container_definitions(run: ProgramRun, task_family_suffix: str) -> list[dict]:
     """The parsed container definitions of the task definition whose family ends with the suffix."""
     for task in run.of_type("aws:ecs/taskDefinition:TaskDefinition"):
@@ -45,6 +50,11 @@ def prod_run() -> ProgramRun:
     return run_stack("prod")
 
 
-@pytest.fixture(params=["dev", "prod"])
-def any_run(request, dev_run, prod_run) -> ProgramRun:
-    return {"dev": dev_run, "prod": prod_run}[request.param]
+@pytest.fixture(scope="session")
+def lean_run() -> ProgramRun:
+    return run_stack("lean")
+
+
+@pytest.fixture(params=["dev", "lean", "prod"])
+def any_run(request) -> ProgramRun:
+    return request.getfixturevalue(f"{request.param}_run")

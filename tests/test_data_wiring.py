@@ -9,7 +9,7 @@ import pytest
 from preflight.capture import ProgramRun
 from preflight.policy_gate import evaluate_policies, load_policy_config
 from preflight.stack_files import load_stack_file
-from tests.conftest import container_definitions, run_stack
+from tests.conftest import committed, container_definitions, run_stack
 
 JWT_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/jwt-AbCdEf"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -60,11 +60,14 @@ def test_backend_gets_endpoints_as_env_and_credentials_by_arn(any_run):
     assert execution_secret_arns(any_run, "backend") == sorted([master_arn, token_arn])
 
 
-def test_frontend_uses_neither_store(any_run):
-    frontend = container(any_run, "frontend")
-    assert frontend["secrets"] == []
-    assert not {item["name"] for item in frontend["environment"]} & {"DATABASE_HOST", "REDIS_HOST"}
-    assert not [p for p in any_run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == "frontend-execution-secrets"]
+def test_services_without_uses_get_neither_store(any_run):
+    services = {name for name, service in committed(any_run, "services").items() if not service.get("uses")}
+    assert services == ({"frontend"} if any_run.stack != "lean" else set())  # lean's backend serves its frontend
+    for name in services:
+        definition = container(any_run, name)
+        assert definition["secrets"] == []
+        assert not {item["name"] for item in definition["environment"]} & {"DATABASE_HOST", "REDIS_HOST"}
+        assert not [p for p in any_run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == f"{name}-execution-secrets"]
 
 
 def test_only_the_backend_security_group_reaches_the_stores(any_run):

@@ -21,7 +21,7 @@ from stackconfig.monitoring import MonitoringConfig
 from tests.cloudwatch_api import (
     DASHBOARD_NAME, dashboard_body_problems, put_metric_alarm_params, put_metric_alarm_rules, validate,
 )
-from tests.conftest import run_stack
+from tests.conftest import committed, run_stack
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
@@ -182,17 +182,20 @@ def test_load_balancer_5xx_count(any_run):
     assert elb["dimensions"] == {"LoadBalancer": load_balancer_suffix(any_run)}
 
 
-@pytest.mark.parametrize("service", ["backend", "frontend"])
-def test_unhealthy_hosts_and_p95_latency_per_target_group(any_run, service):
+def test_unhealthy_hosts_and_p95_latency_per_target_group(any_run):
     found = alarms(any_run)
-    dimensions = {"LoadBalancer": load_balancer_suffix(any_run), "TargetGroup": target_group_suffix(any_run, service)}
-    unhealthy, latency = found[f"{service}-unhealthy-hosts"], found[f"{service}-latency-p95"]
-    assert (unhealthy["metricName"], unhealthy["statistic"], unhealthy["threshold"]) == ("UnHealthyHostCount",
-                                                                                         "Maximum", 0)
-    assert (latency["metricName"], latency["extendedStatistic"], latency["threshold"]) == ("TargetResponseTime",
-                                                                                           "p95", 0.5)
-    assert "statistic" not in latency
-    assert unhealthy["dimensions"] == latency["dimensions"] == dimensions
+    services = committed(any_run, "services")
+    assert "backend" in services
+    for service in services:  # every committed service is a web service (routes, a target group)
+        dimensions = {"LoadBalancer": load_balancer_suffix(any_run),
+                      "TargetGroup": target_group_suffix(any_run, service)}
+        unhealthy, latency = found[f"{service}-unhealthy-hosts"], found[f"{service}-latency-p95"]
+        assert (unhealthy["metricName"], unhealthy["statistic"], unhealthy["threshold"]) == ("UnHealthyHostCount",
+                                                                                             "Maximum", 0)
+        assert (latency["metricName"], latency["extendedStatistic"], latency["threshold"]) == ("TargetResponseTime",
+                                                                                               "p95", 0.5)
+        assert "statistic" not in latency
+        assert unhealthy["dimensions"] == latency["dimensions"] == dimensions
 
 
 # --- RDS and Redis, through the component with the data tier's documented attributes -----------

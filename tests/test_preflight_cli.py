@@ -39,7 +39,7 @@ def test_text_report_lists_components_then_policies_then_cost(capsys):
 def test_unknown_stack_is_a_config_error(capsys):
     status, _, err = run_cli(capsys, "staging")
     assert status == cli.EXIT_BAD_CONFIG
-    assert "no stack file Pulumi.staging.yaml; stacks here: dev, prod" in err
+    assert "no stack file Pulumi.staging.yaml; stacks here: dev, lean, prod" in err
 
 
 def test_invalid_config_is_reported_before_anything_runs(capsys, monkeypatch):

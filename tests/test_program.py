@@ -7,7 +7,7 @@ import json
 import pytest
 
 from preflight.capture import UNKNOWN, ProgramRun
-from tests.conftest import container_definitions, run_stack
+from tests.conftest import committed, container_definitions, run_stack
 
 OWN_COMPONENTS = {
     "webstack:network:Network",
@@ -41,13 +41,14 @@ def test_provider_default_tags(any_run):
     provider = any_run.one("pulumi:providers:aws")
     tags = json.loads(provider.inputs["defaultTags"])["tags"] if isinstance(provider.inputs["defaultTags"], str) \
         else provider.inputs["defaultTags"]["tags"]
-    assert tags == {"Project": "webstack", "Environment": any_run.stack, "Owner": "platform-team"}
+    assert tags == {"Project": "webstack", "Environment": committed(any_run, "environment"), "Owner": "platform-team"}
     assert provider.inputs["region"] == "us-east-1"
 
 
-@pytest.mark.parametrize("stack,strategy,zones", [("dev", "Single", 2), ("prod", "OnePerAz", 3)])
-def test_awsx_vpc_layout_and_nat_strategy(stack, strategy, zones, dev_run, prod_run):
-    run = {"dev": dev_run, "prod": prod_run}[stack]
+# dev and lean egress through a NAT instance: awsx creates no NAT gateway there.
+@pytest.mark.parametrize("stack,strategy,zones", [("dev", "None", 2), ("lean", "None", 2), ("prod", "OnePerAz", 3)])
+def test_awsx_vpc_layout_and_nat_strategy(stack, strategy, zones, request):
+    run = request.getfixturevalue(f"{stack}_run")
     vpc = run.one("awsx:ec2:Vpc")
     assert vpc.remote
     assert vpc.inputs["natGateways"] == {"strategy": strategy}
@@ -80,7 +81,7 @@ def test_one_cluster_with_container_insights_and_both_fargate_providers(any_run)
 
 def test_services_are_private_behind_the_alb_and_safe_to_deploy(any_run):
     services = any_run.of_type("aws:ecs/service:Service")
-    assert len(services) >= 2
+    assert len(services) == len(committed(any_run, "services"))
     alb_sg = by_name(any_run, "aws:ec2/securityGroup:SecurityGroup", "web-sg")
     for service in services:
         network = service.inputs["networkConfiguration"]
@@ -122,7 +123,7 @@ def test_valid_fargate_task_sizes_and_awslogs_with_retention(any_run):
             assert log["logDriver"] == "awslogs"
             assert log["options"]["awslogs-region"] == "us-east-1"
     for group in groups.values():
-        assert group.inputs["retentionInDays"] == (7 if any_run.stack == "dev" else 30)
+        assert group.inputs["retentionInDays"] == committed(any_run, "logs")["retentionDays"]
 
 
 def test_container_logs_go_to_the_services_own_group(dev_run):
@@ -142,7 +143,9 @@ def test_target_groups_are_ip_auto_named_with_health_checks(any_run):
         assert "name" not in group.inputs and "namePrefix" not in group.inputs
         assert group.inputs["deregistrationDelay"] <= 60
         paths[group.name] = group.inputs["healthCheck"]["path"]
-    assert paths == {"backend-tg": "/api/health/", "frontend-tg": "/"}
+    assert paths == {f"{name}-tg": service.get("healthCheck", {}).get("path", "/")
+                     for name, service in committed(any_run, "services").items()}
+    assert paths["backend-tg"] == "/api/health/"
 
 
 def test_one_internet_facing_alb_dropping_invalid_headers(any_run):
@@ -150,7 +153,7 @@ def test_one_internet_facing_alb_dropping_invalid_headers(any_run):
     assert alb.inputs["internal"] is False
     assert alb.inputs["loadBalancerType"] == "application"
     assert alb.inputs["dropInvalidHeaderFields"] is True
-    assert alb.inputs["enableDeletionProtection"] is (any_run.stack == "prod")
+    assert alb.inputs["enableDeletionProtection"] is (committed(any_run, "environment") == "prod")
     assert "name" not in alb.inputs
 
 
@@ -180,20 +183,24 @@ def test_alb_security_group_is_open_on_web_ports_only(any_run):
         if rule.inputs.get("cidrIpv4") == "0.0.0.0/0" or rule.inputs.get("cidrIpv6") == "::/0":
             assert rule.name.startswith("web-in-")
             public_ports.add(rule.inputs["fromPort"])
-    assert public_ports == ({80, 443} if any_run.stack == "prod" else {80})
+    assert public_ports == ({80, 443} if committed(any_run, "domain") else {80})
 
 
 def test_path_rules_route_api_and_admin_to_backend(any_run):
     rules = {r.name: r for r in any_run.of_type("aws:lb/listenerRule:ListenerRule")}
+    services = committed(any_run, "services")
+    for name, service in services.items():
+        rule = rules[f"{name}-route"].inputs
+        assert rule["conditions"] == [{"pathPattern": {"values": service["routes"]["paths"]}}]
+        assert rule["priority"] == service["routes"]["priority"]
+        assert rule["actions"][0]["targetGroupArn"].split("/")[1].startswith(f"{name}-tg")
     backend = rules["backend-route"].inputs
-    assert backend["conditions"] == [{"pathPattern": {"values": ["/api/*", "/admin/*"]}}]
     assert backend["priority"] == 10
-    backend_tg = by_name(any_run, "aws:lb/targetGroup:TargetGroup", "backend-tg")
-    assert backend["actions"][0]["targetGroupArn"].split("/")[1].startswith("backend-tg")
-    assert backend_tg.inputs["port"] == 8000
-    frontend = rules["frontend-route"].inputs
-    assert frontend["conditions"] == [{"pathPattern": {"values": ["/*"]}}]
-    assert frontend["priority"] > backend["priority"]
+    assert by_name(any_run, "aws:lb/targetGroup:TargetGroup", "backend-tg").inputs["port"] == 8000
+    if "frontend" in services:  # dev, prod: the API's paths first, the frontend takes the rest
+        assert backend["conditions"] == [{"pathPattern": {"values": ["/api/*", "/admin/*"]}}]
+        assert rules["frontend-route"].inputs["conditions"] == [{"pathPattern": {"values": ["/*"]}}]
+        assert rules["frontend-route"].inputs["priority"] > backend["priority"]
 
 
 def test_scalable_target_per_service_with_cpu_and_request_tracking(any_run):
@@ -223,10 +230,8 @@ def test_scalable_target_per_service_with_cpu_and_request_tracking(any_run):
             assert spec["resourceLabel"].split("/targetgroup/")[1].startswith(f"{service}-tg")
             assert spec["resourceLabel"].startswith(f"app/{alb.name}")
             assert groups[f"{service}-tg"].type == "aws:lb/targetGroup:TargetGroup"
-    assert metrics == {
-        "backend": {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"},
-        "frontend": {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"},
-    }
+    assert metrics == {name: {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
+                       for name in committed(any_run, "services")}
 
 
 def test_dev_runs_extra_tasks_on_spot_prod_on_demand(dev_run, prod_run):
@@ -241,11 +246,12 @@ def test_dev_runs_extra_tasks_on_spot_prod_on_demand(dev_run, prod_run):
 
 def test_stack_outputs(any_run):
     outputs = any_run.outputs
-    # Prod serves on its custom domain (webstack:domain); dev on the load balancer's own name, over HTTP.
-    expected_url = "https://app.example.com" if any_run.stack == "prod" else f"http://{outputs['albDnsName']}"
+    # Prod and lean serve on their custom domain (webstack:domain); dev on the load balancer's own name, over HTTP.
+    domain = committed(any_run, "domain")
+    expected_url = f"https://{domain['recordName']}" if domain else f"http://{outputs['albDnsName']}"
     assert outputs["url"] == expected_url
     assert outputs["albDnsName"].endswith(".us-east-1.elb.amazonaws.com")
-    assert set(outputs["serviceNames"]) >= {"backend", "frontend"}
+    assert set(outputs["serviceNames"]) == set(committed(any_run, "services")) >= {"backend"}
     assert outputs["clusterName"]
 
 

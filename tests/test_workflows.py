@@ -441,7 +441,7 @@ def committed_services(stack: str) -> dict:
 def test_committed_stacks_build_every_service_into_its_stacks_repository(stack, dev_run, prod_run):
     services = committed_services(stack)
     images = stack_images.own_images(stack_images.read_services(stack), stack)
-    assert {"backend", "frontend"} <= set(services)
+    assert "backend" in services  # every committed stack has one (lean serves its frontend from it)
     assert [(image.service, image.repository) for image in images] == [
         (name, f"{stack}/{settings['image']['repository']}") for name, settings in services.items()]
     # The program names the very repositories the release pushes to.

@@ -371,6 +371,38 @@ subnet_no_auto_public_ip = ResourceValidationPolicy(
 )
 
 
+NETWORK_INTERFACE = "aws:ec2/networkInterface:NetworkInterface"
+EC2_INSTANCE = "aws:ec2/instance:Instance"
+ROUTE = "aws:ec2/route:Route"
+_NAT_GATEWAYS_FIX = ("keep managed NAT gateways in this stack (webstack: network.natGateways onePerAz; in code an awsx "
+                     "VPC with NatGatewayStrategy.ONE_PER_AZ): no instance to patch, no burst limits, no egress gap "
+                     "while a replacement boots. NAT instances are for dev and cost-optimised stacks (docs/network.md).")
+
+
+def _is_false(value) -> bool:
+    return value is False or str(value).strip().lower() == "false"
+
+
+def _egress_through_nat_gateways(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type in (NETWORK_INTERFACE, EC2_INSTANCE) and _is_false(args.props.get("sourceDestCheck")):
+        report(fix("Source/destination check is off: this forwards other hosts' traffic (a NAT instance).",
+                   _NAT_GATEWAYS_FIX))
+    elif args.resource_type == ROUTE and is_internet_cidr(args.props.get("destinationCidrBlock")):
+        targets = [key for key in ("networkInterfaceId", "instanceId") if present(args.props, key)]
+        if targets:
+            report(fix(f"The route to {args.props.get('destinationCidrBlock')} goes to an EC2 {targets[0]} "
+                       f"(a NAT instance), not a NAT gateway.", _NAT_GATEWAYS_FIX))
+
+
+egress_through_nat_gateways = ResourceValidationPolicy(
+    name="egress-through-nat-gateways",
+    description="Private subnets must reach the internet through managed NAT gateways, not NAT instances (no "
+                "network interface or instance with source/destination check off, no internet route to one).",
+    validate=_egress_through_nat_gateways,
+    enforcement_level=MANDATORY,
+)
+
+
 POLICIES = [
     ecs_service_no_public_ip,
     ecs_service_private_subnets_only,
@@ -380,4 +412,5 @@ POLICIES = [
     security_group_no_public_ingress,
     default_security_group_closed,
     subnet_no_auto_public_ip,
+    egress_through_nat_gateways,
 ]

@@ -315,12 +315,19 @@ def test_usage_assumptions_reject_unknown_keys_and_bad_values():
     assert UsageAssumptions.from_mapping({"natGbPerTaskMonth": 20}).nat_gb_per_task_month == 20
 
 
+# Added with the NAT instance option (issue 17), on a later day; every other figure was read 2026-11-25.
+READ_2026_12_02 = {"ebs.gp3.gbMonth", "ec2.instanceHour"}
+
+
 def test_price_file_records_source_and_date_of_every_figure():
     book = load_prices()
     for key, figure in book.figures.items():
-        assert figure["source"].startswith("https://") and figure["dateRead"] == "2026-11-25", key
+        expected = "2026-12-02" if key in READ_2026_12_02 else "2026-11-25"
+        assert figure["source"].startswith("https://") and figure["dateRead"] == expected, key
     for key, table in book.tables.items():
-        assert table["source"].startswith("https://") and table["dateRead"] == "2026-11-25", key
+        expected = "2026-12-02" if key in READ_2026_12_02 else "2026-11-25"
+        assert table["source"].startswith("https://") and table["dateRead"] == expected, key
+    assert book.date_read == "2026-12-02"  # the latest reading, as the estimate's header says
     # the issue's reference figures
     assert book.rate("fargate.x86.vcpuHour") == 0.04048 and book.rate("fargate.arm.gbHour") == 0.00356
     assert book.rate("alb.lcuHour") == 0.008 and book.rate("nat.gbProcessed") == 0.045

@@ -66,11 +66,14 @@ def test_prod_fargate_agrees_with_an_independent_list_price_computation(prod_run
         assert estimated == pytest.approx(independent_fargate_bill("prod", key), rel=0.15)
 
 
-def test_prod_nat_per_az_and_dev_single_nat(dev_run, prod_run):
-    def nat_hours(run):
-        return sum(l.monthly_usd_min for l in stack_estimate(run).lines if "NAT gateway hours" in l.item)
-    assert nat_hours(prod_run) == pytest.approx(3 * 0.045 * HOURS)  # 98.55
-    assert nat_hours(dev_run) == pytest.approx(1 * 0.045 * HOURS)   # 32.85
+def test_prod_nat_gateway_per_az_dev_and_lean_one_nat_instance(dev_run, lean_run, prod_run):
+    def nat_hours(run, item):
+        return sum(l.monthly_usd_min for l in stack_estimate(run).lines if item in l.item)
+    assert nat_hours(prod_run, "NAT gateway hours") == pytest.approx(3 * 0.045 * HOURS)  # 98.55
+    assert nat_hours(prod_run, "EC2 ") == 0
+    for run in (dev_run, lean_run):
+        assert nat_hours(run, "NAT gateway hours") == 0
+        assert nat_hours(run, "EC2 t4g.nano x 1") == pytest.approx(0.0042 * HOURS)  # 3.07
 
 
 def test_prod_alb_hours_and_one_public_ipv4_per_az(prod_run):
@@ -131,7 +134,7 @@ def docs_cost_table(stack: str) -> str:
     return section[start:section.index("\n```", start)]
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "lean", "prod"])
 def test_docs_cost_tables_are_what_preflight_prints(stack, request):
     """docs/cost.md's tables are the committed stacks' bills; regenerate them when the bill moves."""
     run = request.getfixturevalue(f"{stack}_run")
@@ -142,7 +145,7 @@ def test_docs_cost_tables_are_what_preflight_prints(stack, request):
         f"docs/cost.md: replace the {stack} table with the output of `python -m preflight {stack}`")
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "lean", "prod"])
 def test_readme_cost_summary_is_the_estimate(stack, request):
     """README's one line per stack quotes the totals preflight prints."""
     config, _ = stack_config(stack)

@@ -158,6 +158,10 @@ CASES = [
     ("default-security-group-closed", "default-sg", lambda r: change(r, "default-sg", set_in("ingress", [
         {"protocol": "-1", "fromPort": 0, "toPort": 0, "self": True}]))),
     ("subnet-no-auto-public-ip", "extra", lambda r: with_subnet(r, public=True)),
+    ("egress-through-nat-gateways", "nat-eni", lambda r: with_resource(r, "aws:ec2/networkInterface:NetworkInterface",
+                                                                      "nat-eni", {"subnetId": "subnet-1", "sourceDestCheck": False})),
+    ("egress-through-nat-gateways", "nat-route", lambda r: with_resource(r, "aws:ec2/route:Route", "nat-route", {
+        "routeTableId": "rtb-1", "destinationCidrBlock": "0.0.0.0/0", "networkInterfaceId": "eni-1"})),
     ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env("DB_PASSWORD", "hunter2"))),
     ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env("stripeApiKey", "k-123"))),
     ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env("DATABASE_URL", "postgres://app:s3cr3t@db:5432/app"))),
@@ -345,7 +349,7 @@ def test_known_mistakes_are_caught_even_when_other_values_are_unknown(secure_pre
     }
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "lean", "prod"])
 def test_config_gives_every_policy_an_explicit_level(stack):
     config = load_policy_config(stack)
     pack_policies = set(policy_gate().policies)

@@ -18,9 +18,9 @@ from tests.policies.conftest import change, drop, edit_containers, set_in, witho
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
-def test_committed_stacks_have_no_mandatory_violation(stack, dev_run, prod_run):
-    run = {"dev": dev_run, "prod": prod_run}[stack]
+@pytest.mark.parametrize("stack", ["dev", "lean", "prod"])
+def test_committed_stacks_have_no_mandatory_violation(stack, request):
+    run = request.getfixturevalue(f"{stack}_run")
     result = evaluate_policies(run, load_stack_file(stack).config)
     assert result.mandatory == [], result.render()
     assert any("awsx:ec2:Vpc" in note for note in result.notes)  # says what only a real preview checks
