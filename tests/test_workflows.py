@@ -438,14 +438,14 @@ def committed_services(stack: str) -> dict:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_committed_stacks_build_every_service_into_its_stacks_repository(stack, dev_run, prod_run):
+def test_committed_stacks_build_every_service_into_its_stacks_repository(stack, request):
     services = committed_services(stack)
     images = stack_images.own_images(stack_images.read_services(stack), stack)
     assert "backend" in services  # every committed stack has one (lean serves its frontend from it)
     assert [(image.service, image.repository) for image in images] == [
         (name, f"{stack}/{settings['image']['repository']}") for name, settings in services.items()]
     # The program names the very repositories the release pushes to.
-    run = {"dev": dev_run, "prod": prod_run}[stack]
+    run = request.getfixturevalue(f"{stack}_run")
     assert {r.inputs["name"] for r in run.of_type("aws:ecr/repository:Repository")} == {
         image.repository for image in images}
 
