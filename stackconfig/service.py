@@ -9,7 +9,7 @@ from typing import Literal, Optional
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from helpers.fargate import CPU_UNITS, describe_memory_choices, is_valid_size
-from policies.webstack_guard.secret_shapes import secret_value_shape
+from policies.secret_shapes import secret_value_shape
 from stackconfig.base import ConfigModel, looks_secret
 from stackconfig.data import HOW_TO_SET_APP_SECRET, SecretRef
 from helpers.names import has_registry_host
