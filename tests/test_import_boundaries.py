@@ -3,6 +3,7 @@ nothing of `stackconfig`, and the config modules import each other without a cir
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -18,3 +19,22 @@ def test_validating_config_loads_neither_the_pack_nor_pulumi_policy():
     )
     result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Every module a file imports (absolute imports; `from x import y` counts as x)."""
+    tree = ast.parse(path.read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module)
+    return found
+
+
+def test_helpers_and_the_pack_import_nothing_of_stackconfig():
+    files = sorted((ROOT / "helpers").glob("*.py")) + sorted((ROOT / "policies").rglob("*.py"))
+    offenders = {str(path.relative_to(ROOT)): sorted(m for m in imported_modules(path) if m.split(".")[0] == "stackconfig")
+                 for path in files}
+    assert {path: modules for path, modules in offenders.items() if modules} == {}
