@@ -14,6 +14,12 @@ from pulumi.runtime import config as runtime_config
 from pydantic import Field, SecretStr, field_validator, model_validator
 
 from helpers.database import max_connections, memory_gib
+from helpers.instance_classes import (
+    ELASTICACHE_NODE_TYPES,
+    RDS_POSTGRES_CLASSES,
+    describe_cache_node_types,
+    describe_rds_classes,
+)
 from stackconfig.base import ConfigModel
 
 if TYPE_CHECKING:
@@ -145,7 +151,7 @@ class CacheConfig(ConfigModel):
     engine: Literal["redis", "valkey"] = "redis"
     # major.minor; AWS applies patch releases within it (autoMinorVersionUpgrade).
     engine_version: Optional[str] = None
-    node_type: str = Field(default="cache.t4g.micro", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
+    node_type: str = "cache.t4g.micro"
     # Read replicas besides the primary; one or more turn on automatic failover.
     replicas: int = Field(default=0, ge=0, le=5)
     # Primary and replicas in different AZs; needs a replica. None: on whenever there is one.
@@ -159,6 +165,14 @@ class CacheConfig(ConfigModel):
     apply_immediately: Optional[bool] = None
     # Name of a `webstack:appSecrets` entry to use as the AUTH token; unset: the program generates one.
     auth_token_from_config: Optional[str] = Field(default=None, pattern=SECRET_NAME.pattern)
+
+    @field_validator("node_type")
+    @classmethod
+    def _known_node_type(cls, node_type: str) -> str:
+        if node_type not in ELASTICACHE_NODE_TYPES:
+            raise ValueError(f"not an ElastiCache node type this stack can create; supported: "
+                             f"{describe_cache_node_types()}")
+        return node_type
 
     @model_validator(mode="after")
     def _consistent(self) -> "CacheConfig":
@@ -250,8 +264,9 @@ class DatabaseConfig(ConfigModel):
     @field_validator("instance_class", "replica_instance_class")
     @classmethod
     def _known_class(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None:
-            memory_gib(value)  # raises ValueError naming the supported classes
+        if value is not None and value not in RDS_POSTGRES_CLASSES:
+            raise ValueError(f"not an RDS for PostgreSQL instance class this stack can create; supported: "
+                             f"{describe_rds_classes()}")
         return value
 
     @field_validator("master_username")

@@ -126,7 +126,8 @@ def test_database_rules():
         "storage autoscaling"
     ]
     unknown = problems(with_change("database.instanceClass", "db.t4g.huge"))
-    assert unknown[0].startswith("webstack:database.instanceClass = \"db.t4g.huge\": unknown RDS instance class")
+    assert unknown[0].startswith("webstack:database.instanceClass = \"db.t4g.huge\": not an RDS for PostgreSQL "
+                                 "instance class this stack can create")
     assert problems(with_change("database.backupRetentionDays", 3)) == [
         "webstack:database.backupRetentionDays = 3: Input should be greater than or equal to 7"
     ]
