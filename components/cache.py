@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from helpers.data_links import cache_environment, cache_secrets
 from helpers.database import REPLICATION_GROUP_ID_LIMIT, bounded_identifier, cache_member_cluster_ids
 from stackconfig.data import CacheConfig
 
@@ -158,8 +159,8 @@ class Cache(pulumi.ComponentResource):
 
     @property
     def client_environment(self) -> dict[str, pulumi.Input[str]]:
-        return {"REDIS_HOST": self.primary_endpoint, "REDIS_PORT": str(self.port), "REDIS_TLS": "true"}
+        return cache_environment(self.primary_endpoint, self.port)
 
     @property
     def client_secrets(self) -> dict[str, pulumi.Input[str]]:
-        return {"REDIS_AUTH_TOKEN": self.auth_token_secret_arn}
+        return cache_secrets(self.auth_token_secret_arn)

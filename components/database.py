@@ -21,6 +21,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from helpers.data_links import DATABASE_SECRET_KEYS, database_environment, json_key_reference
 from helpers.database import RDS_IDENTIFIER_LIMIT, bounded_identifier, postgres_parameters
 from stackconfig.data import DatabaseConfig
 
@@ -449,20 +450,15 @@ class Database(pulumi.ComponentResource):
 
     @property
     def client_environment(self) -> dict[str, pulumi.Input[str]]:
-        environment: dict[str, pulumi.Input[str]] = {
-            "DATABASE_HOST": self.connection_host,
-            "DATABASE_PORT": str(self.port),
-            "DATABASE_NAME": self.database_name,
-        }
-        if self.replica_addresses:
-            environment["DATABASE_READ_HOST"] = self.replica_addresses[0]
-            environment["DATABASE_READ_HOSTS"] = pulumi.Output.all(*self.replica_addresses).apply(",".join)
-        return environment
+        return database_environment(
+            self.connection_host, self.port, self.database_name, self.replica_addresses,
+            pulumi.Output.all(*self.replica_addresses).apply(",".join) if self.replica_addresses else None,
+        )
 
     @property
     def client_secrets(self) -> dict[str, pulumi.Input[str]]:
-        """ECS `valueFrom`s of the RDS-managed secret's JSON keys."""
+        """ECS `valueFrom`s of the master user secret's JSON keys."""
         return {
-            "DATABASE_USER": self.master_secret_arn.apply(lambda arn: f"{arn}:username::"),
-            "DATABASE_PASSWORD": self.master_secret_arn.apply(lambda arn: f"{arn}:password::"),
+            variable: self.master_secret_arn.apply(lambda arn, key=json_key: json_key_reference(arn, key))
+            for variable, json_key in DATABASE_SECRET_KEYS.items()
         }

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Literal, Mapping, Optional
 from pulumi.runtime import config as runtime_config
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from helpers.data_links import INJECTED_BY
 from helpers.database import max_connections, memory_gib
 from helpers.instance_classes import (
     ELASTICACHE_NODE_TYPES,
@@ -33,15 +34,6 @@ SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}"
     r"(:[^:]*:[^:]*:[^:]*)?$"
 )
-# Variables the data tier gives a service that `uses` it.
-DATABASE_VARIABLES = ("DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_READ_HOST", "DATABASE_READ_HOSTS")
-DATABASE_SECRETS = ("DATABASE_USER", "DATABASE_PASSWORD")
-CACHE_VARIABLES = ("REDIS_HOST", "REDIS_PORT", "REDIS_TLS")
-CACHE_SECRETS = ("REDIS_AUTH_TOKEN",)
-LINKED_NAMES = {
-    "database": DATABASE_VARIABLES + DATABASE_SECRETS,
-    "cache": CACHE_VARIABLES + CACHE_SECRETS,
-}
 # ElastiCache AUTH token: 16-128 characters, letters, digits and only the punctuation CreateReplicationGroup
 # permits (!, &, #, $, ^, <, > and -); AWS refuses any other character at create time.
 AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
@@ -369,7 +361,7 @@ def data_tier_problems(
                     f"services.{name}.secrets.{variable}: webstack:appSecrets has no {ref.from_config!r}; set it "
                     f"with `{HOW_TO_SET_APP_SECRET.format(name=ref.from_config)}`"
                 )
-        linked = {variable for store in service.uses for variable in LINKED_NAMES[store]}
+        linked = {variable for store in service.uses for variable in INJECTED_BY[store]}
         for variable in sorted(linked & (set(service.environment) | set(service.secrets))):
             problems.append(
                 f"services.{name}: {variable} is set by the data tier the service uses; remove it from "
