@@ -25,7 +25,7 @@ AUTH_TOKEN_LENGTH = 64
 
 @dataclass(frozen=True)
 class CacheArgs:
-    # Resolved for the environment (`CacheConfig.for_environment`): no None left.
+    # Resolved for the environment (`StackConfig.resolved()`): no None left.
     settings: CacheConfig
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[list[str]]
@@ -51,8 +51,6 @@ class Cache(pulumi.ComponentResource):
         self._name = name
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
-        if settings.multi_az is None or settings.snapshot_retention_days is None or settings.apply_immediately is None:
-            raise ValueError("CacheArgs.settings must be resolved with CacheConfig.for_environment()")
 
         self.replication_group_id = bounded_identifier(
             f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}", REPLICATION_GROUP_ID_LIMIT

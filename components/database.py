@@ -46,7 +46,7 @@ def service_trust(service: str) -> str:
 
 @dataclass(frozen=True)
 class DatabaseArgs:
-    # Resolved for the environment (`DatabaseConfig.for_environment`): no None left.
+    # Resolved for the environment (`StackConfig.resolved()`): no None left.
     settings: DatabaseConfig
     region: str
     vpc_id: pulumi.Input[str]
@@ -101,11 +101,6 @@ class Database(pulumi.ComponentResource):
         self._name = name
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
-        resolved = (settings.multi_az, settings.deletion_protection, settings.final_snapshot,
-                    settings.performance_insights, settings.enhanced_monitoring_interval, settings.protect,
-                    settings.apply_immediately)
-        if any(value is None for value in resolved):
-            raise ValueError("DatabaseArgs.settings must be resolved with DatabaseConfig.for_environment()")
 
         # A fixed identifier: its log groups must exist (with retention) before RDS first writes to them.
         self.instance_identifier = bounded_identifier(

@@ -243,8 +243,8 @@ def test_invalid_auth_token_from_config_is_refused_without_echo(token):
 
     with pytest.raises(Exception) as caught:
         run_stack("dev", token_from_config, secret_keys=["webstack:appSecrets"])
-    assert ("cache.authTokenFromConfig: webstack:appSecrets.redisToken is not a valid AUTH token (ElastiCache "
-            "takes 16-128 letters, digits or the characters ! & # $ ^ < > -)") in str(caught.value)
+    assert ('webstack:cache.authTokenFromConfig = "redisToken": webstack:appSecrets.redisToken is not a valid AUTH '
+            "token (ElastiCache takes 16-128 letters, digits or the characters ! & # $ ^ < > -)") in str(caught.value)
     assert token not in str(caught.value)
 
 

@@ -104,8 +104,8 @@ def test_repository_component_alone_with_kms():
 
 
 @pytest.mark.parametrize("registry,message", [
-    ({"tagMutability": "MUTABLE"}, "registry.tagMutability MUTABLE is not allowed in prod"),
-    ({"forceDelete": True}, "registry.forceDelete is not allowed in prod"),
+    ({"tagMutability": "MUTABLE"}, 'webstack:registry.tagMutability = "MUTABLE": not allowed in prod'),
+    ({"forceDelete": True}, "webstack:registry.forceDelete = true: not allowed in prod"),
     ({"keepTaggedImages": 0}, "greater than or equal to 1"),
 ])
 def test_prod_registry_guards(registry, message):

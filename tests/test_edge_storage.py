@@ -100,7 +100,7 @@ def test_readonly_access_and_storage_requires_a_bucket():
     def no_bucket(config):
         del config["webstack:storage"]
 
-    with pytest.raises(Exception, match="services backend set storage but the stack has no storage bucket"):
+    with pytest.raises(Exception, match="webstack:services.backend.storage = \"readwrite\": the stack has no media bucket"):
         run_stack("dev", no_bucket)
 
 

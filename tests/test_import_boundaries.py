@@ -38,3 +38,20 @@ def test_helpers_and_the_pack_import_nothing_of_stackconfig():
     offenders = {str(path.relative_to(ROOT)): sorted(m for m in imported_modules(path) if m.split(".")[0] == "stackconfig")
                  for path in files}
     assert {path: modules for path, modules in offenders.items() if modules} == {}
+
+
+def test_config_modules_import_each_other_without_a_circle():
+    modules = {path.stem: path for path in (ROOT / "stackconfig").glob("*.py") if path.stem != "__init__"}
+    imports = {name: {m.split(".")[1] for m in imported_modules(path) if m.startswith("stackconfig.")}
+               for name, path in modules.items()}
+    done: set[str] = set()
+
+    def visit(name: str, trail: tuple[str, ...]) -> None:
+        assert name not in trail, f"import circle: {' -> '.join(trail + (name,))}"
+        if name not in done:
+            for imported in sorted(imports.get(name, ())):
+                visit(imported, trail + (name,))
+            done.add(name)
+
+    for name in sorted(modules):
+        visit(name, ())
