@@ -36,38 +36,28 @@ account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=p
 registry = account_id.apply(lambda account: ecr_registry(account, config.region))
 
 network = Network("network", NetworkArgs(
-    cidr=config.network.cidr,
-    availability_zones=config.network.availability_zones,
-    nat_gateways=config.network.nat_gateways,
-    subnet_mask=config.network.subnet_mask,
-    availability_zone_cidr_mask=config.network.availability_zone_cidr_mask,
-    isolated_subnets=config.network.isolated_subnets,
-    flow_logs=config.network.flow_logs,
+    settings=config.network,
     log_retention_days=config.logs.retention_days,
     region=config.region,
     account_id=account_id,
 ), opts=with_provider)
 
-cluster = Cluster("app", ClusterArgs(container_insights=config.cluster.container_insights), opts=with_provider)
+cluster = Cluster("app", ClusterArgs(settings=config.cluster), opts=with_provider)
 
 # Edge: a certificate of our own when the stack has a domain, ALB access logs (prod by default).
 certificate = DomainCertificate("domain", DomainCertificateArgs(settings=config.domain), opts=with_provider) \
     if config.domain is not None else None
 access_logs = AccessLogs("alb-logs", AccessLogsArgs(
+    settings=config.access_logs,
     region=config.region,
     account_id=account_id,
-    expiry_days=config.access_logs.expiry_days,
-    prefix=config.access_logs.prefix,
-    force_destroy=config.access_logs.force_destroy,
 ), opts=with_provider) if config.access_logs.enabled else None
 
 load_balancer = LoadBalancer("web", LoadBalancerArgs(
+    settings=config.load_balancer,
     vpc_id=network.vpc_id,
     public_subnet_ids=network.public_subnet_ids,
-    idle_timeout=config.load_balancer.idle_timeout,
-    deletion_protection=config.load_balancer.deletion_protection,
     certificate_arn=certificate.certificate_arn if certificate is not None else config.load_balancer.certificate_arn,
-    ssl_policy=config.load_balancer.ssl_policy,
     access_logs_bucket=access_logs.bucket_name if access_logs is not None else None,
     access_logs_prefix=access_logs.prefix if access_logs is not None else None,
 ), opts=with_provider)
@@ -83,12 +73,7 @@ if config.domain is not None:
 # One ECR repository per image built for this stack (a bare repository name, not an external registry).
 repositories = {
     repository: ImageRepository(repository, ImageRepositoryArgs(
-        repository_name=repository,
-        tag_mutability=config.registry.tag_mutability,
-        encryption=config.registry.encryption,
-        keep_tagged_images=config.registry.keep_tagged_images,
-        untagged_expiry_days=config.registry.untagged_expiry_days,
-        force_delete=config.registry.force_delete,
+        settings=config.registry, repository_name=repository,
     ), opts=with_provider)
     for repository in sorted({
         s.image.repository for s in config.services.values() if not has_registry_host(s.image.repository)
@@ -97,8 +82,6 @@ repositories = {
 storage = MediaStorage("media", MediaStorageArgs(
     settings=config.storage,
     region=config.region,
-    force_destroy=config.storage.force_destroy,
-    protect=config.storage.protect,
 ), opts=with_provider) if config.storage is not None else None
 
 # Data tier: each store only when configured; services that `use` it get its endpoints and secrets.

@@ -4,26 +4,20 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Literal, Optional, Sequence
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
+
+from stackconfig.network import NetworkConfig
 
 NAT_STRATEGIES = {"single": awsx.ec2.NatGatewayStrategy.SINGLE, "onePerAz": awsx.ec2.NatGatewayStrategy.ONE_PER_AZ}
 
 
 @dataclass(frozen=True)
 class NetworkArgs:
-    cidr: str
-    availability_zones: Sequence[str]
-    nat_gateways: Literal["single", "onePerAz"]
-    subnet_mask: int
-    # Netmask of each AZ's block of the VPC (`NetworkConfig.availability_zone_cidr_mask`): without it awsx
-    # divides the VPC by the number of AZs, so adding an AZ would move every other AZ's subnets.
-    availability_zone_cidr_mask: int
-    isolated_subnets: bool
-    flow_logs: bool
+    settings: NetworkConfig
     log_retention_days: int
     # Where the flow log lives: its role may be assumed only on behalf of this account's flow logs.
     region: str
@@ -47,23 +41,26 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("webstack:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
 
         subnet_specs = [
-            awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC, name="public", cidr_mask=args.subnet_mask),
-            awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE, name="private", cidr_mask=args.subnet_mask),
+            awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC, name="public", cidr_mask=settings.subnet_mask),
+            awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE, name="private", cidr_mask=settings.subnet_mask),
         ]
-        if args.isolated_subnets:
-            subnet_specs.append(
-                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.ISOLATED, name="isolated", cidr_mask=args.subnet_mask)
-            )
+        if settings.isolated_subnets:
+            subnet_specs.append(awsx.ec2.SubnetSpecArgs(
+                type=awsx.ec2.SubnetType.ISOLATED, name="isolated", cidr_mask=settings.subnet_mask
+            ))
         self.vpc = awsx.ec2.Vpc(
             f"{name}-vpc",
-            cidr_block=args.cidr,
-            availability_zone_names=list(args.availability_zones),
-            availability_zone_cidr_mask=args.availability_zone_cidr_mask,
+            cidr_block=settings.cidr,
+            availability_zone_names=list(settings.availability_zones),
+            # Without the per-AZ netmask awsx divides the VPC by the number of AZs, so adding an AZ would
+            # move every other AZ's subnets.
+            availability_zone_cidr_mask=settings.availability_zone_cidr_mask,
             subnet_strategy=awsx.ec2.SubnetAllocationStrategy.AUTO,
             subnet_specs=subnet_specs,
-            nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(strategy=NAT_STRATEGIES[args.nat_gateways]),
+            nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(strategy=NAT_STRATEGIES[settings.nat_gateways]),
             enable_dns_hostnames=True,
             enable_dns_support=True,
             opts=child,
@@ -71,14 +68,16 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = self.vpc.vpc_id
         self.public_subnet_ids = self.vpc.public_subnet_ids
         self.private_subnet_ids = self.vpc.private_subnet_ids
-        self.isolated_subnet_ids = self.vpc.isolated_subnet_ids if args.isolated_subnets else self.vpc.private_subnet_ids
+        self.isolated_subnet_ids = (
+            self.vpc.isolated_subnet_ids if settings.isolated_subnets else self.vpc.private_subnet_ids
+        )
 
         # Adopt the VPC's default security group and strip its rules: nothing may rely on it.
         self.default_security_group = aws.ec2.DefaultSecurityGroup(
             f"{name}-default-sg", vpc_id=self.vpc.vpc_id, ingress=[], egress=[], opts=child
         )
 
-        if args.flow_logs:
+        if settings.flow_logs:
             self._flow_logs(name, args, child)
 
         self.register_outputs({

@@ -8,25 +8,22 @@ N tagged ones (the window a rollback can reach back into).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from helpers.names import image_reference
 from helpers.registry import lifecycle_policy
+from stackconfig.edge import RegistryConfig
 
 
 @dataclass(frozen=True)
 class ImageRepositoryArgs:
+    # `force_delete`: `pulumi destroy` deletes a repository that still holds images (dev stacks only).
+    settings: RegistryConfig
     # The full repository name, e.g. `webstack/prod/backend` (what CI pushes to).
     repository_name: str
-    tag_mutability: Literal["MUTABLE", "IMMUTABLE"]
-    encryption: Literal["AES256", "KMS"]
-    keep_tagged_images: int
-    untagged_expiry_days: int
-    # Let `pulumi destroy` delete a repository that still holds images (dev stacks only).
-    force_delete: bool = False
 
 
 class ImageRepository(pulumi.ComponentResource):
@@ -40,16 +37,16 @@ class ImageRepository(pulumi.ComponentResource):
         self.repository = aws.ecr.Repository(
             f"{name}-repo",
             name=args.repository_name,
-            image_tag_mutability=args.tag_mutability,
+            image_tag_mutability=args.settings.tag_mutability,
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-            encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type=args.encryption)],
-            force_delete=args.force_delete,
+            encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type=args.settings.encryption)],
+            force_delete=args.settings.force_delete,
             opts=child,
         )
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
             repository=self.repository.name,
-            policy=lifecycle_policy(args.keep_tagged_images, args.untagged_expiry_days),
+            policy=lifecycle_policy(args.settings.keep_tagged_images, args.settings.untagged_expiry_days),
             opts=child,
         )
 

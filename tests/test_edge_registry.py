@@ -11,6 +11,7 @@ from components.registry import ImageRepository, ImageRepositoryArgs
 from helpers.registry import lifecycle_policy
 from preflight.capture import run_in_mocks
 from stackconfig import validate_stack_config
+from stackconfig.edge import RegistryConfig
 from tests.conftest import container_definitions, run_stack, stack_config
 
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -89,8 +90,9 @@ def test_external_images_get_no_repository_and_shared_names_one():
 def test_repository_component_alone_with_kms():
     def build():
         repository = ImageRepository("api", ImageRepositoryArgs(
-            repository_name="team/api", tag_mutability="IMMUTABLE", encryption="KMS",
-            keep_tagged_images=50, untagged_expiry_days=1,
+            settings=RegistryConfig(tag_mutability="IMMUTABLE", encryption="KMS", keep_tagged_images=50,
+                                    untagged_expiry_days=1, force_delete=False),
+            repository_name="team/api",
         ))
         pulumi.export("image", repository.image("v1.2.3", None))
 
