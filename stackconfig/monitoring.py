@@ -45,27 +45,29 @@ ALARM_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-# What each alarm watches, for the reference (docs/configuration.md): one alarm per, metric, fires when, severity.
+# What each alarm watches, for the reference (docs/configuration.md): one alarm per, metric, fires when, severity,
+# what no data means (`helpers/alarms.py` sets `treat_missing_data` accordingly).
+OK, BREACHING, MISSING = "no data counts as OK", "no data counts as breaching", "no data keeps the last state"
 ALARM_DESCRIPTIONS = {
-    "serviceCpu": "Per service: AWS/ECS CPUUtilization (Average) above `threshold` %. P0.",
-    "serviceMemory": "Per service: AWS/ECS MemoryUtilization (Average) above `threshold` %. P1.",
-    "serviceRunningTasks": "Per service with scaling.min >= 1: Container Insights RunningTaskCount (Maximum) below "
-                           "the service's scaling.min (no threshold key). No data counts as breaching. P0.",
-    "target5xxRate": "Per service: 100 x HTTPCode_Target_5XX_Count / RequestCount above `threshold` %. P0.",
-    "loadBalancer5xx": "The load balancer: HTTPCode_ELB_5XX_Count (Sum) above `threshold` (count). P0.",
-    "unhealthyHosts": "Per service: UnHealthyHostCount (Maximum) above `threshold` (count). P0.",
-    "responseTimeP95": "Per service: TargetResponseTime (p95) above `threshold` seconds. P1.",
-    "databaseCpu": "Per RDS instance: CPUUtilization (Average) above `threshold` %. P1.",
-    "databaseConnections": "Per RDS instance: DatabaseConnections (Maximum) above `threshold` % of the class's "
-                           "max_connections. P0.",
-    "databaseFreeStorage": "Per RDS instance: FreeStorageSpace (Minimum) below `threshold` % of the allocated "
-                           "storage. P0.",
-    "databaseFreeableMemory": "Per RDS instance: FreeableMemory (Minimum) below `threshold` MiB, at most 25 % of the "
-                              "class's memory. P1.",
-    "databaseLatency": "Per RDS instance: ReadLatency and WriteLatency (Average) above `threshold` seconds. P1.",
-    "cacheEngineCpu": "Per Redis node: EngineCPUUtilization (Average) above `threshold` %. P1.",
-    "cacheMemory": "Per Redis node: DatabaseMemoryUsagePercentage (Maximum) above `threshold` %. P0.",
-    "cacheEvictions": "Per Redis node: Evictions (Sum) above `threshold` (count). P1.",
+    "serviceCpu": f"Per service: AWS/ECS CPUUtilization (Average) above `threshold` %. P0; {OK}.",
+    "serviceMemory": f"Per service: AWS/ECS MemoryUtilization (Average) above `threshold` %. P1; {OK}.",
+    "serviceRunningTasks": f"Per service with scaling.min >= 1: Container Insights RunningTaskCount (Maximum) below "
+                           f"the service's scaling.min (no threshold key). P0; {BREACHING}.",
+    "target5xxRate": f"Per service: 100 x HTTPCode_Target_5XX_Count / RequestCount above `threshold` %. P0; {OK}.",
+    "loadBalancer5xx": f"The load balancer: HTTPCode_ELB_5XX_Count (Sum) above `threshold` (count). P0; {OK}.",
+    "unhealthyHosts": f"Per service: UnHealthyHostCount (Maximum) above `threshold` (count). P0; {OK}.",
+    "responseTimeP95": f"Per service: TargetResponseTime (p95) above `threshold` seconds. P1; {OK}.",
+    "databaseCpu": f"Per RDS instance: CPUUtilization (Average) above `threshold` %. P1; {MISSING}.",
+    "databaseConnections": f"Per RDS instance: DatabaseConnections (Maximum) above `threshold` % of the class's "
+                           f"max_connections. P0; {MISSING}.",
+    "databaseFreeStorage": f"Per RDS instance: FreeStorageSpace (Minimum) below `threshold` % of the allocated "
+                           f"storage. P0; {MISSING}.",
+    "databaseFreeableMemory": f"Per RDS instance: FreeableMemory (Minimum) below `threshold` MiB, at most 25 % of the "
+                              f"class's memory. P1; {MISSING}.",
+    "databaseLatency": f"Per RDS instance: ReadLatency and WriteLatency (Average) above `threshold` seconds. P1; {OK}.",
+    "cacheEngineCpu": f"Per Redis node: EngineCPUUtilization (Average) above `threshold` %. P1; {MISSING}.",
+    "cacheMemory": f"Per Redis node: DatabaseMemoryUsagePercentage (Maximum) above `threshold` %. P0; {MISSING}.",
+    "cacheEvictions": f"Per Redis node: Evictions (Sum) above `threshold` (count). P1; {OK}.",
 }
 
 

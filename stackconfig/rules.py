@@ -227,9 +227,10 @@ def _room_to_deploy(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
         deployment = at + ("deployment",)
         low, high = deployment + ("minimumHealthyPercent",), deployment + ("maximumPercent",)
         if inputs.ok(low, high) and service.deployment.minimum_healthy_percent == service.deployment.maximum_percent:
-            yield Problem(high, f"equals {name(low)} ({service.deployment.minimum_healthy_percent}): ECS could neither start a new task nor stop an old one, so no "
-                                f"deployment would ever progress; raise maximumPercent (e.g. 200) or lower "
-                                f"minimumHealthyPercent", service.deployment.maximum_percent)
+            yield Problem(high, f"equals {name(low)} ({service.deployment.minimum_healthy_percent}): ECS could "
+                                f"neither start a new task nor stop an old one, so no deployment would ever progress; "
+                                f"raise maximumPercent (e.g. 200) or lower minimumHealthyPercent",
+                          service.deployment.maximum_percent)
 
 
 @rule("services.<name>.spot: only with architecture x86_64 (Fargate Spot has no ARM64 capacity).")

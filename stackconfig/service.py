@@ -145,8 +145,10 @@ class HealthCheckConfig(ConfigModel):
         description="HTTP codes that count as healthy.",
         json_schema_extra=doc(allowed="codes or ranges of 200-499: `200`, `200-299`, `200,302`"),
     )
-    grace_period: int = Field(default=60, ge=0, le=2147483647,
-                              description="Seconds ECS ignores failing load balancer health checks after a task starts.")
+    grace_period: int = Field(
+        default=60, ge=0, le=2147483647,
+        description="Seconds ECS ignores failing load balancer health checks after a task starts.",
+    )
     command: Optional[list[str]] = Field(
         default=None,
         description='An optional container-level check, e.g. `["CMD-SHELL", "curl -f http://localhost:8000/health '
@@ -248,7 +250,9 @@ class ScalingConfig(ConfigModel):
     scale_out_cooldown: int = Field(default=60, ge=0, le=3600,
                                     description="Seconds after a scale-out before the next; at most scaleInCooldown.")
     scale_in_cooldown: int = Field(default=300, ge=0, le=3600, description="Seconds after a scale-in before the next.")
-    schedules: list[ScheduleConfig] = Field(default_factory=list, description="Scheduled changes of `min`/`max`.")
+    schedules: list[ScheduleConfig] = Field(default_factory=list,
+                                            description="Scheduled changes of `min`/`max`, e.g. dev scaled to zero "
+                                                        "at night.")
 
     @property
     def initial_count(self) -> int:
@@ -306,6 +310,9 @@ class ServiceConfig(ConfigModel):
         default_factory=dict,
         description="Plain, non-secret container variables. A name or value that looks like a secret is refused: "
                     "those go under `secrets`.",
+        json_schema_extra=doc(allowed="names of letters, digits and '_', not starting with a digit; no name or "
+                                      "value that looks like a secret (password, token, api key, a URL with a "
+                                      "password, a private key, an AWS access key, ...)"),
     )
     migrate: Optional[MigrateConfig] = Field(
         default=None,
@@ -324,7 +331,8 @@ class ServiceConfig(ConfigModel):
     uses: list[Literal["database", "cache"]] = Field(
         default_factory=list,
         description="Data stores the service connects to: their endpoints (environment) and credentials (ECS "
-                    "secrets) are injected; see \"What a service that uses a data store receives\".",
+                    "secrets) are injected (see below, \"What a service that uses a data store receives\"); the "
+                    "store's security group admits the service.",
     )
 
     @field_validator("cpu")

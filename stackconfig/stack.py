@@ -80,7 +80,8 @@ class StackConfig(ConfigModel):
     )
     owner: str = Field(min_length=1, max_length=256, description="`Owner` tag on every resource.")
     region: Annotated[str, AfterValidator(_commercial_region)] = Field(
-        description="`aws:region`: where everything is created; the cost estimate uses us-east-1's prices.",
+        description="Where everything is created (the key is `aws:region`); the cost estimate uses us-east-1's "
+                    "prices.",
         json_schema_extra=doc(allowed="a commercial AWS region (not GovCloud or China: IAM ARNs use the `aws` "
                                       "partition)"),
     )

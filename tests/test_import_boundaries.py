@@ -35,8 +35,10 @@ def imported_modules(path: Path) -> set[str]:
 
 def test_helpers_and_the_pack_import_nothing_of_stackconfig():
     files = sorted((ROOT / "helpers").glob("*.py")) + sorted((ROOT / "policies").rglob("*.py"))
-    offenders = {str(path.relative_to(ROOT)): sorted(m for m in imported_modules(path) if m.split(".")[0] == "stackconfig")
-                 for path in files}
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(m for m in imported_modules(path) if m.split(".")[0] == "stackconfig")
+        for path in files
+    }
     assert {path: modules for path, modules in offenders.items() if modules} == {}
 
 
