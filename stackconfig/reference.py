@@ -16,7 +16,6 @@ from typing import Any, Iterator, Literal, Optional, Union, get_args, get_origin
 
 from pydantic import BaseModel, SecretStr
 from pydantic.fields import FieldInfo
-from pydantic_core import PydanticUndefined
 
 from helpers.data_links import (
     CACHE_ENVIRONMENT,

@@ -7,7 +7,6 @@ import string
 
 import pulumi
 import pulumi_aws as aws
-import pytest
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
