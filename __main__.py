@@ -34,44 +34,29 @@ account_id = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(provider=p
 registry = account_id.apply(lambda account: ecr_registry(account, config.region))
 
 network = Network("network", NetworkArgs(
-    cidr=config.network.cidr,
-    availability_zones=config.network.availability_zones,
-    nat_gateways=config.network.nat_gateways,
-    subnet_mask=config.network.subnet_mask,
-    availability_zone_cidr_mask=config.network.availability_zone_cidr_mask,
-    isolated_subnets=config.network.isolated_subnets,
-    flow_logs=config.network.flow_logs,
+    settings=config.network,
     log_retention_days=config.logs.retention_days,
     region=config.region,
     account_id=account_id,
-    nat_instance=config.network.nat_instance,
     instance_tags=default_tags,
-    s3_endpoint_buckets=config.network.s3_endpoint_buckets,
 ), opts=with_provider)
 
-cluster = Cluster("app", ClusterArgs(container_insights=config.cluster.container_insights), opts=with_provider)
+cluster = Cluster("app", ClusterArgs(settings=config.cluster), opts=with_provider)
 
 # Edge: a certificate of our own when the stack has a domain, ALB access logs (prod by default).
 certificate = DomainCertificate("domain", DomainCertificateArgs(settings=config.domain), opts=with_provider) \
     if config.domain is not None else None
 access_logs = AccessLogs("alb-logs", AccessLogsArgs(
+    settings=config.access_logs,
     region=config.region,
     account_id=account_id,
-    expiry_days=config.access_logs.expiry_days,
-    prefix=config.access_logs.prefix,
-    force_destroy=not config.is_production,
-), opts=with_provider) if config.access_logs.is_enabled(config.is_production) else None
+), opts=with_provider) if config.access_logs.enabled else None
 
 load_balancer = LoadBalancer("web", LoadBalancerArgs(
+    settings=config.load_balancer,
     vpc_id=network.vpc_id,
     public_subnet_ids=network.public_subnet_ids,
-    idle_timeout=config.load_balancer.idle_timeout,
-    deletion_protection=(
-        config.is_production if config.load_balancer.deletion_protection is None
-        else config.load_balancer.deletion_protection
-    ),
     certificate_arn=certificate.certificate_arn if certificate is not None else config.load_balancer.certificate_arn,
-    ssl_policy=config.load_balancer.ssl_policy,
     access_logs_bucket=access_logs.bucket_name if access_logs is not None else None,
     access_logs_prefix=access_logs.prefix if access_logs is not None else None,
 ), opts=with_provider)
@@ -88,13 +73,10 @@ if config.domain is not None:
 # named `<stack>/<repository>` so stacks sharing an account never share one; prod's outlive a rename.
 repositories = {
     repository: ImageRepository(repository, ImageRepositoryArgs(
+        settings=config.registry,
         repository_name=stack_repository_name(stack, repository),
-        tag_mutability=config.registry.mutability(config.is_production),
-        encryption=config.registry.encryption,
-        keep_tagged_images=config.registry.keep_tagged_images,
-        untagged_expiry_days=config.registry.untagged_expiry_days,
-        force_delete=config.registry.deletes_images(config.is_production),
-        retain_on_delete=config.is_production,
+        # A repository whose images `pulumi destroy` must not delete (prod) also outlives a rename or replacement.
+        retain_on_delete=not config.registry.force_delete,
     ), opts=with_provider)
     for repository in sorted({
         s.image.repository for s in config.services.values() if not has_registry_host(s.image.repository)
@@ -103,37 +85,34 @@ repositories = {
 storage = MediaStorage("media", MediaStorageArgs(
     settings=config.storage,
     region=config.region,
-    force_destroy=not config.is_production,
-    protect=config.is_production,
 ), opts=with_provider) if config.storage is not None else None
 
 # Data tier: each store only when configured; services that `use` it get its endpoints and secrets.
-secret_recovery_days = 30 if config.is_production else 7
 data_stores: dict[str, Cache | Database] = {}
 if config.cache is not None:
     token_entry = config.cache.auth_token_from_config
     data_stores["cache"] = Cache("cache", CacheArgs(
-        settings=config.cache.for_environment(config.is_production),
+        settings=config.cache,
         vpc_id=network.vpc_id,
         subnet_ids=network.isolated_subnet_ids,
         auth_token=pulumi.Output.secret(config.app_secrets[token_entry].get_secret_value()) if token_entry else None,
-        secret_recovery_days=secret_recovery_days,
+        secret_recovery_days=config.secret_recovery_days,
     ), opts=with_provider)
 if config.database is not None:
     data_stores["database"] = Database("database", DatabaseArgs(
-        settings=config.database.for_environment(config.is_production),
+        settings=config.database,
         region=config.region,
         vpc_id=network.vpc_id,
         subnet_ids=network.isolated_subnet_ids,
         log_retention_days=config.logs.retention_days,
-        secret_recovery_days=secret_recovery_days,
+        secret_recovery_days=config.secret_recovery_days,
     ), opts=with_provider)
 referenced_app_secrets = sorted({
     ref.from_config for s in config.services.values() for ref in s.secrets.values() if ref.from_config
 })
 app_secrets = AppSecrets("app-secrets", AppSecretsArgs(
     values={entry: pulumi.Output.secret(config.app_secrets[entry].get_secret_value()) for entry in referenced_app_secrets},
-    recovery_window_days=secret_recovery_days,
+    recovery_window_days=config.secret_recovery_days,
 ), opts=with_provider) if referenced_app_secrets else None
 
 

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 
 from components.bucket import PrivateBucket, PrivateBucketArgs
 from helpers.bucket_policies import LEGACY_ELB_LOG_REGIONS, bucket_policy, elb_log_delivery_statements
+from stackconfig.edge import AccessLogsConfig
 
 # Versions of log files (a log is never overwritten; only expiry creates them) go one day later.
 NONCURRENT_LOG_DAYS = 1
@@ -23,11 +24,10 @@ NONCURRENT_LOG_DAYS = 1
 
 @dataclass(frozen=True)
 class AccessLogsArgs:
+    # `force_destroy`: `pulumi destroy` empties the bucket (outside prod).
+    settings: AccessLogsConfig
     region: str
     account_id: pulumi.Input[str]
-    expiry_days: int
-    prefix: str
-    force_destroy: bool = False
 
 
 class AccessLogs(pulumi.ComponentResource):
@@ -36,14 +36,14 @@ class AccessLogs(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AccessLogsArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("webstack:access_logs:AccessLogs", name, None, opts)
-        self.prefix = args.prefix
+        self.prefix = args.settings.prefix
 
         self.bucket = PrivateBucket(f"{name}-bucket", PrivateBucketArgs(
             lifecycle_rules=[aws.s3.BucketLifecycleConfigurationRuleArgs(
                 id="expire-access-logs",
                 status="Enabled",
                 filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(),
-                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.expiry_days),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=args.settings.expiry_days),
                 noncurrent_version_expiration=aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(
                     noncurrent_days=NONCURRENT_LOG_DAYS
                 ),
@@ -51,7 +51,7 @@ class AccessLogs(pulumi.ComponentResource):
                     aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(days_after_initiation=1)
                 ),
             )],
-            force_destroy=args.force_destroy,
+            force_destroy=args.settings.force_destroy,
         ), opts=pulumi.ResourceOptions(parent=self))
 
         legacy_accounts: list[pulumi.Input[str]] = []
@@ -63,7 +63,7 @@ class AccessLogs(pulumi.ComponentResource):
             f"{name}-policy",
             pulumi.Output.all(self.bucket.arn, args.account_id, *legacy_accounts).apply(
                 lambda values: bucket_policy(
-                    values[0], elb_log_delivery_statements(values[0], args.prefix, values[1], values[2:])
+                    values[0], elb_log_delivery_statements(values[0], self.prefix, values[1], values[2:])
                 )
             ),
             parent=self,

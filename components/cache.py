@@ -21,6 +21,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from helpers.container import pinned_secret_reference
+from helpers.data_links import cache_environment, cache_secrets
 from helpers.database import REPLICATION_GROUP_ID_LIMIT, bounded_identifier, cache_member_cluster_ids
 from stackconfig.data import CacheConfig
 
@@ -30,7 +31,7 @@ AUTH_TOKEN_LENGTH = 64
 
 @dataclass(frozen=True)
 class CacheArgs:
-    # Resolved for the environment (`CacheConfig.for_environment`): no None left.
+    # Resolved for the environment (`StackConfig.resolved()`): no None left.
     settings: CacheConfig
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[list[str]]
@@ -58,8 +59,6 @@ class Cache(pulumi.ComponentResource):
         self._name = name
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
-        if settings.multi_az is None or settings.snapshot_retention_days is None or settings.apply_immediately is None:
-            raise ValueError("CacheArgs.settings must be resolved with CacheConfig.for_environment()")
 
         self.replication_group_id = bounded_identifier(
             f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}", REPLICATION_GROUP_ID_LIMIT
@@ -177,9 +176,9 @@ class Cache(pulumi.ComponentResource):
 
     @property
     def client_environment(self) -> dict[str, pulumi.Input[str]]:
-        return {"REDIS_HOST": self.primary_endpoint, "REDIS_PORT": str(self.port), "REDIS_TLS": "true"}
+        return cache_environment(self.primary_endpoint, self.port)
 
     @property
     def client_secrets(self) -> dict[str, pulumi.Input[str]]:
         """ECS `valueFrom`s: the token's current version, so a new token rolls the services."""
-        return {"REDIS_AUTH_TOKEN": self.auth_token_reference}
+        return cache_secrets(self.auth_token_reference)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
+
+from stackconfig.stack import ClusterConfig
 
 CAPACITY_PROVIDERS = ["FARGATE", "FARGATE_SPOT"]
 
 
 @dataclass(frozen=True)
 class ClusterArgs:
-    container_insights: Literal["enabled", "enhanced"] = "enabled"
+    settings: ClusterConfig
 
 
 class Cluster(pulumi.ComponentResource):
@@ -26,7 +28,7 @@ class Cluster(pulumi.ComponentResource):
 
         self.cluster = aws.ecs.Cluster(
             f"{name}-cluster",
-            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value=args.container_insights)],
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value=args.settings.container_insights)],
             opts=child,
         )
         # Services choose their own strategy; the default keeps every task on on-demand Fargate.

@@ -24,6 +24,7 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from helpers.container import pinned_secret_reference
+from helpers.data_links import DATABASE_SECRET_KEYS, database_environment, json_key_reference
 from helpers.database import RDS_IDENTIFIER_LIMIT, bounded_identifier, postgres_parameters
 from stackconfig.data import DatabaseConfig
 
@@ -48,7 +49,7 @@ def service_trust(service: str) -> str:
 
 @dataclass(frozen=True)
 class DatabaseArgs:
-    # Resolved for the environment (`DatabaseConfig.for_environment`): no None left.
+    # Resolved for the environment (`StackConfig.resolved()`): no None left.
     settings: DatabaseConfig
     region: str
     vpc_id: pulumi.Input[str]
@@ -105,11 +106,6 @@ class Database(pulumi.ComponentResource):
         self._name = name
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
-        resolved = (settings.multi_az, settings.deletion_protection, settings.final_snapshot,
-                    settings.performance_insights, settings.enhanced_monitoring_interval, settings.protect,
-                    settings.apply_immediately)
-        if any(value is None for value in resolved):
-            raise ValueError("DatabaseArgs.settings must be resolved with DatabaseConfig.for_environment()")
 
         # A fixed identifier: its log groups must exist (with retention) before RDS first writes to them.
         self.instance_identifier = bounded_identifier(
@@ -469,15 +465,10 @@ class Database(pulumi.ComponentResource):
 
     @property
     def client_environment(self) -> dict[str, pulumi.Input[str]]:
-        environment: dict[str, pulumi.Input[str]] = {
-            "DATABASE_HOST": self.connection_host,
-            "DATABASE_PORT": str(self.port),
-            "DATABASE_NAME": self.database_name,
-        }
-        if self.replica_addresses:
-            environment["DATABASE_READ_HOST"] = self.replica_addresses[0]
-            environment["DATABASE_READ_HOSTS"] = pulumi.Output.all(*self.replica_addresses).apply(",".join)
-        return environment
+        return database_environment(
+            self.connection_host, self.port, self.database_name, self.replica_addresses,
+            pulumi.Output.all(*self.replica_addresses).apply(",".join) if self.replica_addresses else None,
+        )
 
     @property
     def client_secrets(self) -> dict[str, pulumi.Input[str]]:
@@ -489,10 +480,9 @@ class Database(pulumi.ComponentResource):
         that password (the provider returns from the update when the instance is available again):
         a new password changes the task definitions, so ECS replaces the running tasks.
         """
-        keys = {"DATABASE_USER": "username", "DATABASE_PASSWORD": "password"}
         if self.rotated_by_rds:
-            return {variable: self.master_secret_arn.apply(lambda arn, k=key: f"{arn}:{k}::")
-                    for variable, key in keys.items()}
+            return {variable: self.master_secret_arn.apply(lambda arn, k=key: json_key_reference(arn, k))
+                    for variable, key in DATABASE_SECRET_KEYS.items()}
         pinned = pulumi.Output.all(self.master_secret_arn, self._master_secret_version.version_id, self.instance.arn)
         return {variable: pinned.apply(lambda values, k=key: pinned_secret_reference(values[0], values[1], k))
-                for variable, key in keys.items()}
+                for variable, key in DATABASE_SECRET_KEYS.items()}

@@ -13,6 +13,8 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from stackconfig.load_balancer import LoadBalancerConfig
+
 NOT_FOUND = aws.lb.ListenerDefaultActionArgs(
     type="fixed-response",
     fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
@@ -25,12 +27,11 @@ INTERNET_IPV6 = "::/0"
 
 @dataclass(frozen=True)
 class LoadBalancerArgs:
+    settings: LoadBalancerConfig
     vpc_id: pulumi.Input[str]
     public_subnet_ids: pulumi.Input[list[str]]
-    idle_timeout: int
-    deletion_protection: bool
+    # The HTTPS certificate: the stack's own (`DomainCertificate`) or `settings.certificate_arn`; none: HTTP only.
     certificate_arn: Optional[pulumi.Input[str]] = None
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     # Access logs to this bucket (`AccessLogs.bucket_name`, which resolves once its policy lets ELB write).
     access_logs_bucket: Optional[pulumi.Input[str]] = None
     access_logs_prefix: Optional[str] = None
@@ -81,8 +82,8 @@ class LoadBalancer(pulumi.ComponentResource):
             subnets=args.public_subnet_ids,
             security_groups=[self.security_group.id],
             drop_invalid_header_fields=True,
-            idle_timeout=args.idle_timeout,
-            enable_deletion_protection=args.deletion_protection,
+            idle_timeout=args.settings.idle_timeout,
+            enable_deletion_protection=args.settings.deletion_protection,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(
                 bucket=args.access_logs_bucket, prefix=args.access_logs_prefix, enabled=True
             ) if args.access_logs_bucket is not None else None,
@@ -95,7 +96,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 load_balancer_arn=self.load_balancer.arn,
                 port=443,
                 protocol="HTTPS",
-                ssl_policy=args.ssl_policy,
+                ssl_policy=args.settings.ssl_policy,
                 certificate_arn=args.certificate_arn,
                 default_actions=[NOT_FOUND],
                 opts=child,

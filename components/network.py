@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Literal, Mapping, Optional, Sequence
+from typing import Mapping, Optional
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
 
 from components.nat_instance import NatInstance, NatInstanceArgs
-from stackconfig.network import NatInstanceConfig
+from stackconfig.network import NetworkConfig
 
 # NAT instances: awsx creates no NAT gateway and no default route; ours point at the instances' interfaces.
 NAT_STRATEGIES = {"single": awsx.ec2.NatGatewayStrategy.SINGLE, "onePerAz": awsx.ec2.NatGatewayStrategy.ONE_PER_AZ,
@@ -20,24 +20,13 @@ NAT_STRATEGIES = {"single": awsx.ec2.NatGatewayStrategy.SINGLE, "onePerAz": awsx
 
 @dataclass(frozen=True)
 class NetworkArgs:
-    cidr: str
-    availability_zones: Sequence[str]
-    nat_gateways: Literal["single", "onePerAz", "instance", "instancePerAz"]
-    subnet_mask: int
-    # Netmask of each AZ's block of the VPC (`NetworkConfig.availability_zone_cidr_mask`): without it awsx
-    # divides the VPC by the number of AZs, so adding an AZ would move every other AZ's subnets.
-    availability_zone_cidr_mask: int
-    isolated_subnets: bool
-    flow_logs: bool
+    settings: NetworkConfig
     log_retention_days: int
     # Where the flow log lives: its role may be assumed only on behalf of this account's flow logs.
     region: str
     account_id: pulumi.Input[str]
-    # With natGateways instance/instancePerAz: the NAT instances' settings, and the tags of what they launch.
-    nat_instance: Optional[NatInstanceConfig] = None
+    # With natGateways instance/instancePerAz: the tags of what the NAT instances' group launches.
     instance_tags: Mapping[str, str] = field(default_factory=dict)
-    # Other accounts' buckets the S3 gateway endpoint admits (besides this account's and ECR's layer bucket).
-    s3_endpoint_buckets: Sequence[str] = ()
 
 
 class Network(pulumi.ComponentResource):
@@ -61,23 +50,26 @@ class Network(pulumi.ComponentResource):
     def __init__(self, name: str, args: NetworkArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("webstack:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        settings = args.settings
 
         subnet_specs = [
-            awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC, name="public", cidr_mask=args.subnet_mask),
-            awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE, name="private", cidr_mask=args.subnet_mask),
+            awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PUBLIC, name="public", cidr_mask=settings.subnet_mask),
+            awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.PRIVATE, name="private", cidr_mask=settings.subnet_mask),
         ]
-        if args.isolated_subnets:
-            subnet_specs.append(
-                awsx.ec2.SubnetSpecArgs(type=awsx.ec2.SubnetType.ISOLATED, name="isolated", cidr_mask=args.subnet_mask)
-            )
+        if settings.isolated_subnets:
+            subnet_specs.append(awsx.ec2.SubnetSpecArgs(
+                type=awsx.ec2.SubnetType.ISOLATED, name="isolated", cidr_mask=settings.subnet_mask
+            ))
         self.vpc = awsx.ec2.Vpc(
             f"{name}-vpc",
-            cidr_block=args.cidr,
-            availability_zone_names=list(args.availability_zones),
-            availability_zone_cidr_mask=args.availability_zone_cidr_mask,
+            cidr_block=settings.cidr,
+            availability_zone_names=list(settings.availability_zones),
+            # Without the per-AZ netmask awsx divides the VPC by the number of AZs, so adding an AZ would
+            # move every other AZ's subnets.
+            availability_zone_cidr_mask=settings.availability_zone_cidr_mask,
             subnet_strategy=awsx.ec2.SubnetAllocationStrategy.AUTO,
             subnet_specs=subnet_specs,
-            nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(strategy=NAT_STRATEGIES[args.nat_gateways]),
+            nat_gateways=awsx.ec2.NatGatewayConfigurationArgs(strategy=NAT_STRATEGIES[settings.nat_gateways]),
             enable_dns_hostnames=True,
             enable_dns_support=True,
             opts=child,
@@ -85,22 +77,24 @@ class Network(pulumi.ComponentResource):
         self.vpc_id = self.vpc.vpc_id
         self.public_subnet_ids = self.vpc.public_subnet_ids
         self.private_subnet_ids = self.vpc.private_subnet_ids
-        self.isolated_subnet_ids = self.vpc.isolated_subnet_ids if args.isolated_subnets else self.vpc.private_subnet_ids
+        self.isolated_subnet_ids = (
+            self.vpc.isolated_subnet_ids if settings.isolated_subnets else self.vpc.private_subnet_ids
+        )
 
         # Adopt the VPC's default security group and strip its rules: nothing may rely on it.
         self.default_security_group = aws.ec2.DefaultSecurityGroup(
             f"{name}-default-sg", vpc_id=self.vpc.vpc_id, ingress=[], egress=[], opts=child
         )
 
-        if args.flow_logs:
+        if settings.flow_logs:
             self._flow_logs(name, args, child)
 
-        zones = len(args.availability_zones)
+        zones = len(args.settings.availability_zones)
         private_route_tables = [self._route_table_of(self.vpc.private_subnet_ids, zone) for zone in range(zones)]
         isolated_route_tables = [self._route_table_of(self.vpc.isolated_subnet_ids, zone)
-                                 for zone in range(zones)] if args.isolated_subnets else []
+                                 for zone in range(zones)] if args.settings.isolated_subnets else []
         self.nat_instances: list[NatInstance] = []
-        if args.nat_instance is not None:
+        if args.settings.nat_instance is not None:
             self._nat_instances(name, args, private_route_tables)
         self.s3_endpoint = aws.ec2.VpcEndpoint(
             f"{name}-s3",
@@ -109,7 +103,7 @@ class Network(pulumi.ComponentResource):
             vpc_endpoint_type="Gateway",
             route_table_ids=private_route_tables + isolated_route_tables,
             policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: s3_endpoint_policy(account, args.region, args.s3_endpoint_buckets)),
+                lambda account: s3_endpoint_policy(account, args.region, args.settings.s3_endpoint_buckets)),
             opts=child,
         )
 
@@ -132,7 +126,7 @@ class Network(pulumi.ComponentResource):
         ).route_table_id
 
     def _nat_instances(self, name: str, args: NetworkArgs, private_route_tables: list[pulumi.Output[str]]) -> None:
-        settings = args.nat_instance
+        settings = args.settings.nat_instance
         image_id = settings.ami or aws.ec2.get_ami_output(
             owners=[settings.ami_owner],
             filters=[aws.ec2.GetAmiFilterArgs(name="name", values=[settings.ami_name]),
@@ -141,11 +135,11 @@ class Network(pulumi.ComponentResource):
             most_recent=True,
             opts=pulumi.InvokeOutputOptions(parent=self),
         ).id
-        per_zone = args.nat_gateways == "instancePerAz"
-        for zone in range(len(args.availability_zones) if per_zone else 1):
+        per_zone = args.settings.nat_gateways == "instancePerAz"
+        for zone in range(len(args.settings.availability_zones) if per_zone else 1):
             self.nat_instances.append(NatInstance(f"{name}-nat-{zone + 1}", NatInstanceArgs(
                 vpc_id=self.vpc.vpc_id,
-                vpc_cidr=args.cidr,
+                vpc_cidr=args.settings.cidr,
                 subnet_id=self.vpc.public_subnet_ids.apply(lambda ids, zone=zone: ids[zone]),
                 image_id=image_id,
                 instance_type=settings.instance_type,

@@ -8,25 +8,22 @@ N tagged ones (the window a rollback can reach back into).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal, Optional
+from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
 
 from helpers.names import image_reference
 from helpers.registry import lifecycle_policy
+from stackconfig.edge import RegistryConfig
 
 
 @dataclass(frozen=True)
 class ImageRepositoryArgs:
+    # `force_delete`: `pulumi destroy` deletes a repository that still holds images (dev stacks only).
+    settings: RegistryConfig
     # The full repository name, e.g. `prod/backend` (what CI pushes to).
     repository_name: str
-    tag_mutability: Literal["MUTABLE", "IMMUTABLE"]
-    encryption: Literal["AES256", "KMS"]
-    keep_tagged_images: int
-    untagged_expiry_days: int
-    # Let `pulumi destroy` delete a repository that still holds images (dev stacks only).
-    force_delete: bool = False
     # Keep the repository (and its images) in AWS when Pulumi deletes or replaces it, e.g. on a rename (prod).
     retain_on_delete: bool = False
 
@@ -40,10 +37,10 @@ class ImageRepository(pulumi.ComponentResource):
         self.repository = aws.ecr.Repository(
             f"{name}-repo",
             name=args.repository_name,
-            image_tag_mutability=args.tag_mutability,
+            image_tag_mutability=args.settings.tag_mutability,
             image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(scan_on_push=True),
-            encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type=args.encryption)],
-            force_delete=args.force_delete,
+            encryption_configurations=[aws.ecr.RepositoryEncryptionConfigurationArgs(encryption_type=args.settings.encryption)],
+            force_delete=args.settings.force_delete,
             # A fixed name: a replacement (a changed `encryption`) must delete the old repository first.
             # retainOnDelete on the custom resource itself: the engine ignores it on components.
             opts=pulumi.ResourceOptions(
@@ -53,7 +50,7 @@ class ImageRepository(pulumi.ComponentResource):
         aws.ecr.LifecyclePolicy(
             f"{name}-lifecycle",
             repository=self.repository.name,
-            policy=lifecycle_policy(args.keep_tagged_images, args.untagged_expiry_days),
+            policy=lifecycle_policy(args.settings.keep_tagged_images, args.settings.untagged_expiry_days),
             # One policy per repository, addressed by the repository's name: a replacement created first
             # would be removed by the old one's delete.
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),

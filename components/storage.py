@@ -26,10 +26,9 @@ ORIGIN_ID = "media-bucket"
 
 @dataclass(frozen=True)
 class MediaStorageArgs:
+    # Resolved: `force_destroy` outside prod, `protect` in prod.
     settings: StorageConfig
     region: str
-    force_destroy: bool = False
-    protect: bool = False
 
 
 class MediaStorage(pulumi.ComponentResource):
@@ -59,8 +58,8 @@ class MediaStorage(pulumi.ComponentResource):
                     )
                 ),
             )],
-            force_destroy=args.force_destroy,
-            protect=args.protect,
+            force_destroy=settings.force_destroy,
+            protect=settings.protect,
         ), opts=pulumi.ResourceOptions(parent=self))
 
         grants: list[pulumi.Input[dict]] = []

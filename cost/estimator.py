@@ -523,7 +523,8 @@ def _cache(stack: _Stack, cache: Record) -> None:
         return
     hourly = stack.prices.cache_node_hour(str(node_type), engine)
     if hourly is None:
-        stack.not_priced(cache, f"node type {node_type!r} is not in pricing/{stack.prices.region}.json")
+        stack.not_priced(cache, f"no price yet for node type {node_type!r} in pricing/{stack.prices.region}.json "
+                                f"(tables.elasticache.nodeHour)")
         return
     stack.add_flat(cache, f"ElastiCache {engine} {node_type} x {nodes} nodes", nodes * hourly * stack.hours,
                    f"{nodes} x {_usd(round(hourly, 5))}/h x {stack.hours:g} h")
@@ -542,7 +543,8 @@ def _rds_instance(stack: _Stack, db: Record) -> None:
     if engine != "postgres":
         stack.not_priced(db, f"engine {engine!r}: only PostgreSQL instance prices are in the price data")
     elif class_price is None:
-        stack.not_priced(db, f"instance class {instance_class!r} is not in pricing/{stack.prices.region}.json")
+        stack.not_priced(db, f"no price yet for instance class {instance_class!r} in "
+                             f"pricing/{stack.prices.region}.json (tables.rds.postgres.instanceHour)")
     else:
         hourly = class_price.multi_az_hour if multi_az else class_price.single_az_hour
         stack.add_flat(db, f"RDS PostgreSQL {role} {instance_class} {deployment}", hourly * stack.hours,

@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable
 
-from pulumi_policy import proxy
 
-# The engine's unknown sentinels (pulumi.runtime.rpc.UNKNOWN is the string one).
-UNKNOWN_VALUES = frozenset({
-    proxy.UNKNOWN_BOOLEAN_VALUE, proxy.UNKNOWN_NUMBER_VALUE, proxy.UNKNOWN_STRING_VALUE,
-    proxy.UNKNOWN_ARRAY_VALUE, proxy.UNKNOWN_ASSET_VALUE, proxy.UNKNOWN_ARCHIVE_VALUE, proxy.UNKNOWN_OBJECT_VALUE,
-})
+@lru_cache(maxsize=1)
+def unknown_values() -> frozenset[str]:
+    """The engine's unknown sentinels (pulumi.runtime.rpc.UNKNOWN is the string one).
+
+    Imported on first use, not with the package: `stackconfig` reads `cost.assumptions` and must
+    not load `pulumi_policy` to validate a stack's config.
+    """
+    from pulumi_policy import proxy
+
+    return frozenset({
+        proxy.UNKNOWN_BOOLEAN_VALUE, proxy.UNKNOWN_NUMBER_VALUE, proxy.UNKNOWN_STRING_VALUE,
+        proxy.UNKNOWN_ARRAY_VALUE, proxy.UNKNOWN_ASSET_VALUE, proxy.UNKNOWN_ARCHIVE_VALUE, proxy.UNKNOWN_OBJECT_VALUE,
+    })
 
 
 @dataclass(frozen=True)
@@ -36,7 +44,7 @@ def plain(value: Any) -> Any:
         return {key: plain(item) for key, item in raw.items()}
     if isinstance(value, Sequence) and not isinstance(value, str):
         return [plain(item) for item in getattr(value, "_ListProxy__target", value)]
-    if isinstance(value, str) and value in UNKNOWN_VALUES:
+    if isinstance(value, str) and value in unknown_values():
         return None
     return value
 

@@ -1,7 +1,9 @@
 """The stack's CloudWatch alarms as plain specs: what to watch, when to fire, what to do about it.
 
-Pure: dimension values are passed through untouched (strings in tests, Pulumi Outputs in the
-program), so every threshold and dimension is tested without a Pulumi runtime.
+Pure, and importing nothing above `helpers/`: the alarm settings are read through the `AlarmsConfig`
+protocol below (the stack config's model satisfies it). Dimension values are passed through
+untouched (strings in tests, Pulumi Outputs in the program), so every threshold and dimension is
+tested without a Pulumi runtime.
 `components/monitoring.py` turns each spec into an `aws.cloudwatch.MetricAlarm`.
 
 Severity follows seed 001: P0 means users are (about to be) affected, P1 means degraded or
@@ -11,9 +13,7 @@ trending towards it. Both go to the same alert topic; the severity leads the des
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Optional
-
-from stackconfig.monitoring import AlarmsConfig, AlarmTiming
+from typing import Any, Literal, Mapping, Optional, Protocol
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
@@ -31,6 +31,73 @@ Comparison = Literal[
 # breaching: no data means the thing that should report is gone (no running tasks at all).
 # missing: keep the last state; the alarm shows INSUFFICIENT_DATA if the resource stops reporting.
 MissingData = Literal["notBreaching", "breaching", "missing"]
+
+
+class AlarmTiming(Protocol):
+    """How long a condition must last (`webstack:monitoring.alarms.<key>`, `stackconfig.monitoring.AlarmTiming`)."""
+
+    @property
+    def period(self) -> int: ...
+
+    @property
+    def evaluation_periods(self) -> int: ...
+
+    @property
+    def datapoints(self) -> int: ...
+
+
+class Threshold(AlarmTiming, Protocol):
+    @property
+    def threshold(self) -> float: ...
+
+
+class AlarmsConfig(Protocol):
+    """Every alarm's threshold and timing, as `stackconfig.monitoring.AlarmsConfig` has them."""
+
+    @property
+    def service_cpu(self) -> Threshold: ...
+
+    @property
+    def service_memory(self) -> Threshold: ...
+
+    @property
+    def service_running_tasks(self) -> AlarmTiming: ...
+
+    @property
+    def target5xx_rate(self) -> Threshold: ...
+
+    @property
+    def load_balancer5xx(self) -> Threshold: ...
+
+    @property
+    def unhealthy_hosts(self) -> Threshold: ...
+
+    @property
+    def response_time_p95(self) -> Threshold: ...
+
+    @property
+    def database_cpu(self) -> Threshold: ...
+
+    @property
+    def database_connections(self) -> Threshold: ...
+
+    @property
+    def database_free_storage(self) -> Threshold: ...
+
+    @property
+    def database_freeable_memory(self) -> Threshold: ...
+
+    @property
+    def database_latency(self) -> Threshold: ...
+
+    @property
+    def cache_engine_cpu(self) -> Threshold: ...
+
+    @property
+    def cache_memory(self) -> Threshold: ...
+
+    @property
+    def cache_evictions(self) -> Threshold: ...
 
 
 @dataclass(frozen=True)

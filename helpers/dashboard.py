@@ -11,8 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
-from helpers.alarms import ALB, CONTAINER_INSIGHTS, ECS, ELASTICACHE, RDS
-from stackconfig.monitoring import AlarmsConfig
+from helpers.alarms import ALB, CONTAINER_INSIGHTS, ECS, ELASTICACHE, RDS, AlarmsConfig
 
 GRID_WIDTH = 24
 PANEL_HEIGHT = 6

@@ -11,17 +11,8 @@ from __future__ import annotations
 import hashlib
 import re
 
-# Burstable classes: memory by size (db.t3 and db.t4g alike).
-BURSTABLE_MEMORY_GIB = {"micro": 1, "small": 2, "medium": 4, "large": 8, "xlarge": 16, "2xlarge": 32}
-# Fixed-performance families: GiB of memory per vCPU (m: general purpose, r: memory optimised).
-MEMORY_GIB_PER_VCPU = {"m": 4, "r": 8}
-BURSTABLE_FAMILIES = ("t3", "t4g")
-FIXED_FAMILIES = (
-    "m5", "m5d", "m6g", "m6gd", "m6i", "m6id", "m7g", "m7i", "m8g",
-    "r5", "r5d", "r6g", "r6gd", "r6i", "r6id", "r7g", "r7i", "r8g",
-)
-FIXED_MULTIPLIERS = (2, 4, 8, 12, 16, 24, 32, 48)
-INSTANCE_CLASS = re.compile(r"^db\.(?P<family>[a-z0-9]+)\.(?P<size>[a-z0-9]+)$")
+from helpers.instance_classes import RDS_POSTGRES_CLASSES, describe_rds_classes
+
 CONNECTIONS_PER_GIB = 100
 RDS_MAX_CONNECTIONS_CAP = 5000
 PAGE_KIB = 8  # shared_buffers and effective_cache_size are counted in 8 kB pages on RDS
@@ -32,31 +23,9 @@ REPLICATION_GROUP_ID_LIMIT = 40
 
 def memory_gib(instance_class: str) -> int:
     """Memory of an RDS instance class, e.g. 4 for db.t4g.medium, 8 for db.m7g.large."""
-    match = INSTANCE_CLASS.match(instance_class)
-    if not match:
-        raise ValueError(f"{instance_class!r} is not an RDS instance class (e.g. db.t4g.medium)")
-    family, size = match["family"], match["size"]
-    if family in BURSTABLE_FAMILIES and size in BURSTABLE_MEMORY_GIB:
-        return BURSTABLE_MEMORY_GIB[size]
-    if family in FIXED_FAMILIES:
-        vcpus = _fixed_size_vcpus(size)
-        if vcpus is not None:
-            return vcpus * MEMORY_GIB_PER_VCPU[family[0]]
-    raise ValueError(
-        f"unknown RDS instance class {instance_class!r}; supported: db.t3/db.t4g micro..2xlarge and "
-        f"large..48xlarge of {', '.join('db.' + f for f in FIXED_FAMILIES)}"
-    )
-
-
-def _fixed_size_vcpus(size: str) -> int | None:
-    if size == "large":
-        return 2
-    if size == "xlarge":
-        return 4
-    multiplier = size.removesuffix("xlarge")
-    if multiplier.isdigit() and int(multiplier) in FIXED_MULTIPLIERS:
-        return 4 * int(multiplier)
-    return None
+    if instance_class not in RDS_POSTGRES_CLASSES:
+        raise ValueError(f"{instance_class!r} is not an RDS for PostgreSQL instance class; supported: {describe_rds_classes()}")
+    return RDS_POSTGRES_CLASSES[instance_class]
 
 
 def memory_mib(instance_class: str) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from policies.webstack_guard.secret_shapes import holds_secret_value, is_secret_name, secret_value_shape
+from policies.secret_shapes import holds_secret_value, is_secret_name, secret_value_shape
 from preflight.stack_files import SECRET_PLACEHOLDER, StackFile
 
 

@@ -1,21 +1,27 @@
-"""Typed stack config: `load_stack_config()` reads every `webstack:*` key and validates it at once.
+"""Typed stack config: `load_stack_config()` reads every `webstack:*` key, validates it and resolves it.
 
-A bad config stops the program with one `pulumi.RunError` that lists every problem as
-`webstack:<key path> = <value>: <what is allowed>`, before a single resource is declared.
+1. Each key is validated on its own (type, range, pattern: the models in this package); a bad key
+   is dropped and validation goes on (`stackconfig.salvage`), so every key's problem is found.
+2. The cross-field rules (`stackconfig.rules`) run on what validated, each skipped only when one of
+   its inputs failed in step 1.
+3. If anything was found, the program stops with one `pulumi.RunError` listing every problem as
+   `webstack:<key path> = <value>: <what is allowed>`, before a single resource is declared.
+4. Otherwise every environment-dependent default is resolved once (`StackConfig.resolved()`):
+   components and `__main__.py` read final values.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable, Optional, Union, get_args, get_origin
+from typing import Any
 
 import pulumi
 from pulumi.runtime import config as runtime_config
-from pydantic import BaseModel, ValidationError
 
+from stackconfig.problems import NAMESPACE, Inputs, Problem
+from stackconfig.rules import cross_field_problems
+from stackconfig.salvage import salvage
 from stackconfig.stack import StackConfig
-
-NAMESPACE = "webstack"
 
 
 def _all_config() -> dict[str, Any]:
@@ -42,62 +48,23 @@ def raw_stack_config() -> dict[str, Any]:
     return raw
 
 
-def _unwrap_optional(annotation: Any) -> Any:
-    args = [arg for arg in get_args(annotation) if arg is not type(None)]
-    return args[0] if get_origin(annotation) is Union and len(args) == 1 else annotation
-
-
-def _step(annotation: Any, part: Any) -> Any:
-    """The annotation found one step down `part` (a field alias, a dict key or a list index)."""
-    annotation = _unwrap_optional(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        fields = {info.alias or name: info for name, info in annotation.model_fields.items()}
-        return fields[part].annotation if part in fields else None
-    if get_origin(annotation) is dict:
-        return get_args(annotation)[1]
-    if get_origin(annotation) is list:
-        return get_args(annotation)[0]
-    return None
-
-
-def _allowed_keys(model: type[BaseModel], path: Iterable[Any]) -> Optional[list[str]]:
-    """The keys a model accepts at `path` (used to make "unknown key" errors say what is allowed)."""
-    annotation: Any = model
-    for part in path:
-        annotation = _step(annotation, part)
-    annotation = _unwrap_optional(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return sorted(info.alias or name for name, info in annotation.model_fields.items())
-    return None
-
-
-def describe_errors(error: ValidationError) -> list[str]:
-    lines = []
-    for item in error.errors():
-        loc = [part for part in item["loc"]]
-        path = ".".join(str(part) for part in loc) or "(stack)"
-        key = "aws:region" if loc[:1] == ["region"] else f"{NAMESPACE}:{path}"
-        message = item["msg"].removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            allowed = _allowed_keys(StackConfig, loc[:-1])
-            message = "unknown key" + (f"; allowed keys: {', '.join(allowed)}" if allowed else "")
-        elif item["type"] == "missing":
-            message = "required key is missing"
-        value = item.get("input")
-        shown = "" if item["type"] == "missing" or isinstance(value, dict) else f" = {json.dumps(value, default=str)}"
-        lines.append(f"{key}{shown}: {message}")
-    return lines
+def stack_config_problems(raw: dict[str, Any]) -> tuple[list[Problem], StackConfig | None]:
+    """Every problem of a stack's config (schema first, then cross-field), and the config if there are none."""
+    config, problems, failed = salvage(StackConfig, raw)
+    if config is not None:
+        problems += cross_field_problems(config, Inputs(failed))  # type: ignore[arg-type]
+    return problems, (config if not problems else None)  # type: ignore[return-value]
 
 
 def validate_stack_config(raw: dict[str, Any]) -> StackConfig:
-    try:
-        return StackConfig.model_validate(raw)
-    except ValidationError as error:
-        problems = describe_errors(error)
+    """The validated config with its environment's defaults resolved, or a RunError listing every problem."""
+    problems, config = stack_config_problems(raw)
+    if problems or config is None:
         raise pulumi.RunError(
             f"invalid stack config ({len(problems)} problem{'s' if len(problems) != 1 else ''}):\n  "
-            + "\n  ".join(problems)
-        ) from None
+            + "\n  ".join(map(str, problems))
+        )
+    return config.resolved()
 
 
 def load_stack_config() -> StackConfig:

@@ -1,6 +1,14 @@
-"""Shared base of every config model: camelCase keys in YAML, snake_case in Python, no unknown keys."""
+"""Shared base of every config model: camelCase keys in YAML, snake_case in Python, no unknown keys.
+
+Models hold what one value may be (type, range, pattern, a check of that value alone) and its
+documentation (`Field(description=...)`, read by `stackconfig.reference` to write
+docs/configuration.md). Checks that read two values or more are cross-field rules
+(`stackconfig.rules`), so they still run when an unrelated key of the same section is invalid.
+"""
 
 from __future__ import annotations
+
+from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
@@ -9,10 +17,6 @@ from pydantic.alias_generators import to_camel
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 )
-
-# What a config key or environment variable name looks like when it holds a credential.
-SECRET_NAME_HINTS = ("PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY",
-                     "ACCESS_KEY", "CREDENTIAL", "AUTH")
 
 
 class ConfigModel(BaseModel):
@@ -24,8 +28,7 @@ class ConfigModel(BaseModel):
     )
 
 
-def looks_secret(name: str) -> bool:
-    """True for names such as DB_PASSWORD, jwtSecret, GOOGLE_API_KEY or DATABASE_URL-with-credentials keys."""
-    normalized = "".join(ch if ch.isalnum() else "_" for ch in name).upper()
-    compact = normalized.replace("_", "")
-    return any(hint in normalized or hint.replace("_", "") in compact for hint in SECRET_NAME_HINTS)
+def doc(allowed: Optional[str] = None, default: Optional[str] = None) -> dict[str, Any]:
+    """Reference text a field's type and default cannot say by themselves (`json_schema_extra`):
+    `allowed` when a validator, not the type, limits the value; `default` when it is not a plain value."""
+    return {key: value for key, value in (("allowed", allowed), ("default", default)) if value is not None}

@@ -13,20 +13,22 @@ from typing import Any, Optional
 from pydantic import Field, create_model
 
 from cost import UsageAssumptions
-from stackconfig.base import ConfigModel
+from stackconfig.base import ConfigModel, doc
 
 
 def _field(spec) -> tuple[Any, Any]:
     maximum = spec.metadata["maximum"]
     if spec.default is None:
-        return Optional[float], Field(default=None, ge=0, le=maximum, description=spec.metadata["doc"])
+        return Optional[float], Field(default=None, ge=0, le=maximum, description=spec.metadata["doc"],
+                                      json_schema_extra=doc(default="the price file's"))
     return float, Field(default=spec.default, ge=0, le=maximum, description=spec.metadata["doc"])
 
 
 CostConfig = create_model(
     "CostConfig",
     __base__=ConfigModel,
-    __doc__="Usage assumptions of the cost estimate; every key optional (see docs/cost.md).",
+    __doc__="Usage assumptions of preflight's cost estimate (traffic-driven quantities a list price needs); every "
+            "key optional (see docs/cost.md).",
     **{spec.name: _field(spec) for spec in fields(UsageAssumptions)},
 )
 

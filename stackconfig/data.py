@@ -1,53 +1,49 @@
 """`webstack:cache`, `webstack:database`, `webstack:appSecrets` and how a service refers to a secret.
 
 Settings whose right value differs between environments (Multi-AZ, deletion protection, snapshots,
-`protect`, ...) default to `None`, meaning "on in prod, off elsewhere"; `for_environment()` fills
-them in before a component sees them, so components only ever read plain booleans and numbers.
+`protect`, ...) default to `None`, meaning "on in prod, off elsewhere"; `resolved()` fills them in
+once, when the stack config is loaded, so components only ever read plain booleans and numbers.
 """
 
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Literal, Mapping, Optional
+from typing import Literal, Mapping, Optional
 
 from pulumi.runtime import config as runtime_config
-from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator
 
-from helpers.database import max_connections, memory_gib
-from stackconfig.base import ConfigModel
-
-if TYPE_CHECKING:
-    from stackconfig.service import ServiceConfig
+from helpers.instance_classes import (
+    ELASTICACHE_NODE_TYPES,
+    RDS_POSTGRES_CLASSES,
+    describe_cache_node_types,
+    describe_rds_classes,
+)
+from stackconfig.base import ConfigModel, doc
 
 APP_SECRETS_KEY = "webstack:appSecrets"
 SECRET_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+SECRET_NAME_RULE = "1-64 letters, digits, '_' or '-', starting with a letter"
+DAILY_WINDOW_RULE = "hh:mm-hh:mm (UTC, 24-hour clock), e.g. 03:00-04:00"
+WEEKLY_WINDOW_RULE = "ddd:hh:mm-ddd:hh:mm (UTC; mon..sun), e.g. sun:05:00-sun:06:00"
 # A full Secrets Manager ARN (with the 6-character suffix AWS appends: IAM matches the full ARN),
 # optionally followed by ECS's `:json-key:version-stage:version-id` selector.
 SECRET_ARN = re.compile(
     r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+-[A-Za-z0-9]{6}"
     r"(:[^:]*:[^:]*:[^:]*)?$"
 )
-# Variables the data tier gives a service that `uses` it.
-DATABASE_VARIABLES = ("DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME", "DATABASE_READ_HOST", "DATABASE_READ_HOSTS")
-DATABASE_SECRETS = ("DATABASE_USER", "DATABASE_PASSWORD")
-CACHE_VARIABLES = ("REDIS_HOST", "REDIS_PORT", "REDIS_TLS")
-CACHE_SECRETS = ("REDIS_AUTH_TOKEN",)
-LINKED_NAMES = {
-    "database": DATABASE_VARIABLES + DATABASE_SECRETS,
-    "cache": CACHE_VARIABLES + CACHE_SECRETS,
-}
 # ElastiCache AUTH token: 16-128 characters, letters, digits and only the punctuation CreateReplicationGroup
 # permits (!, &, #, $, ^, <, > and -); AWS refuses any other character at create time.
 AUTH_TOKEN = re.compile(r"^[A-Za-z0-9!&#$^<>-]{16,128}$")
 AUTH_TOKEN_RULE = "16-128 letters, digits or the characters ! & # $ ^ < > -"
 HOW_TO_SET_APP_SECRET = "pulumi config set --secret --path 'webstack:appSecrets.{name}' <value>"
 MANAGED_PASSWORD_BLOCKS_REPLICAS = (
-    "readReplicas: {replicas} with managedMasterPassword: true is not possible: RDS cannot create a read replica "
+    "read replicas are not possible with database.managedMasterPassword: true: RDS cannot create a read replica "
     "of a PostgreSQL instance whose master password is managed by RDS in Secrets Manager (AWS refuses it with "
     "InvalidParameterValue after the primary exists); either set database.managedMasterPassword: false (the "
     "program then generates the master password and keeps it in its own Secrets Manager secret; the "
     "`rds-managed-master-password` policy will report it — set that policy to advisory for this stack in "
-    "policies/config/<stack>.json if you accept the trade-off), or use no read replicas"
+    "policies/config/<stack>.json if you accept the trade-off), or set readReplicas: 0"
 )
 
 DAY = r"(mon|tue|wed|thu|fri|sat|sun)"
@@ -98,30 +94,23 @@ def windows_overlap(weekly: str, daily: str) -> bool:
     return False
 
 
-def window_problems(
-    service: str, maintenance: str, daily_name: str, daily: str, minimum_minutes: int
-) -> list[str]:
-    """What AWS would refuse in a maintenance window and its daily backup/snapshot window."""
-    problems = []
-    if weekly_window(maintenance)[1] < minimum_minutes:
-        problems.append(f"maintenanceWindow {maintenance!r} is shorter than the {minimum_minutes} minutes {service} needs")
-    if daily_window(daily)[1] < minimum_minutes:
-        problems.append(f"{daily_name} {daily!r} is shorter than the {minimum_minutes} minutes {service} needs")
-    if windows_overlap(maintenance, daily):
-        problems.append(f"maintenanceWindow {maintenance!r} overlaps {daily_name} {daily!r}; {service} refuses "
-                        f"overlapping windows")
-    return problems
-
-
 class SecretRef(ConfigModel):
     """Where a container's secret comes from: an existing secret, or a Pulumi secret the program stores.
 
-    `{secretsManagerArn: arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf[:<json-key>::]}`
-    or `{fromConfig: <name>}`, the value of `webstack:appSecrets.<name>` (set with `--secret`).
+    Exactly one of `secretsManagerArn` or `fromConfig`.
     """
 
-    secrets_manager_arn: Optional[str] = None
-    from_config: Optional[str] = Field(default=None, pattern=SECRET_NAME.pattern)
+    secrets_manager_arn: Optional[str] = Field(
+        default=None,
+        description="A secret you already have, by its full ARN; `:<json-key>::` selects one key of a JSON secret.",
+        json_schema_extra=doc(allowed="arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf "
+                                      "[:<json-key>:<version-stage>:<version-id>]"),
+    )
+    from_config: Optional[str] = Field(
+        default=None, pattern=SECRET_NAME.pattern,
+        description="The name of a `webstack:appSecrets` entry: the program stores its value in Secrets Manager.",
+        json_schema_extra=doc(allowed=SECRET_NAME_RULE),
+    )
 
     @field_validator("secrets_manager_arn")
     @classmethod
@@ -134,47 +123,69 @@ class SecretRef(ConfigModel):
             )
         return value
 
-    @model_validator(mode="after")
-    def _exactly_one_source(self) -> "SecretRef":
-        if (self.secrets_manager_arn is None) == (self.from_config is None):
-            raise ValueError("set exactly one of secretsManagerArn or fromConfig")
-        return self
-
 
 class CacheConfig(ConfigModel):
-    engine: Literal["redis", "valkey"] = "redis"
-    # major.minor; AWS applies patch releases within it (autoMinorVersionUpgrade).
-    engine_version: Optional[str] = None
-    node_type: str = Field(default="cache.t4g.micro", pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$")
-    # Read replicas besides the primary; one or more turn on automatic failover.
-    replicas: int = Field(default=0, ge=0, le=5)
-    # Primary and replicas in different AZs; needs a replica. None: on whenever there is one.
-    multi_az: Optional[bool] = None
-    maxmemory_policy: Literal[MAXMEMORY_POLICIES] = "allkeys-lru"  # type: ignore[valid-type]
-    # Daily snapshots kept; None: 7 in prod, none elsewhere (a cache can be rebuilt).
-    snapshot_retention_days: Optional[int] = Field(default=None, ge=0, le=35)
-    snapshot_window: str = Field(default="03:00-04:00", pattern=DAILY_WINDOW)
-    maintenance_window: str = Field(default="sun:05:00-sun:06:00", pattern=MAINTENANCE_WINDOW)
-    # None: changes wait for the maintenance window in prod and apply at once elsewhere.
-    apply_immediately: Optional[bool] = None
-    # Name of a `webstack:appSecrets` entry to use as the AUTH token; unset: the program generates one.
-    auth_token_from_config: Optional[str] = Field(default=None, pattern=SECRET_NAME.pattern)
+    """An ElastiCache (Redis OSS or Valkey) replication group in the isolated subnets, TLS and AUTH required."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "CacheConfig":
-        if (self.engine, self.version) not in CACHE_FAMILIES:
-            versions = sorted(version for engine, version in CACHE_FAMILIES if engine == self.engine)
-            raise ValueError(f"{self.engine} engineVersion must be one of {', '.join(versions)}")
-        if self.multi_az and self.replicas == 0:
-            raise ValueError("multiAz needs at least one replica (AWS fails over to a replica in another AZ)")
-        # Checked even without snapshots: ElastiCache keeps a snapshot window and refuses one that
-        # overlaps the maintenance window either way.
-        problems = window_problems(
-            "ElastiCache", self.maintenance_window, "snapshotWindow", self.snapshot_window, minimum_minutes=60
-        )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
+    engine: Literal["redis", "valkey"] = Field(default="redis", description="Redis OSS or Valkey.")
+    engine_version: Optional[str] = Field(
+        default=None,
+        description="major.minor; AWS applies patch releases within it (autoMinorVersionUpgrade).",
+        json_schema_extra=doc(
+            allowed="; ".join(f"{engine}: {', '.join(v for e, v in CACHE_FAMILIES if e == engine)}"
+                              for engine in DEFAULT_CACHE_VERSION),
+            default="; ".join(f"{engine}: `{version}`" for engine, version in DEFAULT_CACHE_VERSION.items()),
+        ),
+    )
+    node_type: str = Field(
+        default="cache.t4g.micro",
+        description="The node type of the primary and each replica.",
+        json_schema_extra=doc(allowed=describe_cache_node_types()),
+    )
+    replicas: int = Field(default=0, ge=0, le=5,
+                          description="Read replicas besides the primary; one or more turn on automatic failover.")
+    multi_az: Optional[bool] = Field(
+        default=None,
+        description="Primary and replicas in different AZs; needs a replica.",
+        json_schema_extra=doc(default="on when replicas >= 1"),
+    )
+    maxmemory_policy: Literal[MAXMEMORY_POLICIES] = Field(  # type: ignore[valid-type]
+        default="allkeys-lru",
+        description="What Redis evicts when memory is full (set explicitly in a parameter group).",
+    )
+    snapshot_retention_days: Optional[int] = Field(
+        default=None, ge=0, le=35,
+        description="Daily snapshots kept (a cache can be rebuilt, so none outside prod).",
+    )
+    snapshot_window: str = Field(
+        default="03:00-04:00", pattern=DAILY_WINDOW,
+        description="Daily snapshot window (UTC), at least 60 minutes, not overlapping maintenanceWindow "
+                    "(ElastiCache keeps one even without snapshots).",
+        json_schema_extra=doc(allowed=DAILY_WINDOW_RULE),
+    )
+    maintenance_window: str = Field(
+        default="sun:05:00-sun:06:00", pattern=MAINTENANCE_WINDOW,
+        description="Weekly maintenance window (UTC), at least 60 minutes.",
+        json_schema_extra=doc(allowed=WEEKLY_WINDOW_RULE),
+    )
+    apply_immediately: Optional[bool] = Field(
+        default=None,
+        description="Apply changes at once instead of in the maintenance window.",
+    )
+    auth_token_from_config: Optional[str] = Field(
+        default=None, pattern=SECRET_NAME.pattern,
+        description="The name of a `webstack:appSecrets` entry to use as the AUTH token; unset: the program "
+                    f"generates one. The value must be {AUTH_TOKEN_RULE}.",
+        json_schema_extra=doc(allowed=SECRET_NAME_RULE),
+    )
+
+    @field_validator("node_type")
+    @classmethod
+    def _known_node_type(cls, node_type: str) -> str:
+        if node_type not in ELASTICACHE_NODE_TYPES:
+            raise ValueError(f"not an ElastiCache node type this stack can create; supported: "
+                             f"{describe_cache_node_types()}")
+        return node_type
 
     @property
     def version(self) -> str:
@@ -188,7 +199,8 @@ class CacheConfig(ConfigModel):
     def node_count(self) -> int:
         return 1 + self.replicas
 
-    def for_environment(self, production: bool) -> "CacheConfig":
+    def resolved(self, production: bool) -> "CacheConfig":
+        """The same settings with the environment's defaults filled in (no `None` left)."""
         return self.model_copy(update={
             "multi_az": self.replicas > 0 if self.multi_az is None else self.multi_az,
             "snapshot_retention_days": (
@@ -199,59 +211,101 @@ class CacheConfig(ConfigModel):
 
 
 class ProxyConfig(ConfigModel):
-    """RDS Proxy: connection pooling in front of the primary (seed 002: from ~1,000 rooms / 10+ tasks)."""
+    """RDS Proxy: connection pooling in front of the primary (worth it from ~10 tasks)."""
 
-    enabled: bool = False
-    # Share of the database's max_connections the proxy may open.
-    max_connections_percent: int = Field(default=90, ge=1, le=100)
-    max_idle_connections_percent: int = Field(default=50, ge=0, le=100)
-    idle_client_timeout: int = Field(default=1800, ge=1, le=28800)
-
-    @model_validator(mode="after")
-    def _idle_within_max(self) -> "ProxyConfig":
-        if self.max_idle_connections_percent > self.max_connections_percent:
-            raise ValueError("maxIdleConnectionsPercent must not exceed maxConnectionsPercent")
-        return self
+    enabled: bool = Field(default=False, description="An RDS Proxy; services then connect through it.")
+    max_connections_percent: int = Field(default=90, ge=1, le=100,
+                                         description="Share of the database's max_connections the proxy may open.")
+    max_idle_connections_percent: int = Field(
+        default=50, ge=0, le=100,
+        description="Share of max_connections the proxy keeps open while idle; at most maxConnectionsPercent.",
+    )
+    idle_client_timeout: int = Field(default=1800, ge=1, le=28800,
+                                     description="Seconds before the proxy closes an idle client connection.")
 
 
 class DatabaseConfig(ConfigModel):
-    # Major version only: AWS applies minor upgrades in the maintenance window without a diff.
-    engine_version: Literal[POSTGRES_MAJORS] = "16"  # type: ignore[valid-type]
-    instance_class: str = "db.t4g.micro"
-    # GiB of gp3 storage at creation, and the ceiling storage autoscaling may grow it to.
-    allocated_storage: int = Field(default=20, ge=20, le=65536)
-    max_allocated_storage: int = Field(default=100, ge=22, le=65536)
-    database_name: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$")
-    # RDS: 1-16 letters, digits or underscores, starting with a letter.
-    master_username: str = Field(default="app_admin", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$")
-    backup_retention_days: int = Field(default=7, ge=7, le=35)
-    backup_window: str = Field(default="03:00-03:30", pattern=DAILY_WINDOW)
-    maintenance_window: str = Field(default="sun:04:00-sun:05:00", pattern=MAINTENANCE_WINDOW)
-    # Log statements slower than this (ms); -1 turns slow-query logging off.
-    slow_query_ms: int = Field(default=500, ge=-1)
-    # None for each of these: on in prod, off elsewhere (apply_immediately: the reverse).
-    multi_az: Optional[bool] = None
-    deletion_protection: Optional[bool] = None
-    final_snapshot: Optional[bool] = None
-    performance_insights: Optional[bool] = None
-    # Seconds between enhanced monitoring (OS) samples; 0 turns it off. None: 60 in prod, 0 elsewhere.
-    enhanced_monitoring_interval: Optional[Literal[0, 1, 5, 10, 15, 30, 60]] = None
-    protect: Optional[bool] = None
-    apply_immediately: Optional[bool] = None
-    proxy: ProxyConfig = Field(default_factory=ProxyConfig)
-    read_replicas: int = Field(default=0, ge=0, le=5)
-    # Defaults to the primary's class.
-    replica_instance_class: Optional[str] = None
-    # True: RDS generates, stores and rotates the master password in Secrets Manager. RDS then refuses
-    # read replicas (`managed_password_blocks_replicas`); false: the program generates the password and
-    # keeps it in its own Secrets Manager secret (no automatic rotation).
-    managed_master_password: bool = True
+    """RDS PostgreSQL in the isolated subnets: encrypted gp3 storage, TLS forced, tuned to its class."""
+
+    engine_version: Literal[POSTGRES_MAJORS] = Field(  # type: ignore[valid-type]
+        default="16",
+        description="PostgreSQL major version only: AWS applies minor upgrades in the maintenance window without "
+                    "a diff.",
+    )
+    instance_class: str = Field(
+        default="db.t4g.micro",
+        description="The instance class; the parameter group (max_connections, shared_buffers, ...) is sized to "
+                    "its memory.",
+        json_schema_extra=doc(allowed=describe_rds_classes()),
+    )
+    allocated_storage: int = Field(default=20, ge=20, le=65536, description="GiB of gp3 storage at creation.")
+    max_allocated_storage: int = Field(
+        default=100, ge=22, le=65536,
+        description="GiB storage autoscaling may grow to; at least 10 % above allocatedStorage.",
+    )
+    database_name: str = Field(default="app", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,62}$",
+                               description="The database created in the instance.",
+                               json_schema_extra=doc(allowed="1-63 letters, digits or '_', starting with a letter"))
+    master_username: str = Field(
+        default="app_admin", pattern=r"^[A-Za-z][A-Za-z0-9_]{0,15}$",
+        description="RDS's master user.",
+        json_schema_extra=doc(allowed="1-16 letters, digits or '_', starting with a letter; not rdsadmin, "
+                                      "rds_superuser, postgres or admin"),
+    )
+    backup_retention_days: int = Field(default=7, ge=7, le=35, description="Days of automated backups kept.")
+    backup_window: str = Field(
+        default="03:00-03:30", pattern=DAILY_WINDOW,
+        description="Daily backup window (UTC), at least 30 minutes, not overlapping maintenanceWindow.",
+        json_schema_extra=doc(allowed=DAILY_WINDOW_RULE),
+    )
+    maintenance_window: str = Field(
+        default="sun:04:00-sun:05:00", pattern=MAINTENANCE_WINDOW,
+        description="Weekly maintenance window (UTC), at least 30 minutes.",
+        json_schema_extra=doc(allowed=WEEKLY_WINDOW_RULE),
+    )
+    slow_query_ms: int = Field(default=500, ge=-1,
+                               description="Log statements slower than this (ms); -1 turns slow-query logging off.")
+    multi_az: Optional[bool] = Field(default=None, description="A standby in another AZ (automatic failover).")
+    deletion_protection: Optional[bool] = Field(default=None,
+                                                description="RDS refuses to delete the instance while it is on.")
+    final_snapshot: Optional[bool] = Field(
+        default=None,
+        description="A final snapshot (`<identifier>-final-<8 hex digits>`) when the instance is deleted.",
+    )
+    performance_insights: Optional[bool] = Field(default=None,
+                                                 description="Performance Insights (7 days, free tier).")
+    enhanced_monitoring_interval: Optional[Literal[0, 1, 5, 10, 15, 30, 60]] = Field(
+        default=None, description="Seconds between enhanced monitoring (OS) samples; 0 turns it off.",
+    )
+    protect: Optional[bool] = Field(default=None,
+                                    description="Pulumi `protect` on the instance and its replicas: `pulumi destroy` "
+                                                "stops at them.")
+    apply_immediately: Optional[bool] = Field(default=None,
+                                              description="Apply changes at once instead of in the maintenance window.")
+    proxy: ProxyConfig = Field(default_factory=ProxyConfig, description="RDS Proxy.")
+    read_replicas: int = Field(
+        default=0, ge=0, le=5,
+        description="Read replicas (DATABASE_READ_HOST); they need managedMasterPassword: false.",
+    )
+    replica_instance_class: Optional[str] = Field(
+        default=None,
+        description="The replicas' class; at least the primary's memory (a PostgreSQL replica refuses a "
+                    "max_connections below the primary's).",
+        json_schema_extra=doc(allowed=describe_rds_classes(), default="instanceClass"),
+    )
+    managed_master_password: bool = Field(
+        default=True,
+        description="True: RDS generates, stores and rotates the master password in Secrets Manager (then RDS "
+                    "refuses read replicas). False: the program generates it and keeps it in its own Secrets "
+                    "Manager secret (no automatic rotation).",
+    )
 
     @field_validator("instance_class", "replica_instance_class")
     @classmethod
     def _known_class(cls, value: Optional[str]) -> Optional[str]:
-        if value is not None:
-            memory_gib(value)  # raises ValueError naming the supported classes
+        if value is not None and value not in RDS_POSTGRES_CLASSES:
+            raise ValueError(f"not an RDS for PostgreSQL instance class this stack can create; supported: "
+                             f"{describe_rds_classes()}")
         return value
 
     @field_validator("master_username")
@@ -261,45 +315,6 @@ class DatabaseConfig(ConfigModel):
             raise ValueError(f"{value!r} is reserved by RDS or PostgreSQL; pick another master username")
         return value
 
-    @model_validator(mode="after")
-    def _windows(self) -> "DatabaseConfig":
-        problems = window_problems(
-            "RDS", self.maintenance_window, "backupWindow", self.backup_window, minimum_minutes=30
-        )
-        if problems:
-            raise ValueError("; ".join(problems))
-        return self
-
-    @model_validator(mode="after")
-    def _managed_password_blocks_replicas(self) -> "DatabaseConfig":
-        # AWS: no read replica of an instance whose master password Secrets Manager manages (all engines
-        # but SQL Server); CreateDBInstanceReadReplica fails with InvalidParameterValue once the primary exists.
-        if self.read_replicas > 0 and self.managed_master_password:
-            raise ValueError(MANAGED_PASSWORD_BLOCKS_REPLICAS.format(replicas=self.read_replicas))
-        return self
-
-    @model_validator(mode="after")
-    def _replica_class_large_enough(self) -> "DatabaseConfig":
-        # A PostgreSQL standby needs max_connections at least the primary's, and ours follows memory.
-        if self.read_replicas and memory_gib(self.replica_class) < memory_gib(self.instance_class):
-            raise ValueError(
-                f"replicaInstanceClass {self.replica_class} has less memory than instanceClass "
-                f"{self.instance_class}: its max_connections ({max_connections(self.replica_class)}) would be "
-                f"below the primary's ({max_connections(self.instance_class)}), which PostgreSQL replicas refuse "
-                f"(RDS marks them incompatible-parameters); pick a class at least as large"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _storage_ceiling(self) -> "DatabaseConfig":
-        # RDS: the autoscaling ceiling must be at least 10 % above the allocated storage.
-        if self.max_allocated_storage * 10 < self.allocated_storage * 11:
-            raise ValueError(
-                f"maxAllocatedStorage ({self.max_allocated_storage} GiB) must be at least 10 % above "
-                f"allocatedStorage ({self.allocated_storage} GiB) for storage autoscaling"
-            )
-        return self
-
     @property
     def parameter_family(self) -> str:
         return f"postgres{self.engine_version}"
@@ -308,7 +323,9 @@ class DatabaseConfig(ConfigModel):
     def replica_class(self) -> str:
         return self.replica_instance_class or self.instance_class
 
-    def for_environment(self, production: bool) -> "DatabaseConfig":
+    def resolved(self, production: bool) -> "DatabaseConfig":
+        """The same settings with the environment's defaults filled in (no `None` left): on in prod, off
+        elsewhere (applyImmediately the reverse, enhanced monitoring 60 s in prod)."""
         def pick(value: Optional[bool], default: bool) -> bool:
             return default if value is None else value
 
@@ -326,49 +343,11 @@ class DatabaseConfig(ConfigModel):
         })
 
 
-def check_app_secrets_are_secret(app_secrets: Mapping[str, SecretStr]) -> None:
+def app_secrets_are_secret(app_secrets: Mapping[str, SecretStr]) -> Mapping[str, SecretStr]:
     """`webstack:appSecrets` must come from `pulumi config set --secret`, never plaintext in a stack file."""
     if app_secrets and not runtime_config.is_config_secret(APP_SECRETS_KEY):
         raise ValueError(
             f"{APP_SECRETS_KEY} holds plaintext values; set each one as a secret with "
             f"`{HOW_TO_SET_APP_SECRET.format(name='<name>')}` (the stack file then holds only `secure:` ciphertext)"
         )
-
-
-def data_tier_problems(
-    services: Mapping[str, "ServiceConfig"],
-    cache: Optional[CacheConfig],
-    database: Optional[DatabaseConfig],
-    app_secrets: Mapping[str, SecretStr],
-) -> list[str]:
-    """Cross-section checks: what a service uses exists, secret references resolve, names do not clash."""
-    problems = []
-    configured = {"cache": cache is not None, "database": database is not None}
-    for name, service in services.items():
-        for store in service.uses:
-            if not configured[store]:
-                problems.append(f"services.{name} uses {store} but webstack:{store} is not configured")
-        for variable, ref in service.secrets.items():
-            if ref.from_config is not None and ref.from_config not in app_secrets:
-                problems.append(
-                    f"services.{name}.secrets.{variable}: webstack:appSecrets has no {ref.from_config!r}; set it "
-                    f"with `{HOW_TO_SET_APP_SECRET.format(name=ref.from_config)}`"
-                )
-        linked = {variable for store in service.uses for variable in LINKED_NAMES[store]}
-        for variable in sorted(linked & (set(service.environment) | set(service.secrets))):
-            problems.append(
-                f"services.{name}: {variable} is set by the data tier the service uses; remove it from "
-                f"environment/secrets"
-            )
-    token_name = cache.auth_token_from_config if cache is not None else None
-    if token_name and token_name not in app_secrets:
-        problems.append(
-            f"cache.authTokenFromConfig: webstack:appSecrets has no {token_name!r}; set it "
-            f"with `{HOW_TO_SET_APP_SECRET.format(name=token_name)}`"
-        )
-    elif token_name and not AUTH_TOKEN.match(app_secrets[token_name].get_secret_value()):
-        problems.append(
-            f"cache.authTokenFromConfig: webstack:appSecrets.{token_name} is not a valid AUTH token "
-            f"(ElastiCache takes {AUTH_TOKEN_RULE})"
-        )
-    return problems
+    return app_secrets

@@ -4,11 +4,11 @@ and a service's `migrate` block."""
 from __future__ import annotations
 
 import re
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, PrivateAttr, field_validator
 
-from stackconfig.base import ConfigModel
+from stackconfig.base import ConfigModel, doc
 
 # A DNS name of letters, digits and hyphens, lower case (ACM and Route 53 store names in lower case).
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")
@@ -20,6 +20,18 @@ MAX_ALTERNATIVE_NAMES = 9
 MAX_COMMON_NAME_LENGTH = 64
 
 
+def _alternative_name(name: str) -> str:
+    if name.startswith("*."):
+        raise ValueError("wildcard names are not supported (ACM gives a wildcard the same validation record as its "
+                         "base name); list each host name instead")
+    if not HOSTNAME.match(name):
+        raise ValueError("not a lower-case DNS name like www.example.com")
+    return name
+
+
+AlternativeName = Annotated[str, AfterValidator(_alternative_name)]
+
+
 class DomainConfig(ConfigModel):
     """A public hosted zone and the name(s) the application answers on.
 
@@ -27,13 +39,25 @@ class DomainConfig(ConfigModel):
     DNS records in the zone, uses it on the HTTPS listener and points alias records at the load balancer.
     """
 
-    # The zone by name (looked up with route53.getZone) or by id; exactly one.
-    zone_name: Optional[str] = None
-    zone_id: Optional[str] = None
-    record_name: str
-    alternative_names: list[str] = Field(default_factory=list, max_length=MAX_ALTERNATIVE_NAMES)
-    # DNS cutover: take over records that already exist (e.g. an A record pointing at an old server).
-    replace_existing_records: bool = False
+    zone_name: Optional[str] = Field(
+        default=None,
+        description="The public hosted zone by name (looked up with route53.getZone). Exactly one of zoneName or "
+                    "zoneId.",
+    )
+    zone_id: Optional[str] = Field(default=None, description="The public hosted zone by id, e.g. Z0123456789ABC.")
+    record_name: str = Field(
+        description="The name the application answers on (stack output `url` becomes https://<recordName>); in the "
+                    "zone, at most 64 characters (ACM puts it in the certificate's Common Name).",
+    )
+    alternative_names: list[AlternativeName] = Field(
+        default_factory=list, max_length=MAX_ALTERNATIVE_NAMES,
+        description="More names on the certificate and alias records, e.g. www.example.com; in the zone, no "
+                    "wildcards, distinct from recordName.",
+    )
+    replace_existing_records: bool = Field(
+        default=False,
+        description="DNS cutover: take over records that already exist (e.g. an A record pointing at an old server).",
+    )
 
     @field_validator("zone_name", "record_name")
     @classmethod
@@ -53,41 +77,12 @@ class DomainConfig(ConfigModel):
             )
         return value
 
-    @field_validator("alternative_names")
-    @classmethod
-    def _alternative_hostnames(cls, names: list[str]) -> list[str]:
-        for name in names:
-            if name.startswith("*."):
-                raise ValueError(
-                    f"{name!r}: wildcard names are not supported (ACM gives a wildcard the same validation "
-                    f"record as its base name); list each host name instead"
-                )
-            if not HOSTNAME.match(name):
-                raise ValueError(f"{name!r} is not a lower-case DNS name like www.example.com")
-        return names
-
     @field_validator("zone_id")
     @classmethod
     def _zone_id(cls, value: Optional[str]) -> Optional[str]:
         if value is not None and not HOSTED_ZONE_ID.match(value):
             raise ValueError(f"{value!r} is not a Route 53 hosted zone id like Z0123456789ABCDEFGHIJ")
         return value
-
-    @model_validator(mode="after")
-    def _zone_and_names(self) -> "DomainConfig":
-        if (self.zone_name is None) == (self.zone_id is None):
-            raise ValueError("set exactly one of zoneName (e.g. example.com) or zoneId (e.g. Z0123456789ABC)")
-        names = self.names
-        if len(set(names)) != len(names):
-            raise ValueError("recordName and alternativeNames must be distinct")
-        if self.zone_name is not None:
-            outside = [name for name in names if name != self.zone_name and not name.endswith("." + self.zone_name)]
-            if outside:
-                raise ValueError(
-                    f"{', '.join(outside)} not in zone {self.zone_name}; validation and alias records "
-                    f"can only be created in that zone"
-                )
-        return self
 
     @property
     def names(self) -> list[str]:
@@ -102,46 +97,89 @@ ECR_REPOSITORY_NAME = re.compile(r"^(?=.{2,256}$)[a-z0-9]+((\.|_|__|-+)[a-z0-9]+
 class RegistryConfig(ConfigModel):
     """ECR repositories, one per image the stack builds (a service whose `image.repository` is a bare name)."""
 
-    # Tagged images kept per repository: the window you can roll back within.
-    keep_tagged_images: int = Field(default=30, ge=1, le=1000)
-    untagged_expiry_days: int = Field(default=7, ge=1, le=365)
-    # None: IMMUTABLE in prod (a tag always means the same image), MUTABLE elsewhere.
-    tag_mutability: Optional[Literal["MUTABLE", "IMMUTABLE"]] = None
-    # AES256 (S3-managed keys) or KMS (the AWS-managed aws/ecr key).
-    encryption: Literal["AES256", "KMS"] = "AES256"
-    # None: a dev stack's `pulumi destroy` deletes repositories with their images; prod never does.
-    force_delete: Optional[bool] = None
+    keep_tagged_images: int = Field(
+        default=30, ge=1, le=1000,
+        description="Newest tagged images kept per repository: how far back a rollback can go.",
+    )
+    untagged_expiry_days: int = Field(
+        default=7, ge=1, le=365,
+        description="Untagged images (superseded layers, failed pushes) expire after this many days.",
+    )
+    tag_mutability: Optional[Literal["MUTABLE", "IMMUTABLE"]] = Field(
+        default=None,
+        description="Whether a tag can be pushed twice; prod refuses MUTABLE (a deployed tag must always name the "
+                    "same image).",
+    )
+    encryption: Literal["AES256", "KMS"] = Field(
+        default="AES256",
+        description="Encryption at rest: S3-managed keys or the AWS-managed aws/ecr KMS key. Fixed at creation: "
+                    "changing it replaces the repository (same name, so the old one is deleted first): in dev its "
+                    "images go with it and must be pushed again; in prod the replacement fails while the repository "
+                    "holds images.",
+    )
+    force_delete: Optional[bool] = Field(
+        default=None,
+        description="`pulumi destroy` deletes repositories that still hold images; prod refuses true.",
+    )
 
-    def mutability(self, production: bool) -> str:
-        if self.tag_mutability is not None:
-            return self.tag_mutability
-        return "IMMUTABLE" if production else "MUTABLE"
-
-    def deletes_images(self, production: bool) -> bool:
-        return (not production) if self.force_delete is None else self.force_delete
+    def resolved(self, production: bool) -> "RegistryConfig":
+        """The same settings with the environment's defaults filled in: IMMUTABLE tags and no force delete in
+        prod, MUTABLE and disposable elsewhere."""
+        return self.model_copy(update={
+            "tag_mutability": self.tag_mutability or ("IMMUTABLE" if production else "MUTABLE"),
+            "force_delete": (not production) if self.force_delete is None else self.force_delete,
+        })
 
 
 class StorageConfig(ConfigModel):
     """The private media/static bucket (Django `USE_S3`), optionally behind CloudFront."""
 
-    # Objects move to S3 Glacier Instant Retrieval (same latency, lower storage price) after this many days.
-    archive_after_days: int = Field(default=90, ge=1, le=36500)
-    # Overwritten or deleted objects stay recoverable for this many days.
-    noncurrent_version_expiry_days: int = Field(default=30, ge=1, le=36500)
-    abort_incomplete_uploads_days: int = Field(default=7, ge=1, le=365)
-    # A CloudFront distribution in front of the bucket (origin access control, HTTPS only).
-    cdn: bool = False
-    cdn_price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = "PriceClass_100"
+    archive_after_days: int = Field(
+        default=90, ge=1, le=36500,
+        description="Objects move to S3 Glacier Instant Retrieval (same latency, lower storage price) after this "
+                    "many days.",
+    )
+    noncurrent_version_expiry_days: int = Field(
+        default=30, ge=1, le=36500, description="Overwritten or deleted objects stay recoverable this many days.",
+    )
+    abort_incomplete_uploads_days: int = Field(default=7, ge=1, le=365,
+                                               description="Abandoned multipart uploads are removed after this.")
+    cdn: bool = Field(default=False,
+                      description="A CloudFront distribution in front of the bucket (origin access control, HTTPS "
+                                  "only).")
+    cdn_price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        default="PriceClass_100", description="CloudFront edge locations used.",
+    )
+    # Set by `resolved()`, not keys: a prod bucket is protected and never emptied by `pulumi destroy`.
+    _force_destroy: bool = PrivateAttr(default=False)
+    _protect: bool = PrivateAttr(default=False)
+
+    @property
+    def force_destroy(self) -> bool:
+        return self._force_destroy
+
+    @property
+    def protect(self) -> bool:
+        return self._protect
+
+    def resolved(self, production: bool) -> "StorageConfig":
+        copy = self.model_copy()
+        copy._force_destroy, copy._protect = not production, production
+        return copy
 
 
 class AccessLogsConfig(ConfigModel):
     """Load balancer access logs in a dedicated bucket."""
 
-    # None: on in prod, off elsewhere.
-    enabled: Optional[bool] = None
-    expiry_days: int = Field(default=90, ge=1, le=36500)
-    # Key prefix inside the bucket; AWS rejects a prefix containing "AWSLogs".
-    prefix: str = Field(default="alb", pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$")
+    enabled: Optional[bool] = Field(default=None, description="Access logs on or off.")
+    expiry_days: int = Field(default=90, ge=1, le=36500, description="Log files are deleted after this many days.")
+    prefix: str = Field(
+        default="alb", pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*$",
+        description="Key prefix inside the bucket (logs land under <prefix>/AWSLogs/<account>/...).",
+        json_schema_extra=doc(allowed="S3 key characters, not containing AWSLogs"),
+    )
+    # Set by `resolved()`, not a key: outside prod `pulumi destroy` empties the bucket.
+    _force_destroy: bool = PrivateAttr(default=False)
 
     @field_validator("prefix")
     @classmethod
@@ -150,14 +188,21 @@ class AccessLogsConfig(ConfigModel):
             raise ValueError("the prefix must not contain AWSLogs (Elastic Load Balancing adds it)")
         return prefix
 
-    def is_enabled(self, production: bool) -> bool:
-        return production if self.enabled is None else self.enabled
+    @property
+    def force_destroy(self) -> bool:
+        return self._force_destroy
+
+    def resolved(self, production: bool) -> "AccessLogsConfig":
+        copy = self.model_copy(update={"enabled": production if self.enabled is None else self.enabled})
+        copy._force_destroy = not production
+        return copy
 
 
 class MigrateConfig(ConfigModel):
     """A one-off task with the service's image, environment, secrets and network, e.g. Django's migrate."""
 
-    command: list[str] = Field(min_length=1)
+    command: list[str] = Field(min_length=1, description='The command, e.g. ["python", "manage.py", "migrate", '
+                                                         '"--noinput"].')
 
 
 StorageAccess = Literal["readwrite", "readonly"]

@@ -7,7 +7,7 @@ from typing import Literal, Optional
 
 from pydantic import Field, field_validator
 
-from stackconfig.base import ConfigModel
+from stackconfig.base import ConfigModel, doc
 
 # TLS 1.3-capable policies; the default accepts TLS 1.2 and 1.3 only (AWS's recommended policy).
 TLS_POLICIES = (
@@ -21,13 +21,34 @@ CERTIFICATE_ARN = re.compile(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate
 
 
 class LoadBalancerConfig(ConfigModel):
-    # An ACM certificate for HTTPS; without one (dev) the load balancer listens on HTTP only.
-    certificate_arn: Optional[str] = None
-    ssl_policy: Literal[TLS_POLICIES] = TLS_POLICIES[0]  # type: ignore[valid-type]
-    # Seconds an idle connection stays open; WebSocket apps want more than the 60 s default.
-    idle_timeout: int = Field(default=60, ge=1, le=4000)
-    # None: on in prod, off elsewhere.
-    deletion_protection: Optional[bool] = None
+    """The internet-facing Application Load Balancer."""
+
+    certificate_arn: Optional[str] = Field(
+        default=None,
+        description="An existing ACM certificate: HTTPS on 443 and HTTP redirected to HTTPS. With neither this nor "
+                    "`domain` the load balancer listens on HTTP only (dev).",
+        json_schema_extra=doc(allowed="an ACM certificate ARN of the stack's region; not together with `domain`"),
+    )
+    ssl_policy: Literal[TLS_POLICIES] = Field(  # type: ignore[valid-type]
+        default=TLS_POLICIES[0],
+        description="TLS policy of the HTTPS listener; the default accepts TLS 1.2 and 1.3 only (AWS's "
+                    "recommended policy).",
+    )
+    idle_timeout: int = Field(
+        default=60, ge=1, le=4000,
+        description="Seconds an idle connection stays open; WebSocket apps want more than the 60 s default.",
+    )
+    deletion_protection: Optional[bool] = Field(
+        default=None,
+        description="ALB deletion protection: `pulumi destroy` cannot delete the load balancer while it is on. "
+                    "Unset: on in prod, off elsewhere.",
+    )
+
+    def resolved(self, production: bool) -> "LoadBalancerConfig":
+        """The same settings with the environment's defaults filled in."""
+        return self.model_copy(update={
+            "deletion_protection": production if self.deletion_protection is None else self.deletion_protection,
+        })
 
     @field_validator("certificate_arn")
     @classmethod

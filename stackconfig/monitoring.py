@@ -1,6 +1,6 @@
 """`webstack:monitoring`: who is emailed, and when an alarm fires.
 
-Every alarm has a threshold (in the unit its key names, see `ALARM_UNITS`), a period in seconds and
+Every alarm has a threshold (in the unit of its model: `PercentAlarm`, `CountAlarm`, ...), a period in seconds and
 how many periods are evaluated; the defaults are the seeds' numbers. A stack overrides only what it
 changes, e.g. `alarms: {serviceCpu: {threshold: 70}}` keeps the default period and evaluation periods.
 """
@@ -8,11 +8,13 @@ changes, e.g. `alarms: {serviceCpu: {threshold: 70}}` keeps the default period a
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Optional
+from typing import Annotated, ClassVar, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, create_model, field_validator
+from pydantic.alias_generators import to_snake
+from pydantic.fields import FieldInfo
 
-from stackconfig.base import ConfigModel
+from stackconfig.base import ConfigModel, doc
 
 EMAIL = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 # CloudWatch (PutMetricAlarm): a standard-resolution alarm period is a multiple of 60 s, and
@@ -43,13 +45,46 @@ ALARM_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
-class AlarmTiming(ConfigModel):
-    """How long a condition must last: `evaluationPeriods` periods of `period` seconds."""
+# What each alarm watches, for the reference (docs/configuration.md): one alarm per, metric, fires when, severity,
+# what no data means (`helpers/alarms.py` sets `treat_missing_data` accordingly).
+OK, BREACHING, MISSING = "no data counts as OK", "no data counts as breaching", "no data keeps the last state"
+ALARM_DESCRIPTIONS = {
+    "serviceCpu": f"Per service: AWS/ECS CPUUtilization (Average) above `threshold` %. P0; {OK}.",
+    "serviceMemory": f"Per service: AWS/ECS MemoryUtilization (Average) above `threshold` %. P1; {OK}.",
+    "serviceRunningTasks": f"Per service with scaling.min >= 1: Container Insights RunningTaskCount (Maximum) below "
+                           f"the service's scaling.min (no threshold key). P0; {BREACHING}.",
+    "target5xxRate": f"Per service: 100 x HTTPCode_Target_5XX_Count / RequestCount above `threshold` %. P0; {OK}.",
+    "loadBalancer5xx": f"The load balancer: HTTPCode_ELB_5XX_Count (Sum) above `threshold` (count). P0; {OK}.",
+    "unhealthyHosts": f"Per service: UnHealthyHostCount (Maximum) above `threshold` (count). P0; {OK}.",
+    "responseTimeP95": f"Per service: TargetResponseTime (p95) above `threshold` seconds. P1; {OK}.",
+    "databaseCpu": f"Per RDS instance: CPUUtilization (Average) above `threshold` %. P1; {MISSING}.",
+    "databaseConnections": f"Per RDS instance: DatabaseConnections (Maximum) above `threshold` % of the class's "
+                           f"max_connections. P0; {MISSING}.",
+    "databaseFreeStorage": f"Per RDS instance: FreeStorageSpace (Minimum) below `threshold` % of the allocated "
+                           f"storage. P0; {MISSING}.",
+    "databaseFreeableMemory": f"Per RDS instance: FreeableMemory (Minimum) below `threshold` MiB, at most 25 % of the "
+                              f"class's memory. P1; {MISSING}.",
+    "databaseLatency": f"Per RDS instance: ReadLatency and WriteLatency (Average) above `threshold` seconds. P1; {OK}.",
+    "cacheEngineCpu": f"Per Redis node: EngineCPUUtilization (Average) above `threshold` %. P1; {MISSING}.",
+    "cacheMemory": f"Per Redis node: DatabaseMemoryUsagePercentage (Maximum) above `threshold` %. P0; {MISSING}.",
+    "cacheEvictions": f"Per Redis node: Evictions (Sum) above `threshold` (count). P1; {OK}.",
+}
 
-    period: int
-    evaluation_periods: int = Field(ge=1)
-    # Breaching periods among the evaluated ones that fire the alarm; all of them when unset.
-    datapoints_to_alarm: Optional[int] = Field(default=None, ge=1)
+
+class AlarmTiming(ConfigModel):
+    """How long a condition must last: `evaluationPeriods` periods of `period` seconds.
+
+    `period x evaluationPeriods` may be at most one day, or seven days when `period` is an hour or more.
+    """
+
+    period: int = Field(description="Seconds per evaluated period.",
+                        json_schema_extra=doc(allowed="a multiple of 60"))
+    evaluation_periods: int = Field(ge=1, description="Periods evaluated.")
+    datapoints_to_alarm: Optional[int] = Field(
+        default=None, ge=1,
+        description="Breaching periods among the evaluated ones that fire the alarm; at most evaluationPeriods.",
+        json_schema_extra=doc(default="evaluationPeriods"),
+    )
 
     @field_validator("period")
     @classmethod
@@ -58,26 +93,6 @@ class AlarmTiming(ConfigModel):
             raise ValueError("alarm period must be a multiple of 60 seconds (60, 120, 300, ...)")
         return period
 
-    @model_validator(mode="after")
-    def _fits_the_evaluation_range(self) -> "AlarmTiming":
-        window = self.period * self.evaluation_periods
-        if self.period < HOUR and window > MAX_EVALUATION_SECONDS:
-            raise ValueError(
-                f"period x evaluationPeriods = {window} s; with a period under an hour "
-                f"CloudWatch evaluates at most {MAX_EVALUATION_SECONDS} s (one day)"
-            )
-        if window > MAX_EVALUATION_SECONDS_HOURLY:
-            raise ValueError(
-                f"period x evaluationPeriods = {window} s; "
-                f"CloudWatch evaluates at most {MAX_EVALUATION_SECONDS_HOURLY} s (seven days)"
-            )
-        if self.datapoints_to_alarm is not None and self.datapoints_to_alarm > self.evaluation_periods:
-            raise ValueError(
-                f"datapointsToAlarm ({self.datapoints_to_alarm}) must not exceed "
-                f"evaluationPeriods ({self.evaluation_periods})"
-            )
-        return self
-
     @property
     def datapoints(self) -> int:
         return self.evaluation_periods if self.datapoints_to_alarm is None else self.datapoints_to_alarm
@@ -85,75 +100,82 @@ class AlarmTiming(ConfigModel):
 
 class PercentAlarm(AlarmTiming):
     unit: ClassVar[str] = "percent"
-    threshold: float = Field(gt=0, le=100)
+    threshold: float = Field(gt=0, le=100, description="The threshold, in %.")
 
 
 class CountAlarm(AlarmTiming):
     unit: ClassVar[str] = "count"
-    threshold: float = Field(ge=0)
+    threshold: float = Field(ge=0, description="The threshold, a count.")
 
 
 class SecondsAlarm(AlarmTiming):
     unit: ClassVar[str] = "seconds"
-    threshold: float = Field(gt=0, le=60)
+    threshold: float = Field(gt=0, le=60, description="The threshold, in seconds.")
 
 
 class MebibytesAlarm(AlarmTiming):
     unit: ClassVar[str] = "MiB"
-    threshold: float = Field(gt=0)
+    threshold: float = Field(gt=0, description="The threshold, in MiB.")
 
 
-def _default(model: type[AlarmTiming], key: str):
-    """The field for alarm `key` (also its YAML key): the seeds' default unless the stack overrides it."""
-    return Field(default_factory=lambda: model.model_validate(ALARM_DEFAULTS[key]), alias=key)
+# Alarm key -> (field name, model); each alarm's own model carries its defaults, so a partial override
+# (`{threshold: 70}`) keeps the rest.
+ALARMS: dict[str, tuple[str, type[AlarmTiming]]] = {
+    "serviceCpu": ("service_cpu", PercentAlarm),
+    "serviceMemory": ("service_memory", PercentAlarm),
+    "serviceRunningTasks": ("service_running_tasks", AlarmTiming),
+    "target5xxRate": ("target5xx_rate", PercentAlarm),
+    "loadBalancer5xx": ("load_balancer5xx", CountAlarm),
+    "unhealthyHosts": ("unhealthy_hosts", CountAlarm),
+    "responseTimeP95": ("response_time_p95", SecondsAlarm),
+    "databaseCpu": ("database_cpu", PercentAlarm),
+    "databaseConnections": ("database_connections", PercentAlarm),
+    "databaseFreeStorage": ("database_free_storage", PercentAlarm),
+    "databaseFreeableMemory": ("database_freeable_memory", MebibytesAlarm),
+    "databaseLatency": ("database_latency", SecondsAlarm),
+    "cacheEngineCpu": ("cache_engine_cpu", PercentAlarm),
+    "cacheMemory": ("cache_memory", PercentAlarm),
+    "cacheEvictions": ("cache_evictions", CountAlarm),
+}
 
 
-class AlarmsConfig(ConfigModel):
-    # ECS, per service (AWS/ECS and Container Insights). Running tasks fire below the service's scaling.min.
-    service_cpu: PercentAlarm = _default(PercentAlarm, "serviceCpu")
-    service_memory: PercentAlarm = _default(PercentAlarm, "serviceMemory")
-    service_running_tasks: AlarmTiming = _default(AlarmTiming, "serviceRunningTasks")
-    # ALB: 5xx answered by targets as % of requests (per service), 5xx from the load balancer itself
-    # (count), unhealthy targets (count), p95 target response time (seconds).
-    target5xx_rate: PercentAlarm = _default(PercentAlarm, "target5xxRate")
-    load_balancer5xx: CountAlarm = _default(CountAlarm, "loadBalancer5xx")
-    unhealthy_hosts: CountAlarm = _default(CountAlarm, "unhealthyHosts")
-    response_time_p95: SecondsAlarm = _default(SecondsAlarm, "responseTimeP95")
-    # RDS, per instance: connections as % of the class's max_connections, free storage as % of the
-    # allocated storage, freeable memory in MiB, read and write latency in seconds.
-    database_cpu: PercentAlarm = _default(PercentAlarm, "databaseCpu")
-    database_connections: PercentAlarm = _default(PercentAlarm, "databaseConnections")
-    database_free_storage: PercentAlarm = _default(PercentAlarm, "databaseFreeStorage")
-    database_freeable_memory: MebibytesAlarm = _default(MebibytesAlarm, "databaseFreeableMemory")
-    database_latency: SecondsAlarm = _default(SecondsAlarm, "databaseLatency")
-    # ElastiCache Redis, per node.
-    cache_engine_cpu: PercentAlarm = _default(PercentAlarm, "cacheEngineCpu")
-    cache_memory: PercentAlarm = _default(PercentAlarm, "cacheMemory")
-    cache_evictions: CountAlarm = _default(CountAlarm, "cacheEvictions")
+def _alarm_model(key: str, base: type[AlarmTiming]) -> type[AlarmTiming]:
+    """`base` with alarm `key`'s defaults (the constraints of `base` kept)."""
+    defaults = {
+        to_snake(name): (base.model_fields[to_snake(name)].annotation,
+                         FieldInfo.merge_field_infos(base.model_fields[to_snake(name)], default=value,
+                                                   validate_default=True))
+        for name, value in ALARM_DEFAULTS[key].items()
+    }
+    return create_model(f"{key[0].upper()}{key[1:]}Alarm", __base__=base, __module__=__name__,
+                        __doc__=ALARM_DESCRIPTIONS[key], **defaults)
 
-    @model_validator(mode="before")
-    @classmethod
-    def _start_from_defaults(cls, data: Any) -> Any:
-        """A partial override (`{threshold: 70}`) keeps the rest of that alarm's defaults."""
-        if not isinstance(data, dict):
-            return data
-        return {
-            key: {**ALARM_DEFAULTS[key], **value} if key in ALARM_DEFAULTS and isinstance(value, dict) else value
-            for key, value in data.items()
-        }
+
+AlarmsConfig = create_model(
+    "AlarmsConfig",
+    __base__=ConfigModel,
+    __module__=__name__,
+    __doc__="Every alarm's threshold and timing; a stack overrides only the keys it changes.",
+    **{
+        field_name: (model, Field(default_factory=model, alias=key, description=ALARM_DESCRIPTIONS[key]))
+        for key, (field_name, base) in ALARMS.items()
+        for model in [_alarm_model(key, base)]
+    },
+)
+
+
+def _email(email: str) -> str:
+    if not EMAIL.match(email):
+        raise ValueError("not an email address")
+    return email
 
 
 class MonitoringConfig(ConfigModel):
-    # Addresses subscribed to the alert topic; each confirms by clicking the link AWS emails it.
-    alert_emails: list[str] = Field(default_factory=list)
-    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig)
+    """One SNS alert topic, the alarms wired to it and a CloudWatch dashboard."""
 
-    @field_validator("alert_emails")
-    @classmethod
-    def _email_addresses(cls, emails: list[str]) -> list[str]:
-        for email in emails:
-            if not EMAIL.match(email):
-                raise ValueError(f"{email!r} is not an email address")
-        if len({email.lower() for email in emails}) != len(emails):
-            raise ValueError("alert email addresses must be distinct")
-        return emails
+    alert_emails: list[Annotated[str, AfterValidator(_email)]] = Field(
+        default_factory=list,
+        description="Addresses subscribed to the alert topic (every alarm, P0 and P1); each confirms by clicking "
+                    "the link AWS emails it. Distinct.",
+    )
+    alarms: AlarmsConfig = Field(default_factory=AlarmsConfig, description="Alarm thresholds and timing.")

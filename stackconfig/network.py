@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator
 
-from stackconfig.base import ConfigModel
+from stackconfig.base import ConfigModel, doc
 
 MAX_AVAILABILITY_ZONES = 6
 # awsx divides the VPC by the number of AZs unless told the per-AZ netmask: pinned to room for 8 blocks
@@ -64,29 +64,51 @@ class NatInstanceConfig(ConfigModel):
     def architecture(self) -> str:
         return "arm64" if GRAVITON_FAMILY.fullmatch(self.instance_type.split(".")[0]) else "x86_64"
 
-    @model_validator(mode="after")
-    def _one_image(self) -> "NatInstanceConfig":
-        if (self.ami is None) == (self.ami_name is None):
-            raise ValueError("set exactly one of ami (an AMI id) and amiName (an image name resolved per region)")
-        name_architecture = next((arch for arch in ("arm64", "x86_64") if f"-{arch}-" in (self.ami_name or "")), None)
-        if name_architecture not in (None, self.architecture):
-            raise ValueError(f"amiName {self.ami_name!r} is an {name_architecture} image but instanceType "
-                             f"{self.instance_type} is {self.architecture}: the Auto Scaling group could never "
-                             f"launch it (use t4g.* with arm64 images, t3.* with x86_64)")
-        return self
+
+
+def _zone_name(zone: str) -> str:
+    if not zone[:-1] or not zone[-1].isalpha() or not zone[-2].isdigit():
+        raise ValueError("not an availability zone name: a region and a letter, e.g. us-east-1a")
+    return zone
+
+
+ZoneName = Annotated[str, AfterValidator(_zone_name)]
 
 
 class NetworkConfig(ConfigModel):
-    cidr: str = "10.0.0.0/16"
-    # Explicit AZ names pin the subnet layout: a region gaining AZs never reshuffles subnets.
-    availability_zones: list[str] = Field(min_length=2, max_length=MAX_AVAILABILITY_ZONES)
-    nat_gateways: Literal["single", "onePerAz", "instance", "instancePerAz"] = "onePerAz"
-    # Subnets with no route to the internet at all, for the database and cache.
-    isolated_subnets: bool = True
-    flow_logs: bool = True
-    # Netmask of each subnet; /21 gives 2,043 usable addresses per tier per AZ (each AZ's block of a
-    # /16 is a /19: room for four /21 tiers).
-    subnet_mask: int = Field(default=21, ge=16, le=28)
+    """The VPC: public, private and (optionally) isolated subnets in each listed availability zone."""
+
+    cidr: str = Field(
+        default="10.0.0.0/16",
+        description="The VPC's IPv4 range.",
+        json_schema_extra=doc(allowed="a private IPv4 CIDR block (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) "
+                                      "of /16 to /24"),
+    )
+    availability_zones: list[ZoneName] = Field(
+        min_length=2, max_length=MAX_AVAILABILITY_ZONES,
+        description="The AZs the stack uses, one subnet per tier in each. Explicit names pin the subnet layout: "
+                    "a region gaining AZs never reshuffles subnets.",
+        json_schema_extra=doc(allowed=f"2-{MAX_AVAILABILITY_ZONES} distinct AZ names of aws:region (e.g. us-east-1a)"),
+    )
+    nat_gateways: Literal["single", "onePerAz", "instance", "instancePerAz"] = Field(
+        default="onePerAz",
+        description="One shared NAT gateway (cheaper) or one per AZ (no cross-AZ single point of failure); "
+                    "or a NAT instance (`instance`, one per stack) or one per AZ (`instancePerAz`), a tenth of "
+                    "a gateway's price with burstable throughput (docs/network.md). prod's policy requires "
+                    "gateways.",
+    )
+    isolated_subnets: bool = Field(
+        default=True,
+        description="A third tier of subnets with no route to the internet at all, for the database and cache.",
+    )
+    flow_logs: bool = Field(default=True, description="VPC flow logs to CloudWatch Logs (kept for logs.retentionDays).")
+    subnet_mask: int = Field(
+        default=21, ge=16, le=28,
+        description="Netmask of each subnet (/21: 2,043 usable addresses per tier per AZ). Each AZ gets a fixed "
+                    "block of the VPC, its prefix + 3 (a /19 of a /16: room for 6 AZs and four /21 tiers); fixed "
+                    "at creation: changing it moves every subnet.",
+        json_schema_extra=doc(allowed="16-28; one subnet per tier must fit in each AZ's block"),
+    )
     # --- NAT instances and the S3 gateway endpoint (docs/network.md) ---
     nat_instance: Optional[NatInstanceConfig] = Field(
         default=None, description="The NAT instance(s) when natGateways is instance or instancePerAz.")
@@ -103,17 +125,6 @@ class NetworkConfig(ConfigModel):
                                  f"starting and ending with a letter or digit)")
         return names
 
-    @model_validator(mode="after")
-    def _nat_instance_settings(self) -> "NetworkConfig":
-        uses_instances = self.nat_gateways in NAT_INSTANCE_MODES
-        if uses_instances and self.nat_instance is None:
-            raise ValueError(f"natGateways {self.nat_gateways!r} needs network.natInstance with ami (an AMI id) or "
-                             f"amiName (an fck-nat image name); see docs/network.md")
-        if not uses_instances and self.nat_instance is not None:
-            raise ValueError(f"network.natInstance is only used with natGateways instance or instancePerAz, not "
-                             f"{self.nat_gateways!r}; remove it (or set natGateways: instance)")
-        return self
-
     @field_validator("cidr")
     @classmethod
     def _valid_private_cidr(cls, value: str) -> str:
@@ -127,16 +138,6 @@ class NetworkConfig(ConfigModel):
             raise ValueError("the VPC CIDR must be a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16)")
         return value
 
-    @field_validator("availability_zones")
-    @classmethod
-    def _unique_zone_names(cls, zones: list[str]) -> list[str]:
-        if len(set(zones)) != len(zones):
-            raise ValueError("availability zones must be distinct")
-        for zone in zones:
-            if not zone[:-1] or not zone[-1].isalpha() or not zone[-2].isdigit():
-                raise ValueError(f"{zone!r} is not an availability zone name (e.g. us-east-1a)")
-        return zones
-
     @property
     def tiers(self) -> list[str]:
         return ["public", "private"] + (["isolated"] if self.isolated_subnets else [])
@@ -146,16 +147,16 @@ class NetworkConfig(ConfigModel):
         """Netmask of each AZ's block of the VPC: fixed by the CIDR alone, never by the number of AZs."""
         return ipaddress.ip_network(self.cidr).prefixlen + AZ_BLOCK_BITS
 
-    def check_fits(self) -> None:
-        """One subnet per tier must fit in each AZ's block (awsx's `Auto` layout, see `subnet_layout`)."""
+    @property
+    def subnets_per_zone(self) -> int:
+        """How many subnets of `subnet_mask` fit in each AZ's block (awsx's `Auto` layout, see `subnet_layout`)."""
         zone_mask = self.availability_zone_cidr_mask
-        per_zone = 2 ** (self.subnet_mask - zone_mask) if self.subnet_mask >= zone_mask else 0
-        if len(self.tiers) > per_zone:
-            raise ValueError(
-                f"{len(self.tiers)} subnets of /{self.subnet_mask} (one per tier) do not fit in each AZ's "
-                f"/{zone_mask} block of {self.cidr} ({per_zone} fit); "
-                f"use a larger CIDR or a larger subnetMask"
-            )
+        return 2 ** (self.subnet_mask - zone_mask) if self.subnet_mask >= zone_mask else 0
+
+    @property
+    def smallest_fitting_subnet_mask(self) -> int:
+        """The lowest subnetMask (largest subnets) with one subnet per tier in each AZ's block."""
+        return self.availability_zone_cidr_mask + (len(self.tiers) - 1).bit_length()
 
 
 def subnet_layout(cidr: str, zones: int, tiers: int, subnet_mask: int) -> list[list[str]]:

@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
-from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator
 
-from helpers.fargate import CPU_UNITS, describe_memory_choices, is_valid_size
-from policies.webstack_guard.secret_shapes import secret_value_shape
-from stackconfig.base import ConfigModel, looks_secret
-from stackconfig.data import HOW_TO_SET_APP_SECRET, SecretRef
+from helpers.fargate import CPU_UNITS
 from helpers.names import has_registry_host
+from stackconfig.base import ConfigModel, doc
+from stackconfig.data import SecretRef
 from stackconfig.edge import ECR_REPOSITORY_NAME, MigrateConfig, StorageAccess
 
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -20,6 +19,7 @@ ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # most 5 wildcards (`*`, `?`) across them.
 MAX_CONDITION_VALUES = 5
 MAX_CONDITION_WILDCARDS = 5
+MAX_PATTERN_LENGTH = 128
 # The characters ELB accepts in a path pattern (`&` only as `&amp;`) and in a host header pattern
 # (at least one dot, only letters after the last one).
 PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+*?]*(&amp;[A-Za-z0-9_\-.$/~\"'@:+*?]*)*$")
@@ -39,16 +39,61 @@ RESERVED_COOKIE_PREFIX = "AWSALB"
 MAX_STOP_TIMEOUT = 120
 
 
+def _path_pattern(path: str) -> str:
+    if not path.startswith("/") or len(path) > MAX_PATTERN_LENGTH:
+        raise ValueError(f"a path pattern starts with '/' and is at most {MAX_PATTERN_LENGTH} characters")
+    if not PATH_PATTERN.match(path):
+        raise ValueError("a path pattern may hold only letters, digits, _ - . $ / ~ \" ' @ : + &amp; and the "
+                         "wildcards * and ?")
+    return path
+
+
+def _host_pattern(host: str) -> str:
+    if len(host) > MAX_PATTERN_LENGTH or not HOST_PATTERN.match(host):
+        raise ValueError(
+            f"a host pattern is at most {MAX_PATTERN_LENGTH} characters of letters, digits, - . and the wildcards "
+            f"* and ?, with at least one '.' and only letters after the last (e.g. api.example.com, *.example.com)"
+        )
+    return host
+
+
+def _variable_name(name: str) -> str:
+    if not ENV_VAR_NAME.match(name):
+        raise ValueError(f"an environment variable name must match {ENV_VAR_NAME.pattern} "
+                         f"(letters, digits, underscores; not starting with a digit)")
+    return name
+
+
+PathPattern = Annotated[str, AfterValidator(_path_pattern)]
+HostPattern = Annotated[str, AfterValidator(_host_pattern)]
+VariableName = Annotated[str, AfterValidator(_variable_name)]
+
+
 class ImageConfig(ConfigModel):
-    # An ECR repository of this account (`backend`) or a full image reference (`public.ecr.aws/nginx/nginx`).
-    repository: str = Field(min_length=1)
-    tag: Optional[str] = Field(default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$")
-    digest: Optional[str] = Field(default=None, pattern=r"^sha256:[0-9a-f]{64}$")
+    """The container image: a repository and exactly one of `tag` or `digest`."""
+
+    repository: str = Field(
+        min_length=1,
+        description="A bare name (`backend`, `team/api`) is an ECR repository this stack creates in its account; "
+                    "a full reference with a registry host (`public.ecr.aws/nginx/nginx`) is pulled as is.",
+        json_schema_extra=doc(allowed="an ECR repository name (2-256 lower-case letters and digits separated by "
+                                      "'.', '_', '-' or '/') or an image reference with its registry host"),
+    )
+    tag: Optional[str] = Field(
+        default=None, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$",
+        description="The image tag, e.g. the git SHA. Exactly one of `tag` or `digest`.",
+        json_schema_extra=doc(allowed="1-128 letters, digits, '_', '.' or '-', not starting with '.' or '-'"),
+    )
+    digest: Optional[str] = Field(
+        default=None, pattern=r"^sha256:[0-9a-f]{64}$",
+        description="The image digest (`sha256:...`). Exactly one of `tag` or `digest`.",
+        json_schema_extra=doc(allowed="sha256: and 64 lower-case hex digits"),
+    )
 
     @field_validator("repository")
     @classmethod
     def _ecr_repository_name(cls, repository: str) -> str:
-        # A bare name becomes an ECR repository of this stack (docs/operations.md, "Images and deploys"): ECR's rules apply.
+        # A bare name becomes an ECR repository of this stack: ECR's rules apply.
         if not has_registry_host(repository) and not ECR_REPOSITORY_NAME.match(repository):
             raise ValueError(
                 f"{repository!r} is not a valid ECR repository name: 2-256 characters, lower-case letters and "
@@ -57,83 +102,59 @@ class ImageConfig(ConfigModel):
             )
         return repository
 
-    @model_validator(mode="after")
-    def _tag_or_digest(self) -> "ImageConfig":
-        if (self.tag is None) == (self.digest is None):
-            raise ValueError("set exactly one of tag (e.g. the git SHA) or digest (sha256:...)")
-        return self
-
 
 class RoutesConfig(ConfigModel):
-    paths: list[str] = Field(default_factory=list)
-    hosts: list[str] = Field(default_factory=list)
-    # Lower numbers are evaluated first; unique across services.
-    priority: int = Field(ge=1, le=50000)
+    """Which requests the load balancer sends to the service: one listener rule."""
 
-    @field_validator("paths")
-    @classmethod
-    def _paths_start_with_slash(cls, paths: list[str]) -> list[str]:
-        for path in paths:
-            if not path.startswith("/") or len(path) > 128:
-                raise ValueError(f"path pattern {path!r} must start with '/' and be at most 128 characters")
-            if not PATH_PATTERN.match(path):
-                raise ValueError(
-                    f"path pattern {path!r} may hold only letters, digits, _ - . $ / ~ \" ' @ : + &amp; "
-                    f"and the wildcards * and ?"
-                )
-        return paths
-
-    @field_validator("hosts")
-    @classmethod
-    def _host_patterns(cls, hosts: list[str]) -> list[str]:
-        for host in hosts:
-            if len(host) > 128 or not HOST_PATTERN.match(host):
-                raise ValueError(
-                    f"host pattern {host!r} must be at most 128 characters of letters, digits, - . and the "
-                    f"wildcards * and ?, with at least one '.' and only letters after the last (e.g. "
-                    f"api.example.com, *.example.com)"
-                )
-        return hosts
-
-    @model_validator(mode="after")
-    def _condition_values(self) -> "RoutesConfig":
-        count = len(self.paths) + len(self.hosts)
-        if count == 0:
-            raise ValueError("a route needs at least one path or host")
-        if count > MAX_CONDITION_VALUES:
-            raise ValueError(
-                f"{count} paths and hosts in one rule; AWS allows at most {MAX_CONDITION_VALUES} condition "
-                f"values per listener rule (split the service's routes or use wildcards)"
-            )
-        wildcards = sum(value.count("*") + value.count("?") for value in self.paths + self.hosts)
-        if wildcards > MAX_CONDITION_WILDCARDS:
-            raise ValueError(
-                f"{wildcards} wildcards (* and ?) in one rule's paths and hosts; AWS allows at most "
-                f"{MAX_CONDITION_WILDCARDS} per listener rule"
-            )
-        return self
+    paths: list[PathPattern] = Field(
+        default_factory=list,
+        description="Path patterns of the rule, e.g. `/api/*`.",
+        json_schema_extra=doc(allowed=f"each starts with `/`, at most {MAX_PATTERN_LENGTH} of letters, digits, "
+                                      f"`_-.$/~\"'@:+`, `&amp;` and the wildcards `*` `?`"),
+    )
+    hosts: list[HostPattern] = Field(
+        default_factory=list,
+        description="Host header patterns of the rule, e.g. `api.example.com`, `*.example.com`.",
+        json_schema_extra=doc(allowed=f"each at most {MAX_PATTERN_LENGTH} of letters, digits, `-.` and the "
+                                      f"wildcards `*` `?`, with at least one `.`"),
+    )
+    priority: int = Field(
+        ge=1, le=50000,
+        description="Rule order: lower numbers are evaluated first. Unique across services. Paths and hosts "
+                    f"together: at least 1 and at most {MAX_CONDITION_VALUES} values, at most "
+                    f"{MAX_CONDITION_WILDCARDS} wildcards.",
+    )
 
 
 class HealthCheckConfig(ConfigModel):
-    path: str = Field(default="/", pattern=r"^/", max_length=MAX_HEALTH_CHECK_PATH)
-    interval: int = Field(default=30, ge=5, le=300)
-    # 60 s is the most both the target group and an ECS container health check accept.
-    timeout: int = Field(default=5, ge=2, le=60)
-    healthy_threshold: int = Field(default=2, ge=2, le=10)
-    unhealthy_threshold: int = Field(default=3, ge=2, le=10)
-    matcher: str = Field(default="200-399", pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$")
-    # Seconds ECS ignores failing load balancer health checks after a task starts.
-    grace_period: int = Field(default=60, ge=0, le=2147483647)
-    # Optional container-level check, e.g. ["CMD-SHELL", "curl -f http://localhost:8000/health || exit 1"].
-    command: Optional[list[str]] = None
+    """The target group's health check (and optionally the container's own)."""
 
-    @model_validator(mode="after")
-    def _timeout_below_interval(self) -> "HealthCheckConfig":
-        if self.timeout >= self.interval:
-            raise ValueError(
-                f"timeout ({self.timeout} s) must be less than interval ({self.interval} s)"
-            )
-        return self
+    path: str = Field(default="/", pattern=r"^/", max_length=MAX_HEALTH_CHECK_PATH,
+                      description="Path the load balancer requests on each task.",
+                      json_schema_extra=doc(allowed=f"a path starting with /, at most {MAX_HEALTH_CHECK_PATH} "
+                                                    f"characters"))
+    interval: int = Field(default=30, ge=5, le=300, description="Seconds between checks.")
+    # 60 s is the most both the target group and an ECS container health check accept.
+    timeout: int = Field(default=5, ge=2, le=60, description="Seconds to wait for an answer; less than `interval`.")
+    healthy_threshold: int = Field(default=2, ge=2, le=10,
+                                   description="Consecutive successes before a task receives traffic.")
+    unhealthy_threshold: int = Field(default=3, ge=2, le=10,
+                                     description="Consecutive failures before a task is taken out of service.")
+    matcher: str = Field(
+        default="200-399", pattern=r"^\d{3}(-\d{3})?(,\d{3}(-\d{3})?)*$",
+        description="HTTP codes that count as healthy.",
+        json_schema_extra=doc(allowed="codes or ranges of 200-499: `200`, `200-299`, `200,302`"),
+    )
+    grace_period: int = Field(
+        default=60, ge=0, le=2147483647,
+        description="Seconds ECS ignores failing load balancer health checks after a task starts.",
+    )
+    command: Optional[list[str]] = Field(
+        default=None,
+        description='An optional container-level check, e.g. `["CMD-SHELL", "curl -f http://localhost:8000/health '
+                    '|| exit 1"]`.',
+        json_schema_extra=doc(allowed='a list starting with "CMD" or "CMD-SHELL"'),
+    )
 
     @field_validator("matcher")
     @classmethod
@@ -157,33 +178,47 @@ class HealthCheckConfig(ConfigModel):
 
 
 class StickinessConfig(ConfigModel):
-    # app_cookie follows the application's own session cookie; lb_cookie uses AWSALB.
-    type: Literal["app_cookie", "lb_cookie"] = "lb_cookie"
-    duration: int = Field(default=3600, ge=1, le=604800)
-    cookie_name: Optional[str] = None
+    """Sticky sessions: a client keeps reaching the same task (WebSockets, in-memory sessions)."""
 
-    @model_validator(mode="after")
-    def _app_cookie_needs_name(self) -> "StickinessConfig":
-        if self.type == "app_cookie" and not self.cookie_name:
-            raise ValueError("stickiness type app_cookie needs cookieName (the application's cookie)")
-        if self.type == "lb_cookie" and self.cookie_name:
-            raise ValueError("cookieName is only used with type app_cookie")
-        if self.cookie_name and self.cookie_name.startswith(RESERVED_COOKIE_PREFIX):
+    type: Literal["app_cookie", "lb_cookie"] = Field(
+        default="lb_cookie",
+        description="`lb_cookie`: the load balancer's own cookie (AWSALB); `app_cookie`: follow the application's "
+                    "session cookie named `cookieName`.",
+    )
+    duration: int = Field(default=3600, ge=1, le=604800, description="Seconds a client stays on its task.")
+    cookie_name: Optional[str] = Field(
+        default=None,
+        description="The application's session cookie; `app_cookie` only.",
+        json_schema_extra=doc(allowed=f"not starting with {RESERVED_COOKIE_PREFIX}"),
+    )
+
+    @field_validator("cookie_name")
+    @classmethod
+    def _not_the_load_balancers(cls, cookie_name: Optional[str]) -> Optional[str]:
+        if cookie_name and cookie_name.startswith(RESERVED_COOKIE_PREFIX):
             raise ValueError(
-                f"cookieName {self.cookie_name!r}: names starting with {RESERVED_COOKIE_PREFIX} are reserved for the "
-                f"load balancer's own cookies (AWSALB, AWSALBAPP, AWSALBTG); use the application's session cookie"
+                f"names starting with {RESERVED_COOKIE_PREFIX} are reserved for the load balancer's own cookies "
+                f"(AWSALB, AWSALBAPP, AWSALBTG); use the application's session cookie"
             )
-        return self
+        return cookie_name
 
 
 class ScheduleConfig(ConfigModel):
-    name: str = Field(pattern=r"^[a-z0-9-]{1,40}$")
-    # Application Auto Scaling expression: cron(...) with 6 fields, rate(<n> <unit>) or at(yyyy-mm-ddThh:mm:ss).
-    schedule: str = Field(pattern=SCHEDULE_EXPRESSION)
-    min: int = Field(ge=0, le=5000)
-    max: int = Field(ge=0, le=5000)
-    # An IANA time zone name (e.g. Europe/Berlin); cron and at times are read in it.
-    timezone: str = "UTC"
+    """A scheduled change of the task count range, e.g. dev scaled to zero at night."""
+
+    name: str = Field(pattern=r"^[a-z0-9-]{1,40}$", description="Unique within the service.",
+                      json_schema_extra=doc(allowed="1-40 of a-z, 0-9 and -"))
+    schedule: str = Field(
+        pattern=SCHEDULE_EXPRESSION,
+        description="When: `cron(m h dom mon dow year)`, `rate(30 minutes)` or `at(2030-01-01T06:00:00)`.",
+        json_schema_extra=doc(allowed="cron(...) with six fields (minutes hours day-of-month month day-of-week "
+                                      "year), rate(<n> minute(s)|hour(s)|day(s)) with n >= 1, or "
+                                      "at(yyyy-mm-ddThh:mm:ss)"),
+    )
+    min: int = Field(ge=0, le=5000, description="Minimum tasks from then on; at most `max`.")
+    max: int = Field(ge=0, le=5000, description="Maximum tasks from then on.")
+    timezone: str = Field(default="UTC", description="IANA time zone the cron and at times are read in.",
+                          json_schema_extra=doc(allowed="an IANA time zone name, e.g. Europe/Berlin"))
 
     @field_validator("timezone")
     @classmethod
@@ -193,43 +228,31 @@ class ScheduleConfig(ConfigModel):
             raise ValueError(f"{timezone!r} is not an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)")
         return timezone
 
-    @model_validator(mode="after")
-    def _min_below_max(self) -> "ScheduleConfig":
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
-        return self
-
 
 class ScalingConfig(ConfigModel):
-    min: int = Field(default=2, ge=0, le=5000)
-    max: int = Field(default=10, ge=1, le=5000)
-    # Tasks at first deploy; autoscaling owns the count afterwards. Defaults to min.
-    desired: Optional[int] = Field(default=None, ge=0)
-    cpu_target: float = Field(default=70, gt=0, le=100)
-    memory_target: Optional[float] = Field(default=None, gt=0, le=100)
-    # Target of ALBRequestCountPerTarget (requests per target per minute).
-    requests_per_target: Optional[int] = Field(default=None, ge=1)
-    scale_out_cooldown: int = Field(default=60, ge=0, le=3600)
-    scale_in_cooldown: int = Field(default=300, ge=0, le=3600)
-    schedules: list[ScheduleConfig] = Field(default_factory=list)
+    """Task count and target tracking (Application Auto Scaling owns the count after the first deploy)."""
 
-    @model_validator(mode="after")
-    def _ordered_counts(self) -> "ScalingConfig":
-        desired = self.initial_count
-        if not self.min <= desired <= self.max:
-            raise ValueError(
-                f"tasks must satisfy min <= desired <= max; got min {self.min}, desired {desired}, max {self.max}"
-            )
-        if self.scale_out_cooldown > self.scale_in_cooldown:
-            raise ValueError(
-                f"scaleOutCooldown ({self.scale_out_cooldown} s) longer than scaleInCooldown "
-                f"({self.scale_in_cooldown} s) makes the service slow to grow and quick to shrink; "
-                f"keep scale-out faster"
-            )
-        names = [schedule.name for schedule in self.schedules]
-        if len(set(names)) != len(names):
-            raise ValueError("schedule names must be unique")
-        return self
+    min: int = Field(default=2, ge=0, le=5000, description="Fewest running tasks (the running-tasks alarm fires "
+                                                            "below it).")
+    max: int = Field(default=10, ge=1, le=5000, description="Most running tasks; at least `min`.")
+    desired: Optional[int] = Field(
+        default=None, ge=0,
+        description="Tasks at the first deploy; autoscaling owns the count afterwards. Between `min` and `max`.",
+        json_schema_extra=doc(default="`min`"),
+    )
+    cpu_target: float = Field(default=70, gt=0, le=100, description="Average CPU % target tracking keeps.")
+    memory_target: Optional[float] = Field(default=None, gt=0, le=100,
+                                           description="Average memory % target tracking keeps; none without it.")
+    requests_per_target: Optional[int] = Field(
+        default=None, ge=1,
+        description="Target of ALBRequestCountPerTarget (requests per task per minute); none without it.",
+    )
+    scale_out_cooldown: int = Field(default=60, ge=0, le=3600,
+                                    description="Seconds after a scale-out before the next; at most scaleInCooldown.")
+    scale_in_cooldown: int = Field(default=300, ge=0, le=3600, description="Seconds after a scale-in before the next.")
+    schedules: list[ScheduleConfig] = Field(default_factory=list,
+                                            description="Scheduled changes of `min`/`max`, e.g. dev scaled to zero "
+                                                        "at night.")
 
     @property
     def initial_count(self) -> int:
@@ -237,46 +260,80 @@ class ScalingConfig(ConfigModel):
 
 
 class DeploymentConfig(ConfigModel):
-    minimum_healthy_percent: int = Field(default=100, ge=0, le=100)
-    maximum_percent: int = Field(default=200, ge=100, le=200)
+    """How ECS replaces tasks on a deploy (rolling update)."""
 
-    @model_validator(mode="after")
-    def _room_to_deploy(self) -> "DeploymentConfig":
-        if self.minimum_healthy_percent == self.maximum_percent:
-            raise ValueError(
-                f"minimumHealthyPercent and maximumPercent both {self.maximum_percent}: ECS could neither start a "
-                f"new task nor stop an old one, so no deployment would ever progress; raise maximumPercent "
-                f"(e.g. 200) or lower minimumHealthyPercent"
-            )
-        return self
+    minimum_healthy_percent: int = Field(
+        default=100, ge=0, le=100,
+        description="Share of the running count kept healthy during a deploy; prod requires 100.",
+    )
+    maximum_percent: int = Field(
+        default=200, ge=100, le=200,
+        description="Share of the running count allowed during a deploy (new tasks start before old ones stop); "
+                    "not equal to minimumHealthyPercent.",
+    )
 
 
 class ServiceConfig(ConfigModel):
-    image: ImageConfig
-    port: int = Field(ge=1, le=65535)
-    cpu: int = 256
-    memory: int = 512
-    architecture: Literal["x86_64", "arm64"] = "x86_64"
-    command: Optional[list[str]] = None
-    routes: RoutesConfig
-    health_check: HealthCheckConfig = Field(default_factory=HealthCheckConfig)
-    deregistration_delay: int = Field(default=30, ge=0, le=3600)
-    stickiness: Optional[StickinessConfig] = None
-    scaling: ScalingConfig = Field(default_factory=ScalingConfig)
-    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig)
-    # Run tasks beyond the first on FARGATE_SPOT (up to 70 % cheaper, may be interrupted).
-    spot: bool = False
-    stop_timeout: int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT)
-    enable_exec: bool = False
-    environment: dict[str, str] = Field(default_factory=dict)
-    # A one-off migrations task with this command, e.g. ["python", "manage.py", "migrate", "--noinput"].
-    migrate: Optional[MigrateConfig] = None
-    # Access to the stack's media bucket through the task role (none without it).
-    storage: Optional[StorageAccess] = None
-    # Container variables read from Secrets Manager at task start (never plaintext in the task definition).
-    secrets: dict[str, SecretRef] = Field(default_factory=dict)
-    # Data stores the service connects to: their endpoints and credentials are injected.
-    uses: list[Literal["database", "cache"]] = Field(default_factory=list)
+    """One Fargate service: task definition, target group, listener rule, autoscaling."""
+
+    image: ImageConfig = Field(description="The container image.")
+    port: int = Field(ge=1, le=65535, description="The container port the load balancer sends traffic to.")
+    cpu: int = Field(default=256, description="Task CPU units (1024 = 1 vCPU).",
+                     json_schema_extra=doc(allowed=", ".join(map(str, CPU_UNITS))))
+    memory: int = Field(
+        default=512,
+        description="Task memory in MiB, within Fargate's range for `cpu`.",
+        json_schema_extra=doc(allowed="256: 512-2048; 512: 1024-4096; 1024: 2048-8192; 2048: 4096-16384; 4096: "
+                                      "8192-30720 (1024 steps); 8192: 16384-61440 (4096 steps); 16384: "
+                                      "32768-122880 (8192 steps)"),
+    )
+    architecture: Literal["x86_64", "arm64"] = Field(
+        default="x86_64", description="CPU architecture of the image; ARM is ~20 % cheaper if the image supports it.",
+    )
+    command: Optional[list[str]] = Field(default=None, description="The container command; the image's without it.")
+    routes: RoutesConfig = Field(description="Which requests reach the service.")
+    health_check: HealthCheckConfig = Field(default_factory=HealthCheckConfig, description="Health checks.")
+    deregistration_delay: int = Field(default=30, ge=0, le=3600,
+                                      description="Seconds a stopping task keeps serving open connections (draining).")
+    stickiness: Optional[StickinessConfig] = Field(default=None, description="Sticky sessions; off without it.")
+    scaling: ScalingConfig = Field(default_factory=ScalingConfig, description="Task counts and autoscaling.")
+    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig, description="Rolling deploys.")
+    spot: bool = Field(
+        default=False,
+        description="Run tasks beyond the first on FARGATE_SPOT (up to 70 % cheaper, may be interrupted); "
+                    "x86_64 only.",
+    )
+    stop_timeout: int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT,
+                              description="Seconds between SIGTERM and SIGKILL (graceful shutdown).")
+    enable_exec: bool = Field(default=False, description="ECS Exec (`aws ecs execute-command`) into running tasks.")
+    environment: dict[VariableName, str] = Field(
+        default_factory=dict,
+        description="Plain, non-secret container variables. A name or value that looks like a secret is refused: "
+                    "those go under `secrets`.",
+        json_schema_extra=doc(allowed="names of letters, digits and '_', not starting with a digit; no name or "
+                                      "value that looks like a secret (password, token, api key, a URL with a "
+                                      "password, a private key, an AWS access key, ...)"),
+    )
+    migrate: Optional[MigrateConfig] = Field(
+        default=None,
+        description="A one-off task definition with this command, e.g. Django's migrate (stack output "
+                    "`migrationCommands`).",
+    )
+    storage: Optional[StorageAccess] = Field(
+        default=None,
+        description="Access to the stack's media bucket through the task role; none without it (needs `storage`).",
+    )
+    secrets: dict[VariableName, SecretRef] = Field(
+        default_factory=dict,
+        description="Container variables read from Secrets Manager at task start (never plaintext in the task "
+                    "definition).",
+    )
+    uses: list[Literal["database", "cache"]] = Field(
+        default_factory=list,
+        description="Data stores the service connects to: their endpoints (environment) and credentials (ECS "
+                    "secrets) are injected (see below, \"What a service that uses a data store receives\"); the "
+                    "store's security group admits the service.",
+    )
 
     @field_validator("cpu")
     @classmethod
@@ -284,65 +341,3 @@ class ServiceConfig(ConfigModel):
         if cpu not in CPU_UNITS:
             raise ValueError(f"Fargate CPU units must be one of {', '.join(map(str, CPU_UNITS))}")
         return cpu
-
-    @field_validator("memory")
-    @classmethod
-    def _fargate_memory(cls, memory: int, info: ValidationInfo) -> int:
-        cpu = info.data.get("cpu")
-        if cpu is not None and not is_valid_size(cpu, memory):
-            raise ValueError(f"with cpu {cpu} Fargate accepts memory of {describe_memory_choices(cpu)}")
-        return memory
-
-    @field_validator("environment", "secrets")
-    @classmethod
-    def _variable_names(cls, variables: dict) -> dict:
-        for name in variables:
-            if not ENV_VAR_NAME.match(name):
-                raise ValueError(
-                    f"environment variable name {name!r} must match {ENV_VAR_NAME.pattern} "
-                    f"(letters, digits, underscores; not starting with a digit)"
-                )
-        return variables
-
-    @field_validator("environment")
-    @classmethod
-    def _no_plaintext_secrets(cls, environment: dict[str, str]) -> dict[str, str]:
-        """A task definition is readable by anyone with ecs:Describe*; credentials go in `secrets`."""
-        for name, value in environment.items():
-            if looks_secret(name):
-                reason = "its name looks like a secret"
-            else:
-                shape = secret_value_shape(value)
-                if shape is None:
-                    continue
-                reason = f"its value holds {shape}"
-            raise ValueError(
-                f"environment variable {name} must not be plaintext ({reason}); declare it under secrets instead: "
-                f"`secrets: {{{name}: {{secretsManagerArn: arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf}}}}` "
-                f"for an existing secret, or `secrets: {{{name}: {{fromConfig: <key>}}}}` after "
-                f"`{HOW_TO_SET_APP_SECRET.format(name='<key>')}`"
-            )
-        return environment
-
-    @field_validator("uses")
-    @classmethod
-    def _unique_stores(cls, uses: list[str]) -> list[str]:
-        if len(set(uses)) != len(uses):
-            raise ValueError("list each data store once")
-        return uses
-
-    @model_validator(mode="after")
-    def _spot_runs_x86_only(self) -> "ServiceConfig":
-        if self.spot and self.architecture == "arm64":
-            raise ValueError(
-                "spot: true with architecture: arm64 cannot run: Fargate Spot has no ARM64 capacity; "
-                "choose one (ARM is ~20 % cheaper on demand, Spot up to ~70 % cheaper on x86_64)"
-            )
-        return self
-
-    @model_validator(mode="after")
-    def _environment_and_secrets_disjoint(self) -> "ServiceConfig":
-        both = sorted(set(self.environment) & set(self.secrets))
-        if both:
-            raise ValueError(f"{', '.join(both)} set both as plain environment and as secret; keep one")
-        return self

@@ -13,7 +13,10 @@ from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
 from components.service import Service, ServiceArgs
 from preflight.capture import ProgramRun, run_in_mocks
+from stackconfig.load_balancer import LoadBalancerConfig
+from stackconfig.network import NetworkConfig
 from stackconfig.service import ScalingConfig, ServiceConfig
+from stackconfig.stack import ClusterConfig
 
 CERT = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
 DB_SECRET = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-1234-AbCdEf"
@@ -28,11 +31,11 @@ def children_are_parented(run: ProgramRun, component_type: str) -> None:
 
 
 def network_args(**changes) -> NetworkArgs:
-    values = dict(cidr="10.0.0.0/16", availability_zones=["us-east-1a", "us-east-1b"], nat_gateways="single",
-                  subnet_mask=21, availability_zone_cidr_mask=19, isolated_subnets=True, flow_logs=True,
-                  log_retention_days=14, region="eu-west-1", account_id="123456789012")
-    values.update(changes)
-    return NetworkArgs(**values)
+    settings = dict(cidr="10.0.0.0/16", availability_zones=["us-east-1a", "us-east-1b"], nat_gateways="single",
+                    subnet_mask=21, isolated_subnets=True, flow_logs=True)
+    settings.update(changes)
+    return NetworkArgs(settings=NetworkConfig(**settings), log_retention_days=14, region="eu-west-1",
+                       account_id="123456789012")
 
 
 def test_network_alone():
@@ -70,7 +73,7 @@ def test_network_without_flow_logs_or_isolated_tier():
 
 
 def test_cluster_alone():
-    run = run_in_mocks(lambda: Cluster("app", ClusterArgs(container_insights="enhanced")))
+    run = run_in_mocks(lambda: Cluster("app", ClusterArgs(settings=ClusterConfig(container_insights="enhanced"))))
     children_are_parented(run, "webstack:cluster:Cluster")
     cluster = run.one("aws:ecs/cluster:Cluster")
     assert cluster.inputs["settings"] == [{"name": "containerInsights", "value": "enhanced"}]
@@ -83,8 +86,8 @@ def test_cluster_alone():
 
 def load_balancer(certificate_arn=None, deletion_protection=False) -> ProgramRun:
     return run_in_mocks(lambda: LoadBalancer("web", LoadBalancerArgs(
-        vpc_id="vpc-1", public_subnet_ids=["subnet-a", "subnet-b"], idle_timeout=120,
-        deletion_protection=deletion_protection, certificate_arn=certificate_arn,
+        settings=LoadBalancerConfig(idle_timeout=120, deletion_protection=deletion_protection),
+        vpc_id="vpc-1", public_subnet_ids=["subnet-a", "subnet-b"], certificate_arn=certificate_arn,
     )))
 
 

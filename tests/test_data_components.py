@@ -7,7 +7,6 @@ import string
 
 import pulumi
 import pulumi_aws as aws
-import pytest
 from google.protobuf import json_format
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
@@ -29,7 +28,7 @@ def run_cache(production: bool = False, **settings) -> tuple[ProgramRun, dict]:
 
     def build():
         cache = Cache("cache", CacheArgs(
-            settings=CacheConfig(**settings).for_environment(production), vpc_id="vpc-0123", subnet_ids=SUBNETS,
+            settings=CacheConfig(**settings).resolved(production), vpc_id="vpc-0123", subnet_ids=SUBNETS,
         ))
         cache.admit("backend", CLIENT_SG)
         built["cache"] = cache
@@ -42,7 +41,7 @@ def run_database(production: bool = False, **settings) -> tuple[ProgramRun, dict
 
     def build():
         database = Database("database", DatabaseArgs(
-            settings=DatabaseConfig(**settings).for_environment(production), region="us-east-1",
+            settings=DatabaseConfig(**settings).resolved(production), region="us-east-1",
             vpc_id="vpc-0123", subnet_ids=SUBNETS, log_retention_days=30,
         ))
         database.admit("backend", CLIENT_SG)
@@ -130,7 +129,7 @@ def test_prod_cache_fails_over_across_azs_and_keeps_snapshots():
 def test_cache_token_from_config_is_used_and_nothing_is_generated():
     def build():
         Cache("cache", CacheArgs(
-            settings=CacheConfig().for_environment(False), vpc_id="vpc-0123", subnet_ids=SUBNETS,
+            settings=CacheConfig().resolved(False), vpc_id="vpc-0123", subnet_ids=SUBNETS,
             auth_token=pulumi.Output.secret("a-token-from-pulumi-config-0123"),
         ))
 
@@ -140,11 +139,6 @@ def test_cache_token_from_config_is_used_and_nothing_is_generated():
         "a-token-from-pulumi-config-0123"
     assert run.one("aws:secretsmanager/secretVersion:SecretVersion").inputs["secretString"] == \
         "a-token-from-pulumi-config-0123"
-
-
-def test_unresolved_settings_are_refused():
-    with pytest.raises(Exception, match="for_environment"):
-        run_in_mocks(lambda: Cache("cache", CacheArgs(settings=CacheConfig(), vpc_id="v", subnet_ids=SUBNETS)))
 
 
 # --- database ------------------------------------------------------------------------------------

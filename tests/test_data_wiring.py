@@ -9,6 +9,7 @@ import pytest
 from preflight.capture import ProgramRun
 from preflight.policy_gate import evaluate_policies, load_policy_config
 from preflight.stack_files import load_stack_file
+from helpers.data_links import INJECTED_BY
 from tests.conftest import committed, container_definitions, run_stack
 
 JWT_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/jwt-AbCdEf"
@@ -28,6 +29,20 @@ def execution_secret_arns(run: ProgramRun, service: str) -> list[str]:
     statements = json.loads(policy.inputs["policy"])["Statement"]
     assert len(statements) == 1 and statements[0]["Action"] == ["secretsmanager:GetSecretValue"]
     return statements[0]["Resource"]
+
+
+def test_the_names_a_store_injects_are_exactly_the_declared_ones():
+    """helpers/data_links.py declares the names (the config refuses them in a service, the docs list them): the
+    backend, which uses both stores, receives exactly those besides its own variables and the media bucket's."""
+    def replicas(config):
+        config["webstack:database"].update({"readReplicas": 1, "managedMasterPassword": False})
+
+    run = run_stack("dev", replicas)
+    backend = container(run, "backend")
+    received = {item["name"] for item in backend["environment"] + backend["secrets"]}
+    own = set(load_stack_file("dev").config["webstack:services"]["backend"]["environment"])
+    bucket = {"MEDIA_BUCKET", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_REGION_NAME"}
+    assert received - own - bucket == set(INJECTED_BY["database"]) | set(INJECTED_BY["cache"])
 
 
 def test_one_replication_group_and_one_primary_database(any_run):
@@ -235,8 +250,8 @@ def test_invalid_auth_token_from_config_is_refused_without_echo(token):
 
     with pytest.raises(Exception) as caught:
         run_stack("dev", token_from_config, secret_keys=["webstack:appSecrets"])
-    assert ("cache.authTokenFromConfig: webstack:appSecrets.redisToken is not a valid AUTH token (ElastiCache "
-            "takes 16-128 letters, digits or the characters ! & # $ ^ < > -)") in str(caught.value)
+    assert ('webstack:cache.authTokenFromConfig = "redisToken": webstack:appSecrets.redisToken is not a valid AUTH '
+            "token (ElastiCache takes 16-128 letters, digits or the characters ! & # $ ^ < > -)") in str(caught.value)
     assert token not in str(caught.value)
 
 

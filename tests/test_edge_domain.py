@@ -151,14 +151,16 @@ def domain_errors(domain: dict, certificate_arn: str | None = None) -> str:
 
 
 @pytest.mark.parametrize("domain,message", [
-    ({"recordName": "app.example.com"}, "set exactly one of zoneName"),
-    ({"zoneName": "example.com", "zoneId": "Z123", "recordName": "app.example.com"}, "set exactly one of zoneName"),
-    ({"zoneName": "example.com", "recordName": "app.other.org"}, "app.other.org not in zone example.com"),
+    ({"recordName": "app.example.com"}, "webstack:domain: set exactly one of domain.zoneName"),
+    ({"zoneName": "example.com", "zoneId": "Z123", "recordName": "app.example.com"},
+     'webstack:domain.zoneId = "Z123": set exactly one of domain.zoneName or domain.zoneId'),
+    ({"zoneName": "example.com", "recordName": "app.other.org"},
+     'webstack:domain.recordName = "app.other.org": not in domain.zoneName example.com'),
     ({"zoneName": "example.com", "recordName": "App.Example.com"}, "is not a lower-case DNS name"),
     ({"zoneName": "example.com", "recordName": "app.example.com", "alternativeNames": ["*.example.com"]},
      "wildcard names are not supported"),
     ({"zoneName": "example.com", "recordName": "app.example.com", "alternativeNames": ["app.example.com"]},
-     "must be distinct"),
+     'webstack:domain.alternativeNames[0] = "app.example.com": repeats domain.recordName'),
     # A valid DNS name, but ACM refuses a Common Name over 64 octets.
     ({"zoneName": "example.com", "recordName": "a" * 53 + ".example.com"}, "at most 64"),
 ])
@@ -171,4 +173,4 @@ def test_domain_and_an_existing_certificate_are_exclusive():
         {"zoneName": "example.com", "recordName": "app.example.com"},
         certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000",
     )
-    assert "set either domain" in message and "not both" in message
+    assert "webstack:loadBalancer.certificateArn = " in message and "not together with webstack:domain" in message

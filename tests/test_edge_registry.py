@@ -11,6 +11,7 @@ from components.registry import ImageRepository, ImageRepositoryArgs
 from helpers.registry import lifecycle_policy
 from preflight.capture import run_in_mocks
 from stackconfig import validate_stack_config
+from stackconfig.edge import RegistryConfig
 from tests.conftest import container_definitions, run_stack, stack_config
 
 REPOSITORY = "aws:ecr/repository:Repository"
@@ -100,8 +101,9 @@ def test_external_images_get_no_repository_and_shared_names_one():
 def test_repository_component_alone_with_kms():
     def build():
         repository = ImageRepository("api", ImageRepositoryArgs(
-            repository_name="team/api", tag_mutability="IMMUTABLE", encryption="KMS",
-            keep_tagged_images=50, untagged_expiry_days=1,
+            settings=RegistryConfig(tag_mutability="IMMUTABLE", encryption="KMS", keep_tagged_images=50,
+                                    untagged_expiry_days=1, force_delete=False),
+            repository_name="team/api",
         ))
         pulumi.export("image", repository.image("v1.2.3", None))
 
@@ -115,8 +117,8 @@ def test_repository_component_alone_with_kms():
 
 
 @pytest.mark.parametrize("registry,message", [
-    ({"tagMutability": "MUTABLE"}, "registry.tagMutability MUTABLE is not allowed in prod"),
-    ({"forceDelete": True}, "registry.forceDelete is not allowed in prod"),
+    ({"tagMutability": "MUTABLE"}, 'webstack:registry.tagMutability = "MUTABLE": not allowed in prod'),
+    ({"forceDelete": True}, "webstack:registry.forceDelete = true: not allowed in prod"),
     ({"keepTaggedImages": 0}, "greater than or equal to 1"),
 ])
 def test_prod_registry_guards(registry, message):

@@ -10,7 +10,7 @@ from components.access_logs import AccessLogs, AccessLogsArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from helpers.bucket_policies import LEGACY_ELB_LOG_REGIONS, elb_log_delivery_statements
 from preflight.capture import ProgramRun, run_in_mocks
-from stackconfig.edge import StorageConfig
+from stackconfig.edge import AccessLogsConfig, StorageConfig
 from tests.conftest import container_definitions, run_stack
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -100,7 +100,7 @@ def test_readonly_access_and_storage_requires_a_bucket():
     def no_bucket(config):
         del config["webstack:storage"]
 
-    with pytest.raises(Exception, match="services backend set storage but the stack has no storage bucket"):
+    with pytest.raises(Exception, match="webstack:services.backend.storage = \"readwrite\": the stack has no media bucket"):
         run_stack("dev", no_bucket)
 
 
@@ -163,8 +163,8 @@ def test_dev_has_no_access_logs_unless_asked(dev_run):
 
 def test_newer_regions_grant_only_the_log_delivery_service():
     def build():
-        AccessLogs("logs", AccessLogsArgs(region="ap-southeast-4", account_id="123456789012", expiry_days=30,
-                                          prefix="alb"))
+        AccessLogs("logs", AccessLogsArgs(settings=AccessLogsConfig(expiry_days=30), region="ap-southeast-4",
+                                          account_id="123456789012"))
 
     run = run_in_mocks(build, config={"aws:region": "ap-southeast-4"})
     statements = json.loads(run.one(POLICY).inputs["policy"])["Statement"]
@@ -183,8 +183,8 @@ def test_legacy_elb_regions_are_the_ones_with_an_elb_account():
     }
 
     def build():
-        AccessLogs("logs", AccessLogsArgs(region="ap-southeast-3", account_id="123456789012", expiry_days=30,
-                                          prefix="alb"))
+        AccessLogs("logs", AccessLogsArgs(settings=AccessLogsConfig(expiry_days=30), region="ap-southeast-3",
+                                          account_id="123456789012"))
 
     run = run_in_mocks(build, config={"aws:region": "ap-southeast-3"})
     statements = json.loads(run.one(POLICY).inputs["policy"])["Statement"]

@@ -12,6 +12,8 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+# A plain module next to this package (policies/ is on sys.path when the pack runs).
+from secret_shapes import holds_secret_value, is_secret_name, secret_value_shape
 
 from .common import (
     ADVISORY,
@@ -29,7 +31,6 @@ from .common import (
     present,
     truthy,
 )
-from .secret_shapes import holds_secret_value, is_secret_name, secret_value_shape
 
 SECRET_STORE_ARN = re.compile(r"^arn:aws[a-z-]*:(secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
                               r"|ssm:[a-z0-9-]+:\d{12}:parameter/[A-Za-z0-9/_.-]+)")

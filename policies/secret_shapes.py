@@ -1,7 +1,9 @@
 """What a secret looks like: by its name (any case, any separator) and by the shape of its value.
 
-Shared by the container-environment rule and preflight's stack-file check, so both refuse the
-same things.
+Shared by the pack's container-environment rule, preflight's stack-file check and the stack config's
+`environment` check, so all three refuse the same things. Plain Python on purpose: the config and
+preflight import it as `policies.secret_shapes` without importing the pack or `pulumi_policy`; the
+pack (which runs with `policies/` on sys.path) imports it as `secret_shapes`.
 """
 
 from __future__ import annotations

@@ -1,0 +1,609 @@
+"""Cross-field rules: every check that reads more than one config value, each naming the exact key.
+
+A rule reads the (partially) validated `StackConfig` and yields a `Problem` per offending key, with
+the key's whole path (`services.frontend.routes.priority`, `network.availabilityZones[0]`), its value
+and what is allowed, naming the other keys involved by their paths too. It asks `inputs.ok(...)`
+before reading a value, so it is skipped when one of its inputs failed its own validation (that key
+already has its problem) and runs on everything else: all problems of a stack file come back in one run.
+
+`RULES` lists them in the order their problems are printed; docs/configuration.md lists their summaries.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Optional
+
+from helpers.data_links import INJECTED_BY
+from helpers.fargate import describe_memory_choices, is_valid_size
+from helpers.instance_classes import ELASTICACHE_NODE_TYPES
+from helpers.database import max_connections, memory_gib
+from policies.secret_shapes import is_secret_name, secret_value_shape
+from stackconfig.data import (
+    AUTH_TOKEN,
+    AUTH_TOKEN_RULE,
+    CACHE_FAMILIES,
+    HOW_TO_SET_APP_SECRET,
+    MANAGED_PASSWORD_BLOCKS_REPLICAS,
+    daily_window,
+    weekly_window,
+    windows_overlap,
+)
+from stackconfig.network import NAT_INSTANCE_MODES
+from stackconfig.monitoring import HOUR, MAX_EVALUATION_SECONDS, MAX_EVALUATION_SECONDS_HOURLY, AlarmTiming
+from stackconfig.problems import NAMESPACE, Inputs, Path, Problem, key_of
+from stackconfig.service import MAX_CONDITION_VALUES, MAX_CONDITION_WILDCARDS, ServiceConfig
+from stackconfig.stack import StackConfig
+
+Check = Callable[[StackConfig, Inputs], Iterator[Problem]]
+
+
+@dataclass(frozen=True)
+class Rule:
+    summary: str
+    check: Check
+
+
+RULES: list[Rule] = []
+
+
+def rule(summary: str) -> Callable[[Check], Check]:
+    def register(check: Check) -> Check:
+        RULES.append(Rule(summary, check))
+        return check
+    return register
+
+
+def cross_field_problems(config: StackConfig, inputs: Inputs) -> list[Problem]:
+    return [problem for each in RULES for problem in each.check(config, inputs)]
+
+
+def name(path: Path) -> str:
+    """A key as named inside a message: `services.backend.routes.priority`, `aws:region`."""
+    return key_of(path).removeprefix(f"{NAMESPACE}:")
+
+
+def services(config: StackConfig) -> Iterator[tuple[str, ServiceConfig, Path]]:
+    for service_name, service in (config.services or {}).items():
+        yield service_name, service, ("services", service_name)
+
+
+def configured(config: StackConfig, inputs: Inputs, section: str) -> Optional[bool]:
+    """Whether an optional section is set; None when it is set but failed as a whole (unknown)."""
+    if getattr(config, section) is not None:
+        return True
+    return False if inputs.ok((section,)) else None
+
+
+# --- network ---------------------------------------------------------------------------------------
+
+ZONES: Path = ("network", "availabilityZones")
+
+
+@rule("network.availabilityZones: each zone is listed once.")
+def _distinct_zones(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(ZONES):
+        return
+    first: dict[str, int] = {}
+    for index, zone in enumerate(config.network.availability_zones):
+        if zone in first:
+            yield Problem(ZONES + (index,), f"listed twice (also {name(ZONES + (first[zone],))}); list each "
+                                            f"availability zone once", zone)
+        first.setdefault(zone, index)
+
+
+@rule("network.availabilityZones: every zone is in aws:region.")
+def _zones_in_region(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(ZONES, ("region",)):
+        return
+    region = config.region
+    for index, zone in enumerate(config.network.availability_zones):
+        if not (zone.startswith(region) and zone[len(region):].isalpha()):
+            yield Problem(ZONES + (index,), f"not in aws:region {region}; use a zone of {region} such as "
+                                            f"{region}a", zone)
+
+
+@rule("network.subnetMask: one subnet per tier fits in each AZ's block of network.cidr (its prefix + 3).")
+def _subnets_fit(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    at: Path = ("network", "subnetMask")
+    if not inputs.ok(at, ("network", "cidr"), ("network", "isolatedSubnets")):
+        return
+    network = config.network
+    tiers, fit = network.tiers, network.subnets_per_zone
+    if len(tiers) <= fit:
+        return
+    smallest = network.smallest_fitting_subnet_mask
+    largest_prefix = network.availability_zone_cidr_mask - 3 - (smallest - 28)
+    allowed = (f"use a subnetMask of {smallest} to 28" if smallest <= 28
+               else f"use a network.cidr of /{largest_prefix} or larger")
+    yield Problem(at, f"{len(tiers)} subnets of /{network.subnet_mask} (one per tier: {', '.join(tiers)}) do not "
+                      f"fit in each AZ's /{network.availability_zone_cidr_mask} block of network.cidr "
+                      f"{network.cidr} ({fit} fit); {allowed}", network.subnet_mask)
+
+
+NAT_INSTANCE: Path = ("network", "natInstance")
+
+
+@rule("network.natInstance: set with natGateways instance or instancePerAz, and only then.")
+def _nat_instance_settings(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(("network", "natGateways"), NAT_INSTANCE):
+        return
+    network = config.network
+    uses_instances = network.nat_gateways in NAT_INSTANCE_MODES
+    if uses_instances and network.nat_instance is None:
+        yield Problem(NAT_INSTANCE, f"network.natGateways {network.nat_gateways!r} needs network.natInstance with "
+                                    f"ami (an AMI id) or amiName (an fck-nat image name); see docs/network.md")
+    elif not uses_instances and network.nat_instance is not None:
+        yield Problem(NAT_INSTANCE, f"only used with network.natGateways instance or instancePerAz, not "
+                                    f"{network.nat_gateways!r}; remove it (or set natGateways: instance)")
+
+
+@rule("network.natInstance: exactly one of ami and amiName; amiName's architecture matches instanceType.")
+def _nat_instance_image(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(NAT_INSTANCE) or config.network.nat_instance is None:
+        return
+    nat = config.network.nat_instance
+    if (nat.ami is None) == (nat.ami_name is None):
+        yield Problem(NAT_INSTANCE + ("ami",), "set exactly one of network.natInstance.ami (an AMI id) and "
+                                               "network.natInstance.amiName (an image name resolved per region)",
+                      nat.ami)
+        return
+    name_architecture = next((arch for arch in ("arm64", "x86_64") if f"-{arch}-" in (nat.ami_name or "")), None)
+    if name_architecture not in (None, nat.architecture):
+        yield Problem(NAT_INSTANCE + ("amiName",),
+                      f"an {name_architecture} image but network.natInstance.instanceType {nat.instance_type} is "
+                      f"{nat.architecture}: the Auto Scaling group could never launch it (use t4g.* with arm64 "
+                      f"images, t3.* with x86_64)", nat.ami_name)
+
+
+# --- one service ------------------------------------------------------------------------------------
+
+@rule("services.<name>.image: exactly one of tag or digest.")
+def _tag_or_digest(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        image = at + ("image",)
+        if not inputs.ok(image + ("tag",), image + ("digest",)):
+            continue
+        if service.image.tag is None and service.image.digest is None:
+            yield Problem(image, f"set exactly one of {name(image + ('tag',))} (e.g. the git SHA) or "
+                                 f"{name(image + ('digest',))} (sha256:...); neither is set")
+        elif service.image.tag is not None and service.image.digest is not None:
+            yield Problem(image + ("digest",), f"set exactly one of tag or digest; {name(image + ('tag',))} is "
+                                               f"set too", service.image.digest)
+
+
+@rule(f"services.<name>.routes: 1-{MAX_CONDITION_VALUES} paths and hosts together, at most "
+      f"{MAX_CONDITION_WILDCARDS} wildcards (one listener rule).")
+def _listener_rule_conditions(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        routes = at + ("routes",)
+        if not inputs.ok(routes + ("paths",), routes + ("hosts",)):
+            continue
+        values = service.routes.paths + service.routes.hosts
+        wildcards = sum(value.count("*") + value.count("?") for value in values)
+        if not values:
+            yield Problem(routes, f"a route needs at least one of {name(routes + ('paths',))} or "
+                                  f"{name(routes + ('hosts',))}")
+        elif len(values) > MAX_CONDITION_VALUES:
+            yield Problem(routes, f"{len(values)} paths and hosts in one rule; AWS allows at most "
+                                  f"{MAX_CONDITION_VALUES} condition values per listener rule (split the service's "
+                                  f"routes or use wildcards)")
+        if wildcards > MAX_CONDITION_WILDCARDS:
+            yield Problem(routes, f"{wildcards} wildcards (* and ?) in one rule's paths and hosts; AWS allows at most "
+                                  f"{MAX_CONDITION_WILDCARDS} per listener rule")
+
+
+@rule("services.<name>.memory: within Fargate's range for the service's cpu.")
+def _fargate_size(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        if inputs.ok(at + ("cpu",), at + ("memory",)) and not is_valid_size(service.cpu, service.memory):
+            yield Problem(at + ("memory",), f"with cpu {service.cpu} Fargate accepts memory of "
+                                            f"{describe_memory_choices(service.cpu)}", service.memory)
+
+
+@rule("services.<name>.healthCheck.timeout: less than healthCheck.interval.")
+def _timeout_below_interval(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        check = at + ("healthCheck",)
+        if not inputs.ok(check + ("timeout",), check + ("interval",)):
+            continue
+        if service.health_check.timeout >= service.health_check.interval:
+            yield Problem(check + ("timeout",), f"must be less than {name(check + ('interval',))} "
+                                                f"({service.health_check.interval} s)", service.health_check.timeout)
+
+
+@rule("services.<name>.stickiness: cookieName with type app_cookie, and only then.")
+def _stickiness_cookie(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        sticky = at + ("stickiness",)
+        if service.stickiness is None or not inputs.ok(sticky + ("type",), sticky + ("cookieName",)):
+            continue
+        if service.stickiness.type == "app_cookie" and not service.stickiness.cookie_name:
+            yield Problem(sticky + ("type",), f"needs {name(sticky + ('cookieName',))} (the application's session "
+                                              f"cookie)", "app_cookie")
+        if service.stickiness.type == "lb_cookie" and service.stickiness.cookie_name:
+            yield Problem(sticky + ("cookieName",), f"is only used with {name(sticky + ('type',))} app_cookie "
+                                                    f"(type is lb_cookie)", service.stickiness.cookie_name)
+
+
+@rule("services.<name>.scaling: min <= desired <= max, scaleOutCooldown <= scaleInCooldown, schedules with "
+      "unique names and min <= max.")
+def _scaling(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        scaling, counts = service.scaling, at + ("scaling",)
+        low, high, desired = counts + ("min",), counts + ("max",), counts + ("desired",)
+        if inputs.ok(low, high) and scaling.min > scaling.max:
+            yield Problem(low, f"must not exceed {name(high)} ({scaling.max})", scaling.min)
+        elif inputs.ok(low, high, desired) and scaling.desired is not None \
+                and not scaling.min <= scaling.desired <= scaling.max:
+            yield Problem(desired, f"must be between {name(low)} ({scaling.min}) and {name(high)} ({scaling.max})",
+                          scaling.desired)
+        out, back = counts + ("scaleOutCooldown",), counts + ("scaleInCooldown",)
+        if inputs.ok(out, back) and scaling.scale_out_cooldown > scaling.scale_in_cooldown:
+            yield Problem(out, f"longer than {name(back)} ({scaling.scale_in_cooldown} s) makes the service slow to "
+                               f"grow and quick to shrink; keep scale-out at most scale-in", scaling.scale_out_cooldown)
+        schedules = counts + ("schedules",)
+        first: dict[str, int] = {}
+        for index, schedule in enumerate(scaling.schedules):
+            item = schedules + (index,)
+            if inputs.ok(item + ("name",)):
+                if schedule.name in first:
+                    yield Problem(item + ("name",), f"used by {name(schedules + (first[schedule.name],))} too; "
+                                                    f"schedule names are unique within a service", schedule.name)
+                first.setdefault(schedule.name, index)
+            if inputs.ok(item + ("min",), item + ("max",)) and schedule.min > schedule.max:
+                yield Problem(item + ("min",), f"must not exceed {name(item + ('max',))} ({schedule.max})",
+                              schedule.min)
+
+
+@rule("services.<name>.deployment: maximumPercent differs from minimumHealthyPercent.")
+def _room_to_deploy(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        deployment = at + ("deployment",)
+        low, high = deployment + ("minimumHealthyPercent",), deployment + ("maximumPercent",)
+        if inputs.ok(low, high) and service.deployment.minimum_healthy_percent == service.deployment.maximum_percent:
+            yield Problem(high, f"equals {name(low)} ({service.deployment.minimum_healthy_percent}): ECS could "
+                                f"neither start a new task nor stop an old one, so no deployment would ever progress; "
+                                f"raise maximumPercent (e.g. 200) or lower minimumHealthyPercent",
+                          service.deployment.maximum_percent)
+
+
+@rule("services.<name>.spot: only with architecture x86_64 (Fargate Spot has no ARM64 capacity).")
+def _spot_runs_x86_only(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        if inputs.ok(at + ("spot",), at + ("architecture",)) and service.spot and service.architecture == "arm64":
+            yield Problem(at + ("spot",), f"cannot run with {name(at + ('architecture',))} arm64: Fargate Spot has "
+                                          f"no ARM64 capacity; choose one (ARM is ~20 % cheaper on demand, Spot up to "
+                                          f"~70 % cheaper on x86_64)", True)
+
+
+@rule("services.<name>.environment: no name or value that looks like a secret (those go under secrets).")
+def _no_plaintext_secrets(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    # Entries that failed their own validation are not in the dict: every entry here validated.
+    for _, service, at in services(config):
+        for variable, value in service.environment.items():
+            shape = secret_value_shape(value)
+            if is_secret_name(variable):
+                reason = "its name looks like a secret"
+            elif shape is not None:
+                reason = f"its value holds {shape}"
+            else:
+                continue
+            # The value is never echoed.
+            yield Problem(at + ("environment", variable), (
+                f"must not be plaintext ({reason}); declare it under secrets instead: "
+                f"`secrets: {{{variable}: {{secretsManagerArn: arn:aws:secretsmanager:<region>:<account>:secret:"
+                f"<name>-AbCdEf}}}}` for an existing secret, or `secrets: {{{variable}: {{fromConfig: <key>}}}}` "
+                f"after `{HOW_TO_SET_APP_SECRET.format(name='<key>')}`"
+            ))
+
+
+@rule("services.<name>.secrets: a variable is not also in environment; each names exactly one source.")
+def _secret_references(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        for variable, ref in service.secrets.items():
+            entry = at + ("secrets", variable)
+            if inputs.ok(entry) and (ref.secrets_manager_arn is None) == (ref.from_config is None):
+                yield Problem(entry, "set exactly one of secretsManagerArn or fromConfig")
+            if variable in service.environment:
+                yield Problem(entry, f"{variable} is set in {name(at + ('environment',))} too; keep one (secrets for "
+                                     f"anything sensitive)")
+
+
+@rule("services.<name>.uses: each data store once.")
+def _distinct_stores(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        if not inputs.ok(at + ("uses",)):
+            continue
+        first: dict[str, int] = {}
+        for index, store in enumerate(service.uses):
+            if store in first:
+                yield Problem(at + ("uses", index), f"listed twice (also {name(at + ('uses', first[store]))}); list "
+                                                    f"each data store once", store)
+            first.setdefault(store, index)
+
+
+# --- across services and sections ---------------------------------------------------------------
+
+@rule("services.<name>.routes.priority: unique across services (one listener).")
+def _unique_priorities(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    owners: dict[int, Path] = {}
+    for _, service, at in services(config):
+        priority = at + ("routes", "priority")
+        if not inputs.ok(priority):
+            continue
+        owner = owners.setdefault(service.routes.priority, priority)
+        if owner != priority:
+            yield Problem(priority, f"{name(owner)} is {service.routes.priority} too; listener rule priorities must "
+                                    f"be unique across services", service.routes.priority)
+
+
+@rule("services.<name>.deployment.minimumHealthyPercent: 100 in prod.")
+def _prod_keeps_running_tasks(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(("environment",)) or not config.is_production:
+        return
+    for _, service, at in services(config):
+        minimum = at + ("deployment", "minimumHealthyPercent")
+        if inputs.ok(minimum) and service.deployment.minimum_healthy_percent < 100:
+            yield Problem(minimum, "must be 100 in prod: a deploy would otherwise stop running tasks before their "
+                                   "replacements are healthy", service.deployment.minimum_healthy_percent)
+
+
+@rule("services.<name>.uses: only data stores the stack configures (webstack:database, webstack:cache).")
+def _used_stores_exist(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        if not inputs.ok(at + ("uses",)):
+            continue
+        for index, store in enumerate(service.uses):
+            if configured(config, inputs, store) is False:
+                yield Problem(at + ("uses", index), f"{NAMESPACE}:{store} is not configured; add it or remove "
+                                                    f"{store} from {name(at + ('uses',))}", store)
+
+
+@rule("services.<name>.environment/secrets: none of the variables the data stores it uses inject.")
+def _injected_names_left_alone(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        if not inputs.ok(at + ("uses",)):
+            continue
+        for section, variables in (("environment", service.environment), ("secrets", service.secrets)):
+            for variable in variables:
+                store = next((store for store in service.uses if variable in INJECTED_BY[store]), None)
+                if store is not None:
+                    yield Problem(at + (section, variable), f"is set by the {store} the service uses "
+                                                            f"({name(at + ('uses',))}); remove it from {section}")
+
+
+@rule("services.<name>.secrets.<VAR>.fromConfig and cache.authTokenFromConfig: the webstack:appSecrets entry "
+      "exists (and is a valid AUTH token).")
+def _app_secret_references(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(("appSecrets",)):
+        return
+    for _, service, at in services(config):
+        for variable, ref in service.secrets.items():
+            if ref.from_config is not None and ref.from_config not in config.app_secrets:
+                yield Problem(at + ("secrets", variable, "fromConfig"), (
+                    f"{NAMESPACE}:appSecrets has no {ref.from_config!r}; set it with "
+                    f"`{HOW_TO_SET_APP_SECRET.format(name=ref.from_config)}`"
+                ), ref.from_config)
+    token: Path = ("cache", "authTokenFromConfig")
+    entry = config.cache.auth_token_from_config if config.cache is not None and inputs.ok(token) else None
+    if entry is None:
+        return
+    if entry not in config.app_secrets:
+        yield Problem(token, f"{NAMESPACE}:appSecrets has no {entry!r}; set it with "
+                             f"`{HOW_TO_SET_APP_SECRET.format(name=entry)}`", entry)
+    elif not AUTH_TOKEN.match(config.app_secrets[entry].get_secret_value()):
+        yield Problem(token, f"{NAMESPACE}:appSecrets.{entry} is not a valid AUTH token (ElastiCache takes "
+                             f"{AUTH_TOKEN_RULE})", entry)
+
+
+@rule("loadBalancer.certificateArn: not together with webstack:domain.")
+def _one_certificate(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    at: Path = ("loadBalancer", "certificateArn")
+    if inputs.ok(at) and config.load_balancer.certificate_arn is not None and configured(config, inputs, "domain"):
+        yield Problem(at, f"not together with {NAMESPACE}:domain (the stack requests and validates its own "
+                          f"certificate for it); set one of them", config.load_balancer.certificate_arn)
+
+
+@rule("services.<name>.storage: only with webstack:storage (the bucket).")
+def _storage_users_have_a_bucket(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if configured(config, inputs, "storage") is not False:
+        return
+    for _, service, at in services(config):
+        if inputs.ok(at + ("storage",)) and service.storage is not None:
+            yield Problem(at + ("storage",), f"the stack has no media bucket; add {NAMESPACE}:storage (e.g. {{}})",
+                          service.storage)
+
+
+@rule("registry.tagMutability and registry.forceDelete: not MUTABLE / true in prod.")
+def _prod_registry(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(("environment",)) or not config.is_production:
+        return
+    if inputs.ok(("registry", "tagMutability")) and config.registry.tag_mutability == "MUTABLE":
+        yield Problem(("registry", "tagMutability"), "not allowed in prod: a deployed tag must always name the same "
+                                                     "image (rollbacks, audits); use IMMUTABLE", "MUTABLE")
+    if inputs.ok(("registry", "forceDelete")) and config.registry.force_delete:
+        yield Problem(("registry", "forceDelete"), "not allowed in prod: it deletes every image with the stack", True)
+
+
+# --- data tier ---------------------------------------------------------------------------------------
+
+def _window_problems(section: str, service: str, daily_key: str, maintenance: str, daily: str,
+                     minimum_minutes: int, inputs: Inputs) -> Iterator[Problem]:
+    """What AWS refuses in a maintenance window and its daily backup/snapshot window."""
+    weekly_path, daily_path = (section, "maintenanceWindow"), (section, daily_key)
+    weekly_ok, daily_ok = inputs.ok(weekly_path), inputs.ok(daily_path)
+    if weekly_ok and weekly_window(maintenance)[1] < minimum_minutes:
+        yield Problem(weekly_path, f"lasts {weekly_window(maintenance)[1]} minutes; {service} needs at least "
+                                   f"{minimum_minutes}", maintenance)
+    if daily_ok and daily_window(daily)[1] < minimum_minutes:
+        yield Problem(daily_path, f"lasts {daily_window(daily)[1]} minutes; {service} needs at least "
+                                  f"{minimum_minutes}", daily)
+    if weekly_ok and daily_ok and windows_overlap(maintenance, daily):
+        yield Problem(weekly_path, f"overlaps {name(daily_path)} {daily!r}; {service} refuses overlapping windows",
+                      maintenance)
+
+
+@rule("cache.engineVersion: a version of cache.engine; cache.nodeType: one that runs cache.engine.")
+def _cache_engine(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    cache = config.cache
+    if cache is None or not inputs.ok(("cache", "engine")):
+        return
+    if inputs.ok(("cache", "engineVersion")) and (cache.engine, cache.version) not in CACHE_FAMILIES:
+        versions = sorted(version for engine, version in CACHE_FAMILIES if engine == cache.engine)
+        yield Problem(("cache", "engineVersion"), f"not a {cache.engine} version this stack supports; allowed: "
+                                                  f"{', '.join(versions)}", cache.engine_version)
+    if inputs.ok(("cache", "nodeType")) and cache.engine not in ELASTICACHE_NODE_TYPES[cache.node_type]:
+        yield Problem(("cache", "nodeType"), f"does not run {cache.engine} (only "
+                                             f"{', '.join(ELASTICACHE_NODE_TYPES[cache.node_type])}); pick another "
+                                             f"node type or cache.engine", cache.node_type)
+
+
+@rule("cache.multiAz: needs cache.replicas >= 1.")
+def _cache_multi_az(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    cache = config.cache
+    if cache is not None and inputs.ok(("cache", "multiAz"), ("cache", "replicas")) \
+            and cache.multi_az and cache.replicas == 0:
+        yield Problem(("cache", "multiAz"), "needs cache.replicas of at least 1 (AWS fails over to a replica in "
+                                            "another AZ); replicas is 0", True)
+
+
+@rule("cache.maintenanceWindow and cache.snapshotWindow: each at least 60 minutes, not overlapping.")
+def _cache_windows(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    # Checked even without snapshots: ElastiCache keeps a snapshot window and refuses one that
+    # overlaps the maintenance window either way.
+    if config.cache is not None:
+        yield from _window_problems("cache", "ElastiCache", "snapshotWindow", config.cache.maintenance_window,
+                                    config.cache.snapshot_window, 60, inputs)
+
+
+@rule("database.maintenanceWindow and database.backupWindow: each at least 30 minutes, not overlapping.")
+def _database_windows(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if config.database is not None:
+        yield from _window_problems("database", "RDS", "backupWindow", config.database.maintenance_window,
+                                    config.database.backup_window, 30, inputs)
+
+
+@rule("database.proxy.maxIdleConnectionsPercent: at most database.proxy.maxConnectionsPercent.")
+def _proxy_idle_within_max(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    idle, most = ("database", "proxy", "maxIdleConnectionsPercent"), ("database", "proxy", "maxConnectionsPercent")
+    if config.database is None or not inputs.ok(idle, most):
+        return
+    proxy = config.database.proxy
+    if proxy.max_idle_connections_percent > proxy.max_connections_percent:
+        yield Problem(idle, f"must not exceed {name(most)} ({proxy.max_connections_percent})",
+                      proxy.max_idle_connections_percent)
+
+
+@rule("database.readReplicas: needs database.managedMasterPassword: false.")
+def _managed_password_blocks_replicas(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    # AWS: no read replica of an instance whose master password Secrets Manager manages (all engines
+    # but SQL Server); CreateDBInstanceReadReplica fails with InvalidParameterValue once the primary exists.
+    database = config.database
+    if database is not None and inputs.ok(("database", "readReplicas"), ("database", "managedMasterPassword")) \
+            and database.read_replicas > 0 and database.managed_master_password:
+        yield Problem(("database", "readReplicas"), MANAGED_PASSWORD_BLOCKS_REPLICAS, database.read_replicas)
+
+
+@rule("database.replicaInstanceClass: at least database.instanceClass's memory.")
+def _replica_class_large_enough(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    # A PostgreSQL standby needs max_connections at least the primary's, and ours follows memory.
+    database, at = config.database, ("database", "replicaInstanceClass")
+    if database is None or not inputs.ok(at, ("database", "instanceClass"), ("database", "readReplicas")):
+        return
+    replica, primary = database.replica_class, database.instance_class
+    if database.read_replicas and memory_gib(replica) < memory_gib(primary):
+        yield Problem(at, (
+            f"has less memory ({memory_gib(replica)} GiB) than database.instanceClass {primary} "
+            f"({memory_gib(primary)} GiB): its max_connections ({max_connections(replica)}) would be below the "
+            f"primary's ({max_connections(primary)}), which PostgreSQL replicas refuse (RDS marks them "
+            f"incompatible-parameters); pick a class at least as large"
+        ), replica)
+
+
+@rule("database.maxAllocatedStorage: at least 10 % above database.allocatedStorage.")
+def _storage_ceiling(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    # RDS: the autoscaling ceiling must be at least 10 % above the allocated storage.
+    database, at = config.database, ("database", "maxAllocatedStorage")
+    if database is None or not inputs.ok(at, ("database", "allocatedStorage")):
+        return
+    if database.max_allocated_storage * 10 < database.allocated_storage * 11:
+        least = math.ceil(database.allocated_storage * 11 / 10)
+        yield Problem(at, f"must be at least 10 % above database.allocatedStorage ({database.allocated_storage} "
+                          f"GiB) for storage autoscaling: {least} or more", database.max_allocated_storage)
+
+
+# --- domain and monitoring ------------------------------------------------------------------------
+
+@rule("domain: exactly one of zoneName or zoneId; recordName and alternativeNames distinct and in the zone.")
+def _domain_names(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    domain = config.domain
+    if domain is None:
+        return
+    zone_name, zone_id = ("domain", "zoneName"), ("domain", "zoneId")
+    if inputs.ok(zone_name, zone_id):
+        if domain.zone_name is None and domain.zone_id is None:
+            yield Problem(("domain",), "set exactly one of domain.zoneName (e.g. example.com) or domain.zoneId "
+                                       "(e.g. Z0123456789ABC)")
+        elif domain.zone_name is not None and domain.zone_id is not None:
+            yield Problem(zone_id, "set exactly one of domain.zoneName or domain.zoneId; zoneName is set too",
+                          domain.zone_id)
+    record, alternatives = ("domain", "recordName"), ("domain", "alternativeNames")
+    if not inputs.ok(record, alternatives):
+        return
+    named: list[tuple[Path, str]] = [(record, domain.record_name)] + [
+        (alternatives + (index,), alternative) for index, alternative in enumerate(domain.alternative_names)
+    ]
+    first: dict[str, Path] = {}
+    for path, host in named:
+        if host in first:
+            yield Problem(path, f"repeats {name(first[host])}; every name once", host)
+        first.setdefault(host, path)
+    if inputs.ok(zone_name) and domain.zone_name is not None:
+        for path, host in named:
+            if host != domain.zone_name and not host.endswith("." + domain.zone_name):
+                yield Problem(path, f"not in domain.zoneName {domain.zone_name}; validation and alias records can "
+                                    f"only be created in that zone", host)
+
+
+@rule("monitoring.alarms.<alarm>: period x evaluationPeriods within CloudWatch's range, datapointsToAlarm at most "
+      "evaluationPeriods.")
+def _alarm_timing(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if config.monitoring is None or config.monitoring.alarms is None:
+        return
+    alarms = config.monitoring.alarms
+    for field_name, info in type(alarms).model_fields.items():
+        at: Path = ("monitoring", "alarms", info.alias or field_name)
+        timing: Any = getattr(alarms, field_name, None)
+        if not isinstance(timing, AlarmTiming):
+            continue
+        periods = at + ("evaluationPeriods",)
+        if inputs.ok(at + ("period",), periods):
+            window = timing.period * timing.evaluation_periods
+            if timing.period < HOUR and window > MAX_EVALUATION_SECONDS:
+                yield Problem(periods, f"{name(at + ('period',))} x evaluationPeriods = {window} s; with a period "
+                                       f"under an hour CloudWatch evaluates at most {MAX_EVALUATION_SECONDS} s (one "
+                                       f"day)", timing.evaluation_periods)
+            elif window > MAX_EVALUATION_SECONDS_HOURLY:
+                yield Problem(periods, f"{name(at + ('period',))} x evaluationPeriods = {window} s; CloudWatch "
+                                       f"evaluates at most {MAX_EVALUATION_SECONDS_HOURLY} s (seven days)",
+                              timing.evaluation_periods)
+        datapoints = at + ("datapointsToAlarm",)
+        if inputs.ok(datapoints, periods) and timing.datapoints_to_alarm is not None \
+                and timing.datapoints_to_alarm > timing.evaluation_periods:
+            yield Problem(datapoints, f"must not exceed {name(periods)} ({timing.evaluation_periods})",
+                          timing.datapoints_to_alarm)
+
+
+@rule("monitoring.alertEmails: each address once (case-insensitive).")
+def _distinct_emails(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    at: Path = ("monitoring", "alertEmails")
+    if config.monitoring is None or not inputs.ok(at):
+        return
+    first: dict[str, int] = {}
+    for index, email in enumerate(config.monitoring.alert_emails):
+        if email.lower() in first:
+            yield Problem(at + (index,), f"the same address as {name(at + (first[email.lower()],))}; list each "
+                                         f"address once", email)
+        first.setdefault(email.lower(), index)

@@ -1,0 +1,398 @@
+"""Cross-field config rules: each refuses a bad combination naming the exact key, its value and what is allowed,
+accepts the good one next to it, and runs even when other keys of the stack file are invalid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pytest
+
+from stackconfig import rules, validate_stack_config
+from stackconfig.rules import RULES
+from tests.test_config import raw
+
+DELETE = object()
+ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:{}-AbCdEf"
+CERTIFICATE = "arn:aws:acm:us-east-1:123456789012:certificate/00000000-0000-0000-0000-000000000000"
+HOW_TO = "pulumi config set --secret --path 'webstack:appSecrets.{name}' <value>"
+
+
+def changed(stack: str, edits: dict[str, Any]) -> dict:
+    """A committed stack's raw config with `edits` applied (`a.b.c` paths; DELETE removes the key)."""
+    values = raw(stack)
+    for path, value in edits.items():
+        target = values
+        *parents, last = path.split(".")
+        for key in parents:
+            target = target.setdefault(key, {})
+        if value is DELETE:
+            del target[last]
+        else:
+            target[last] = value
+    return values
+
+
+def problems_of(stack: str, edits: dict[str, Any]) -> list[str]:
+    with pytest.raises(pulumi.RunError) as caught:
+        validate_stack_config(changed(stack, edits))
+    return [line.strip() for line in str(caught.value).splitlines()[1:]]
+
+
+def schedule(name: str, low: int, high: int) -> dict:
+    return {"name": name, "schedule": "cron(0 22 ? * MON-FRI *)", "min": low, "max": high}
+
+
+# (rule, stack, edits, every problem of the stack file, in order)
+REFUSED = [
+    (rules._distinct_zones, "dev", {"network.availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1a"]}, [
+        'webstack:network.availabilityZones[2] = "us-east-1a": listed twice (also network.availabilityZones[0]); '
+        "list each availability zone once",
+    ]),
+    (rules._zones_in_region, "dev", {"network.availabilityZones": ["us-east-1a", "us-west-2b"]}, [
+        'webstack:network.availabilityZones[1] = "us-west-2b": not in aws:region us-east-1; use a zone of us-east-1 '
+        "such as us-east-1a",
+    ]),
+    (rules._subnets_fit, "dev", {"network.subnetMask": 20}, [
+        "webstack:network.subnetMask = 20: 3 subnets of /20 (one per tier: public, private, isolated) do not fit in "
+        "each AZ's /19 block of network.cidr 10.10.0.0/16 (2 fit); use a subnetMask of 21 to 28",
+    ]),
+    (rules._subnets_fit, "dev", {"network.cidr": "10.0.0.0/24"}, [
+        "webstack:network.subnetMask = 21: 3 subnets of /21 (one per tier: public, private, isolated) do not fit in "
+        "each AZ's /27 block of network.cidr 10.0.0.0/24 (0 fit); use a network.cidr of /23 or larger",
+    ]),
+    (rules._tag_or_digest, "dev", {"services.backend.image": {"repository": "backend"}}, [
+        "webstack:services.backend.image: set exactly one of services.backend.image.tag (e.g. the git SHA) or "
+        "services.backend.image.digest (sha256:...); neither is set",
+    ]),
+    (rules._tag_or_digest, "dev", {"services.backend.image": {"repository": "backend", "tag": "v1",
+                                                               "digest": "sha256:" + "a" * 64}}, [
+        f'webstack:services.backend.image.digest = "sha256:{"a" * 64}": set exactly one of tag or digest; '
+        "services.backend.image.tag is set too",
+    ]),
+    (rules._listener_rule_conditions, "dev", {"services.backend.routes": {"priority": 10}}, [
+        "webstack:services.backend.routes: a route needs at least one of services.backend.routes.paths or "
+        "services.backend.routes.hosts",
+    ]),
+    (rules._listener_rule_conditions, "dev", {"services.backend.routes": {
+        "paths": ["/a/*", "/b/*", "/c/*", "/d/*", "/e/*"], "hosts": ["api.example.com"], "priority": 10}}, [
+        "webstack:services.backend.routes: 6 paths and hosts in one rule; AWS allows at most 5 condition values per "
+        "listener rule (split the service's routes or use wildcards)",
+    ]),
+    (rules._listener_rule_conditions, "dev", {"services.backend.routes": {
+        "paths": ["/a/*/b/*", "/c/*/d/?", "/e/*"], "hosts": ["*.example.com"], "priority": 10}}, [
+        "webstack:services.backend.routes: 6 wildcards (* and ?) in one rule's paths and hosts; AWS allows at most 5 "
+        "per listener rule",
+    ]),
+    (rules._fargate_size, "dev", {"services.backend.memory": 3000}, [
+        "webstack:services.backend.memory = 3000: with cpu 512 Fargate accepts memory of 1024-4096 MiB in steps of "
+        "1024 MiB",
+    ]),
+    (rules._fargate_size, "dev", {"services.backend.cpu": 8192, "services.backend.memory": 18432}, [
+        "webstack:services.backend.memory = 18432: with cpu 8192 Fargate accepts memory of 16384-61440 MiB in steps "
+        "of 4096 MiB",
+    ]),
+    (rules._timeout_below_interval, "dev", {"services.backend.healthCheck.interval": 10,
+                                           "services.backend.healthCheck.timeout": 10}, [
+        "webstack:services.backend.healthCheck.timeout = 10: must be less than "
+        "services.backend.healthCheck.interval (10 s)",
+    ]),
+    (rules._stickiness_cookie, "dev", {"services.backend.stickiness": {"type": "app_cookie"}}, [
+        'webstack:services.backend.stickiness.type = "app_cookie": needs services.backend.stickiness.cookieName '
+        "(the application's session cookie)",
+    ]),
+    (rules._stickiness_cookie, "dev", {"services.backend.stickiness": {"type": "lb_cookie", "cookieName": "sid"}}, [
+        'webstack:services.backend.stickiness.cookieName = "sid": is only used with '
+        "services.backend.stickiness.type app_cookie (type is lb_cookie)",
+    ]),
+    (rules._scaling, "dev", {"services.backend.scaling": {"min": 3, "max": 2}}, [
+        "webstack:services.backend.scaling.min = 3: must not exceed services.backend.scaling.max (2)",
+    ]),
+    (rules._scaling, "dev", {"services.backend.scaling": {"min": 1, "desired": 4, "max": 3}}, [
+        "webstack:services.backend.scaling.desired = 4: must be between services.backend.scaling.min (1) and "
+        "services.backend.scaling.max (3)",
+    ]),
+    (rules._scaling, "dev", {"services.backend.scaling.scaleOutCooldown": 600}, [
+        "webstack:services.backend.scaling.scaleOutCooldown = 600: longer than "
+        "services.backend.scaling.scaleInCooldown (300 s) makes the service slow to grow and quick to shrink; keep "
+        "scale-out at most scale-in",
+    ]),
+    (rules._scaling, "dev", {"services.backend.scaling.schedules": [schedule("night", 3, 1),
+                                                                    schedule("night", 1, 5)]}, [
+        "webstack:services.backend.scaling.schedules[0].min = 3: must not exceed "
+        "services.backend.scaling.schedules[0].max (1)",
+        'webstack:services.backend.scaling.schedules[1].name = "night": used by '
+        "services.backend.scaling.schedules[0] too; schedule names are unique within a service",
+    ]),
+    (rules._room_to_deploy, "dev", {"services.backend.deployment": {"minimumHealthyPercent": 100,
+                                                                    "maximumPercent": 100}}, [
+        "webstack:services.backend.deployment.maximumPercent = 100: equals "
+        "services.backend.deployment.minimumHealthyPercent (100): ECS could neither start a new task nor stop an old "
+        "one, so no deployment would ever progress; raise maximumPercent (e.g. 200) or lower minimumHealthyPercent",
+    ]),
+    (rules._spot_runs_x86_only, "dev", {"services.backend.architecture": "arm64"}, [
+        "webstack:services.backend.spot = true: cannot run with services.backend.architecture arm64: Fargate Spot "
+        "has no ARM64 capacity; choose one (ARM is ~20 % cheaper on demand, Spot up to ~70 % cheaper on x86_64)",
+    ]),
+    (rules._no_plaintext_secrets, "dev", {"services.backend.environment": {"SENTRY_DSN": "https://k@o1.ingest.io/1"}}, [
+        "webstack:services.backend.environment.SENTRY_DSN: must not be plaintext (its name looks like a secret); "
+        "declare it under secrets instead: `secrets: {SENTRY_DSN: {secretsManagerArn: "
+        "arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf}}` for an existing secret, or "
+        f"`secrets: {{SENTRY_DSN: {{fromConfig: <key>}}}}` after `{HOW_TO.format(name='<key>')}`",
+    ]),
+    (rules._secret_references, "dev", {"services.backend.secrets": {"JWT_SECRET": {
+        "secretsManagerArn": ARN.format("jwt"), "fromConfig": "jwt"}}}, [
+        "webstack:services.backend.secrets.JWT_SECRET: set exactly one of secretsManagerArn or fromConfig",
+        'webstack:services.backend.secrets.JWT_SECRET.fromConfig = "jwt": webstack:appSecrets has no \'jwt\'; set '
+        f"it with `{HOW_TO.format(name='jwt')}`",
+    ]),
+    (rules._secret_references, "dev", {"services.backend.secrets": {
+        "DJANGO_SETTINGS_MODULE": {"secretsManagerArn": ARN.format("settings")}}}, [
+        "webstack:services.backend.secrets.DJANGO_SETTINGS_MODULE: DJANGO_SETTINGS_MODULE is set in "
+        "services.backend.environment too; keep one (secrets for anything sensitive)",
+    ]),
+    (rules._distinct_stores, "dev", {"services.backend.uses": ["database", "cache", "database"]}, [
+        'webstack:services.backend.uses[2] = "database": listed twice (also services.backend.uses[0]); list each '
+        "data store once",
+    ]),
+    (rules._unique_priorities, "dev", {"services.frontend.routes.priority": 10}, [
+        "webstack:services.frontend.routes.priority = 10: services.backend.routes.priority is 10 too; listener rule "
+        "priorities must be unique across services",
+    ]),
+    (rules._prod_keeps_running_tasks, "prod", {"services.backend.deployment": {"minimumHealthyPercent": 50,
+                                                                               "maximumPercent": 200}}, [
+        "webstack:services.backend.deployment.minimumHealthyPercent = 50: must be 100 in prod: a deploy would "
+        "otherwise stop running tasks before their replacements are healthy",
+    ]),
+    (rules._used_stores_exist, "dev", {"database": DELETE}, [
+        'webstack:services.backend.uses[0] = "database": webstack:database is not configured; add it or remove '
+        "database from services.backend.uses",
+    ]),
+    (rules._injected_names_left_alone, "dev", {
+        "services.backend.environment": {"REDIS_HOST": "localhost"},
+        "services.backend.secrets": {"DATABASE_PASSWORD": {"secretsManagerArn": ARN.format("db")}}}, [
+        "webstack:services.backend.environment.REDIS_HOST: is set by the cache the service uses "
+        "(services.backend.uses); remove it from environment",
+        "webstack:services.backend.secrets.DATABASE_PASSWORD: is set by the database the service uses "
+        "(services.backend.uses); remove it from secrets",
+    ]),
+    (rules._app_secret_references, "dev", {"services.backend.secrets": {"JWT_SECRET": {"fromConfig": "jwtSecret"}}}, [
+        'webstack:services.backend.secrets.JWT_SECRET.fromConfig = "jwtSecret": webstack:appSecrets has no '
+        f"'jwtSecret'; set it with `{HOW_TO.format(name='jwtSecret')}`",
+    ]),
+    (rules._app_secret_references, "dev", {"cache.authTokenFromConfig": "redisToken"}, [
+        'webstack:cache.authTokenFromConfig = "redisToken": webstack:appSecrets has no \'redisToken\'; set it with '
+        f"`{HOW_TO.format(name='redisToken')}`",
+    ]),
+    (rules._one_certificate, "prod", {"loadBalancer.certificateArn": CERTIFICATE}, [
+        f'webstack:loadBalancer.certificateArn = "{CERTIFICATE}": not together with webstack:domain (the stack '
+        "requests and validates its own certificate for it); set one of them",
+    ]),
+    (rules._storage_users_have_a_bucket, "dev", {"storage": DELETE}, [
+        'webstack:services.backend.storage = "readwrite": the stack has no media bucket; add webstack:storage '
+        "(e.g. {})",
+    ]),
+    (rules._prod_registry, "prod", {"registry": {"tagMutability": "MUTABLE", "forceDelete": True}}, [
+        'webstack:registry.tagMutability = "MUTABLE": not allowed in prod: a deployed tag must always name the same '
+        "image (rollbacks, audits); use IMMUTABLE",
+        "webstack:registry.forceDelete = true: not allowed in prod: it deletes every image with the stack",
+    ]),
+    (rules._cache_engine, "dev", {"cache.engineVersion": "6.2"}, [
+        'webstack:cache.engineVersion = "6.2": not a redis version this stack supports; allowed: 7.0, 7.1',
+    ]),
+    (rules._cache_engine, "dev", {"cache.nodeType": "cache.r8g.large"}, [
+        'webstack:cache.nodeType = "cache.r8g.large": does not run redis (only valkey); pick another node type or '
+        "cache.engine",
+    ]),
+    (rules._cache_multi_az, "dev", {"cache.multiAz": True}, [
+        "webstack:cache.multiAz = true: needs cache.replicas of at least 1 (AWS fails over to a replica in another "
+        "AZ); replicas is 0",
+    ]),
+    (rules._cache_windows, "dev", {"cache.maintenanceWindow": "sun:03:30-sun:04:30"}, [
+        'webstack:cache.maintenanceWindow = "sun:03:30-sun:04:30": overlaps cache.snapshotWindow \'03:00-04:00\'; '
+        "ElastiCache refuses overlapping windows",
+    ]),
+    # Overlap across midnight and the end of the week.
+    (rules._cache_windows, "dev", {"cache.maintenanceWindow": "sat:23:30-sun:03:15"}, [
+        'webstack:cache.maintenanceWindow = "sat:23:30-sun:03:15": overlaps cache.snapshotWindow \'03:00-04:00\'; '
+        "ElastiCache refuses overlapping windows",
+    ]),
+    (rules._cache_windows, "dev", {"cache.maintenanceWindow": "sun:05:00-sun:05:30",
+                                   "cache.snapshotWindow": "03:00-03:30"}, [
+        'webstack:cache.maintenanceWindow = "sun:05:00-sun:05:30": lasts 30 minutes; ElastiCache needs at least 60',
+        'webstack:cache.snapshotWindow = "03:00-03:30": lasts 30 minutes; ElastiCache needs at least 60',
+    ]),
+    (rules._database_windows, "dev", {"database.maintenanceWindow": "wed:03:15-wed:04:00"}, [
+        'webstack:database.maintenanceWindow = "wed:03:15-wed:04:00": overlaps database.backupWindow '
+        "'03:00-03:30'; RDS refuses overlapping windows",
+    ]),
+    (rules._database_windows, "dev", {"database.backupWindow": "03:00-03:20"}, [
+        'webstack:database.backupWindow = "03:00-03:20": lasts 20 minutes; RDS needs at least 30',
+    ]),
+    (rules._proxy_idle_within_max, "dev", {"database.proxy": {"enabled": True, "maxConnectionsPercent": 40,
+                                                              "maxIdleConnectionsPercent": 50}}, [
+        "webstack:database.proxy.maxIdleConnectionsPercent = 50: must not exceed "
+        "database.proxy.maxConnectionsPercent (40)",
+    ]),
+    (rules._managed_password_blocks_replicas, "dev", {"database.readReplicas": 2}, [
+        "webstack:database.readReplicas = 2: read replicas are not possible with database.managedMasterPassword: "
+        "true: RDS cannot create a read replica of a PostgreSQL instance whose master password is managed by RDS in "
+        "Secrets Manager (AWS refuses it with InvalidParameterValue after the primary exists); either set "
+        "database.managedMasterPassword: false (the program then generates the master password and keeps it in its "
+        "own Secrets Manager secret; the `rds-managed-master-password` policy will report it — set that policy to "
+        "advisory for this stack in policies/config/<stack>.json if you accept the trade-off), or set "
+        "readReplicas: 0",
+    ]),
+    (rules._replica_class_large_enough, "dev", {"database": {
+        "instanceClass": "db.m7g.large", "readReplicas": 1, "replicaInstanceClass": "db.t4g.medium",
+        "managedMasterPassword": False}}, [
+        'webstack:database.replicaInstanceClass = "db.t4g.medium": has less memory (4 GiB) than '
+        "database.instanceClass db.m7g.large (8 GiB): its max_connections (400) would be below the primary's (800), "
+        "which PostgreSQL replicas refuse (RDS marks them incompatible-parameters); pick a class at least as large",
+    ]),
+    (rules._storage_ceiling, "prod", {"database.maxAllocatedStorage": 54}, [
+        "webstack:database.maxAllocatedStorage = 54: must be at least 10 % above database.allocatedStorage (50 GiB) "
+        "for storage autoscaling: 55 or more",
+    ]),
+    (rules._domain_names, "prod", {"domain": {"recordName": "app.example.com"}}, [
+        "webstack:domain: set exactly one of domain.zoneName (e.g. example.com) or domain.zoneId (e.g. "
+        "Z0123456789ABC)",
+    ]),
+    (rules._domain_names, "prod", {"domain": {"zoneName": "example.com", "zoneId": "Z0123456789ABC",
+                                              "recordName": "app.example.com"}}, [
+        'webstack:domain.zoneId = "Z0123456789ABC": set exactly one of domain.zoneName or domain.zoneId; zoneName '
+        "is set too",
+    ]),
+    (rules._domain_names, "prod", {"domain": {
+        "zoneName": "example.com", "recordName": "app.example.com",
+        "alternativeNames": ["www.example.com", "app.example.com", "app.other.org", "www.example.com"]}}, [
+        'webstack:domain.alternativeNames[1] = "app.example.com": repeats domain.recordName; every name once',
+        'webstack:domain.alternativeNames[3] = "www.example.com": repeats domain.alternativeNames[0]; every name '
+        "once",
+        'webstack:domain.alternativeNames[2] = "app.other.org": not in domain.zoneName example.com; validation and '
+        "alias records can only be created in that zone",
+    ]),
+    (rules._alarm_timing, "dev", {"monitoring.alarms.databaseCpu": {"period": 3540, "evaluationPeriods": 25}}, [
+        "webstack:monitoring.alarms.databaseCpu.evaluationPeriods = 25: monitoring.alarms.databaseCpu.period x "
+        "evaluationPeriods = 88500 s; with a period under an hour CloudWatch evaluates at most 86400 s (one day)",
+    ]),
+    (rules._alarm_timing, "dev", {"monitoring.alarms.databaseFreeStorage": {"period": 3600,
+                                                                           "evaluationPeriods": 169}}, [
+        "webstack:monitoring.alarms.databaseFreeStorage.evaluationPeriods = 169: "
+        "monitoring.alarms.databaseFreeStorage.period x evaluationPeriods = 608400 s; CloudWatch evaluates at most "
+        "604800 s (seven days)",
+    ]),
+    (rules._alarm_timing, "dev", {"monitoring.alarms.serviceMemory": {"datapointsToAlarm": 3}}, [
+        "webstack:monitoring.alarms.serviceMemory.datapointsToAlarm = 3: must not exceed "
+        "monitoring.alarms.serviceMemory.evaluationPeriods (2)",
+    ]),
+    (rules._distinct_emails, "dev", {"monitoring.alertEmails": ["a@example.com", "b@example.com", "A@example.com"]}, [
+        'webstack:monitoring.alertEmails[2] = "A@example.com": the same address as monitoring.alertEmails[0]; list '
+        "each address once",
+    ]),
+]
+
+# One accepted neighbour per rule (the committed stacks are the plain case).
+ACCEPTED = [
+    ("dev", {"network.availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]}),
+    ("dev", {"network.subnetMask": 21, "network.cidr": "10.0.0.0/16"}),
+    ("dev", {"network.cidr": "10.0.0.0/23", "network.subnetMask": 28}),
+    ("dev", {"services.backend.image": {"repository": "backend", "digest": "sha256:" + "a" * 64}}),
+    ("dev", {"services.backend.routes": {"paths": ["/a/*/b/*", "/c/*/d/?"], "hosts": ["*.example.com"],
+                                         "priority": 10}}),
+    ("dev", {"services.backend.routes": {"paths": ["/a/*", "/b/*", "/c/*", "/d/*"], "hosts": ["api.example.com"],
+                                         "priority": 10}}),
+    ("dev", {"services.backend.routes": {"hosts": ["api.example.com"], "priority": 10}}),
+    ("dev", {"services.backend.cpu": 8192, "services.backend.memory": 16384}),
+    ("dev", {"services.backend.healthCheck.interval": 10, "services.backend.healthCheck.timeout": 9}),
+    ("dev", {"services.backend.stickiness": {"type": "app_cookie", "cookieName": "sessionid", "duration": 86400}}),
+    ("dev", {"services.backend.scaling": {"min": 1, "desired": 2, "max": 3, "scaleOutCooldown": 300,
+                                          "schedules": [schedule("night", 0, 0), schedule("day", 1, 5)]}}),
+    ("dev", {"services.backend.deployment": {"minimumHealthyPercent": 50, "maximumPercent": 100}}),
+    ("dev", {"services.backend.architecture": "arm64", "services.backend.spot": False}),
+    ("dev", {"services.backend.environment": {"SENTRY_ENVIRONMENT": "dev", "JWT_SECRET_ARN": ARN.format("jwt"),
+                                              "AUTHOR": "jane"}}),
+    ("dev", {"services.backend.secrets": {"JWT_SECRET": {"secretsManagerArn": ARN.format("jwt")}}}),
+    ("dev", {"services.frontend.uses": ["cache"]}),
+    ("prod", {"services.backend.deployment": {"minimumHealthyPercent": 100, "maximumPercent": 150}}),
+    ("dev", {"services.backend.storage": DELETE, "storage": DELETE}),
+    ("prod", {"registry": {"tagMutability": "IMMUTABLE", "forceDelete": False}}),
+    ("dev", {"cache": {"engine": "valkey", "engineVersion": "8.1", "nodeType": "cache.r8g.large"}}),
+    ("dev", {"cache": {"replicas": 1, "multiAz": True}}),
+    ("dev", {"cache": {"maintenanceWindow": "sun:23:00-mon:01:00", "snapshotWindow": "01:00-02:00"}}),
+    ("dev", {"database.backupWindow": "23:45-00:15", "database.maintenanceWindow": "sun:00:15-sun:01:00"}),
+    ("dev", {"database.proxy": {"enabled": True, "maxConnectionsPercent": 50, "maxIdleConnectionsPercent": 50}}),
+    ("dev", {"database": {"instanceClass": "db.t4g.medium", "readReplicas": 1, "replicaInstanceClass": "db.m7g.large",
+                          "managedMasterPassword": False}}),
+    ("dev", {"database": {"instanceClass": "db.m7g.large", "replicaInstanceClass": "db.t4g.micro"}}),
+    ("prod", {"database.maxAllocatedStorage": 55}),
+    ("prod", {"domain": {"zoneId": "Z0123456789ABC", "recordName": "app.example.com",
+                         "alternativeNames": ["www.example.com"]}}),
+    ("dev", {"monitoring.alarms.databaseFreeStorage": {"period": 3600, "evaluationPeriods": 168},
+             "monitoring.alarms.serviceMemory": {"datapointsToAlarm": 2}}),
+    ("dev", {"monitoring.alertEmails": ["a@example.com", "b@example.com"]}),
+]
+
+
+@pytest.mark.parametrize("rule,stack,edits,expected", REFUSED,
+                         ids=[f"{case[0].__name__}-{index}" for index, case in enumerate(REFUSED)])
+def test_rule_refuses_naming_the_key_and_value(rule, stack, edits, expected):
+    assert problems_of(stack, edits) == expected
+
+
+@pytest.mark.parametrize("stack,edits", ACCEPTED)
+def test_neighbouring_good_config_is_accepted(stack, edits):
+    validate_stack_config(changed(stack, edits))
+
+
+def test_every_rule_has_a_refused_case():
+    assert {rule.check for rule in RULES} == {case[0] for case in REFUSED}
+
+
+def test_schema_and_cross_field_problems_come_back_in_one_run():
+    assert problems_of("dev", {
+        "cache.nodeType": "cache.t4g.mini",  # schema
+        "cache.multiAz": True,  # cross-field, same section as the bad node type
+        "services.frontend.port": 0,  # schema: a required key of frontend
+        "services.frontend.routes.priority": 10,  # cross-field on frontend all the same
+        "network.availabilityZones": ["us-east-1a", "eu-west-1b"],  # cross-field
+        "database.allocatedStorage": 30,
+        "database.maxAllocatedStorage": 20,  # schema: the storage-ratio rule is skipped, not reported twice
+        "services.backend.scaling.schedules": [{**schedule("night", 3, 1), "timezone": "Mars/Base"}],
+    }) == [
+        "webstack:services.backend.scaling.schedules[0].timezone = \"Mars/Base\": 'Mars/Base' is not an IANA time "
+        "zone name (e.g. UTC, Europe/Berlin, America/New_York)",
+        "webstack:services.frontend.port = 0: Input should be greater than or equal to 1",
+        'webstack:cache.nodeType = "cache.t4g.mini": not an ElastiCache node type this stack can create; supported: '
+        "cache.t3/cache.t4g micro-medium, or large and up of cache.m8g, cache.m7g, cache.m6g, cache.m5, cache.m4, "
+        "cache.r8g, cache.r7g, cache.r6g, cache.r5, cache.r4, cache.c8gn, cache.c7gn (m8g, r8g and c8gn with Valkey "
+        "only)",
+        "webstack:database.maxAllocatedStorage = 20: Input should be greater than or equal to 22",
+        'webstack:network.availabilityZones[1] = "eu-west-1b": not in aws:region us-east-1; use a zone of us-east-1 '
+        "such as us-east-1a",
+        "webstack:services.backend.scaling.schedules[0].min = 3: must not exceed "
+        "services.backend.scaling.schedules[0].max (1)",
+        "webstack:services.frontend.routes.priority = 10: services.backend.routes.priority is 10 too; listener rule "
+        "priorities must be unique across services",
+        "webstack:cache.multiAz = true: needs cache.replicas of at least 1 (AWS fails over to a replica in another "
+        "AZ); replicas is 0",
+    ]
+
+
+def test_a_rule_whose_input_failed_is_skipped_not_repeated():
+    # cpu 300 is not a Fargate size: the memory rule (which reads cpu) says nothing about it.
+    assert problems_of("dev", {"services.backend.cpu": 300, "services.backend.memory": 3000}) == [
+        "webstack:services.backend.cpu = 300: Fargate CPU units must be one of 256, 512, 1024, 2048, 4096, 8192, 16384",
+    ]
+    # A bad snapshot window: no overlap report computed from the default window instead.
+    assert problems_of("dev", {"cache.snapshotWindow": "3-4", "cache.maintenanceWindow": "sun:03:00-sun:04:00"}) == [
+        'webstack:cache.snapshotWindow = "3-4": expected hh:mm-hh:mm (UTC, 24-hour clock), e.g. 03:00-04:00',
+    ]
+
+
+def test_a_broken_service_hides_nothing_of_the_others():
+    # The backend service has no routes at all (a required key); the frontend's problems still come back.
+    assert problems_of("dev", {"services.backend.routes": DELETE, "services.frontend.memory": 3000}) == [
+        "webstack:services.backend.routes: required key is missing",
+        "webstack:services.frontend.memory = 3000: with cpu 256 Fargate accepts memory of 512, 1024 or 2048 MiB",
+    ]
