@@ -144,10 +144,13 @@ def _nat_instance_image(config: StackConfig, inputs: Inputs) -> Iterator[Problem
     if not inputs.ok(NAT_INSTANCE) or config.network.nat_instance is None:
         return
     nat = config.network.nat_instance
-    if (nat.ami is None) == (nat.ami_name is None):
-        yield Problem(NAT_INSTANCE + ("ami",), "set exactly one of network.natInstance.ami (an AMI id) and "
-                                               "network.natInstance.amiName (an image name resolved per region)",
-                      nat.ami)
+    one_of = ("set exactly one of network.natInstance.ami (an AMI id) and network.natInstance.amiName (an image "
+              "name resolved per region)")
+    if nat.ami is None and nat.ami_name is None:
+        yield Problem(NAT_INSTANCE, f"{one_of}; neither is set")
+        return
+    if nat.ami is not None and nat.ami_name is not None:
+        yield Problem(NAT_INSTANCE + ("amiName",), f"{one_of}; network.natInstance.ami is set too", nat.ami_name)
         return
     name_architecture = next((arch for arch in ("arm64", "x86_64") if f"-{arch}-" in (nat.ami_name or "")), None)
     if name_architecture not in (None, nat.architecture):

@@ -30,12 +30,12 @@ def children_are_parented(run: ProgramRun, component_type: str) -> None:
             assert resource.parent == component.urn, resource.urn
 
 
-def network_args(**changes) -> NetworkArgs:
+def network_args(instance_tags=None, **changes) -> NetworkArgs:
     settings = dict(cidr="10.0.0.0/16", availability_zones=["us-east-1a", "us-east-1b"], nat_gateways="single",
                     subnet_mask=21, isolated_subnets=True, flow_logs=True)
     settings.update(changes)
     return NetworkArgs(settings=NetworkConfig(**settings), log_retention_days=14, region="eu-west-1",
-                       account_id="123456789012")
+                       account_id="123456789012", instance_tags=instance_tags or {})
 
 
 def test_network_alone():

@@ -45,6 +45,15 @@ def schedule(name: str, low: int, high: int) -> dict:
 
 # (rule, stack, edits, every problem of the stack file, in order)
 REFUSED = [
+    (rules._nat_instance_settings, "dev", {"network.natGateways": "single"}, [
+        "webstack:network.natInstance: only used with network.natGateways instance or instancePerAz, not "
+        "'single'; remove it (or set natGateways: instance)",
+    ]),
+    (rules._nat_instance_image, "dev", {"network.natInstance.instanceType": "t3.nano"}, [
+        'webstack:network.natInstance.amiName = "fck-nat-al2023-hvm-1.4.0-20260126-arm64-ebs": an arm64 image but '
+        "network.natInstance.instanceType t3.nano is x86_64: the Auto Scaling group could never launch it (use "
+        "t4g.* with arm64 images, t3.* with x86_64)",
+    ]),
     (rules._distinct_zones, "dev", {"network.availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1a"]}, [
         'webstack:network.availabilityZones[2] = "us-east-1a": listed twice (also network.availabilityZones[0]); '
         "list each availability zone once",
@@ -294,6 +303,8 @@ REFUSED = [
 
 # One accepted neighbour per rule (the committed stacks are the plain case).
 ACCEPTED = [
+    ("dev", {"network.natGateways": "instancePerAz"}),
+    ("dev", {"network.natInstance.instanceType": "t4g.small"}),
     ("dev", {"network.availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]}),
     ("dev", {"network.subnetMask": 21, "network.cidr": "10.0.0.0/16"}),
     ("dev", {"network.cidr": "10.0.0.0/23", "network.subnetMask": 28}),

@@ -65,18 +65,20 @@ def test_nat_instance_settings_are_accepted(mode, settings):
 
 
 @pytest.mark.parametrize("network,message", [
-    ({}, "webstack:network: natGateways 'instance' needs network.natInstance with ami (an AMI id) or amiName "
-         "(an fck-nat image name); see docs/network.md"),
-    ({"natInstance": {}}, "webstack:network.natInstance: set exactly one of ami (an AMI id) and amiName "
-                          "(an image name resolved per region)"),
+    ({}, "webstack:network.natInstance: network.natGateways 'instance' needs network.natInstance with ami (an AMI "
+         "id) or amiName (an fck-nat image name); see docs/network.md"),
+    ({"natInstance": {}}, "webstack:network.natInstance: set exactly one of network.natInstance.ami (an AMI id) "
+                          "and network.natInstance.amiName (an image name resolved per region); neither is set"),
     ({"natInstance": {"ami": "ami-0123456789abcdef0", "amiName": FCK_NAT_NAME}},
-     "webstack:network.natInstance: set exactly one of ami (an AMI id) and amiName (an image name resolved per region)"),
+     f'webstack:network.natInstance.amiName = "{FCK_NAT_NAME}": set exactly one of network.natInstance.ami (an AMI '
+     "id) and network.natInstance.amiName (an image name resolved per region); network.natInstance.ami is set too"),
     ({"natInstance": {"ami": "ami-123"}},
      'webstack:network.natInstance.ami = "ami-123": not an AMI id (ami- and 8 or 17 hex digits); look it up with '
      'aws ec2 describe-images (docs/network.md)'),
     ({"natInstance": {"amiName": FCK_NAT_NAME, "instanceType": "t3.nano"}},
-     f"webstack:network.natInstance: amiName '{FCK_NAT_NAME}' is an arm64 image but instanceType t3.nano is x86_64: "
-     "the Auto Scaling group could never launch it (use t4g.* with arm64 images, t3.* with x86_64)"),
+     f'webstack:network.natInstance.amiName = "{FCK_NAT_NAME}": an arm64 image but network.natInstance.instanceType '
+     "t3.nano is x86_64: the Auto Scaling group could never launch it (use t4g.* with arm64 images, t3.* with "
+     "x86_64)"),
     ({"natInstance": {"amiName": FCK_NAT_NAME, "instanceType": "nano"}},
      'webstack:network.natInstance.instanceType = "nano": not an EC2 instance type (family.size, e.g. t4g.nano)'),
     ({"natInstance": {"amiName": FCK_NAT_NAME, "amiOwner": "fck-nat"}},
@@ -91,7 +93,7 @@ def test_nat_instance_mistakes_are_refused(network, message):
 
 def test_nat_instance_settings_without_nat_instances_are_refused():
     assert problems(nat_config("single", natInstance={"amiName": FCK_NAT_NAME})) == [
-        "webstack:network: network.natInstance is only used with natGateways instance or instancePerAz, not "
+        "webstack:network.natInstance: only used with network.natGateways instance or instancePerAz, not "
         "'single'; remove it (or set natGateways: instance)"]
 
 

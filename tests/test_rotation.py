@@ -520,7 +520,7 @@ def consumer_dependencies(build) -> tuple[ProgramRun, tuple[str, ...]]:
 
 def test_cache_token_reaches_tasks_only_once_the_group_accepts_it():
     def build():
-        cache = Cache("cache", CacheArgs(settings=CacheConfig().for_environment(False), vpc_id="vpc-0123",
+        cache = Cache("cache", CacheArgs(settings=CacheConfig().resolved(False), vpc_id="vpc-0123",
                                          subnet_ids=SUBNETS))
         aws.ssm.Parameter("consumer", type="String", value=cache.client_secrets["REDIS_AUTH_TOKEN"])
 
@@ -534,7 +534,7 @@ def test_cache_token_reaches_tasks_only_once_the_group_accepts_it():
 def test_generated_password_reaches_tasks_only_once_the_instance_has_it():
     def build():
         database = Database("database", DatabaseArgs(
-            settings=DatabaseConfig(managed_master_password=False).for_environment(False), region="us-east-1",
+            settings=DatabaseConfig(managed_master_password=False).resolved(False), region="us-east-1",
             vpc_id="vpc-0123", subnet_ids=SUBNETS, log_retention_days=30,
         ))
         aws.ssm.Parameter("consumer", type="String", value=database.client_secrets["DATABASE_PASSWORD"])
