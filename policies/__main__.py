@@ -10,10 +10,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from pulumi_policy import EnforcementLevel, PolicyPack  # noqa: E402
+from pulumi_policy import EnforcementLevel, PolicyPack
 
-from budget import stack_monthly_budget  # noqa: E402
-from webstack_guard import ALL_POLICIES  # noqa: E402
+from budget import stack_monthly_budget
+from webstack_guard import ALL_POLICIES
 
 PolicyPack(
     name="webstack-guard",

@@ -16,7 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 if str(PROJECT_ROOT) not in sys.path:
     sys.path.append(str(PROJECT_ROOT))
 
-from pulumi_policy import (  # noqa: E402
+from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
@@ -24,7 +24,7 @@ from pulumi_policy import (  # noqa: E402
     StackValidationPolicy,
 )
 
-from cost import SCALES, UsageAssumptions, estimate, records_from_policy_resources  # noqa: E402
+from cost import SCALES, UsageAssumptions, estimate, records_from_policy_resources
 
 TOP_LINES = 5
 

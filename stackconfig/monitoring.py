@@ -8,7 +8,7 @@ changes, e.g. `alarms: {serviceCpu: {threshold: 70}}` keeps the default period a
 from __future__ import annotations
 
 import re
-from typing import Annotated, ClassVar, Optional
+from typing import Annotated, Any, ClassVar, Optional
 
 from pydantic import AfterValidator, Field, create_model, field_validator
 from pydantic.alias_generators import to_snake

@@ -193,7 +193,7 @@ def _resolved_defaults(model: type[BaseModel]) -> Defaults:
     if not hasattr(model, "resolved") or any(field.is_required() for field in model.model_fields.values()):
         return Defaults(None, None)
     instance = model()
-    resolve = getattr(instance, "resolved")
+    resolve = instance.resolved
     return Defaults(resolve(False), resolve(True))
 
 
@@ -257,7 +257,7 @@ def reference() -> str:
     lines += ["| Key | Type | Default | Allowed | Description |", "|---|---|---|---|---|"]
     lines += ["| " + " | ".join(cell.replace("|", "\\|") for cell in row) + " |" for row in top]
     lines.append("")
-    for key, field, annotation in sections:
+    for key, _field, annotation in sections:
         lines += [f"## {key}", ""]
         if get_origin(annotation) is dict:
             model, path = get_args(annotation)[1], (key, PLACEHOLDERS.get((key,), "<key>"))

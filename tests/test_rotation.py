@@ -505,7 +505,7 @@ def test_a_new_app_secret_value_rolls_the_services():
     after = run_stack("dev", app_secret("second-value-of-the-key"), secret_keys=["webstack:appSecrets"])
     old, new = backend_secrets(before)["DJANGO_SECRET_KEY"], backend_secrets(after)["DJANGO_SECRET_KEY"]
     assert old != new and secret_arn_of(old) == secret_arn_of(new)
-    task = lambda run: by_name(run, "aws:ecs/taskDefinition:TaskDefinition", "backend-task")  # noqa: E731
+    task = lambda run: by_name(run, "aws:ecs/taskDefinition:TaskDefinition", "backend-task")
     # Same resource, new container definitions (which the provider replaces): ECS starts fresh tasks.
     assert task(before).urn == task(after).urn
     assert task(before).inputs["containerDefinitions"] != task(after).inputs["containerDefinitions"]

@@ -17,10 +17,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cost import estimate, records_from_captured, render_table  # noqa: E402
-from preflight.capture import run_program  # noqa: E402
-from preflight.stack_files import load_stack_file  # noqa: E402
-from stackconfig.cost import CostConfig, usage_assumptions  # noqa: E402
+from cost import estimate, records_from_captured, render_table
+from preflight.capture import run_program
+from preflight.stack_files import load_stack_file
+from stackconfig.cost import CostConfig, usage_assumptions
 
 COST_DOC = ROOT / "docs" / "cost.md"
 README = ROOT / "README.md"

@@ -38,9 +38,9 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import stack_images  # noqa: E402
-import verify_rollout  # noqa: E402
-from helpers.names import ecr_registry  # noqa: E402  (stack_images put the repository root on sys.path)
+import stack_images
+import verify_rollout
+from helpers.names import ecr_registry
 
 # Types and resource names as the program declares them (`__main__.py`, components/): the URNs steps 1 and 4 name.
 REPOSITORY_COMPONENT = "webstack:registry:ImageRepository"

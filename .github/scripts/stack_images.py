@@ -26,7 +26,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO_ROOT))
 
 # The program's own rules for registry hosts and repository names.
-from helpers.names import image_reference, stack_repository_name  # noqa: E402
+from helpers.names import image_reference, stack_repository_name
 
 SERVICES_KEY = "webstack:services"
 # Any registry name works: only "did the program put the repository under it?" matters.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -14,7 +13,7 @@ from cost import estimate, records_from_captured
 from preflight.policy_gate import PolicyGate
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policies"))
-from budget import stack_monthly_budget  # noqa: E402
+from budget import stack_monthly_budget
 
 STACK = "urn:pulumi:prod::webstack::pulumi:pulumi:Stack"
 

@@ -6,7 +6,6 @@ violation on the named resource, at the level `policies/config/prod.json` gives 
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import re
 import sys
@@ -20,7 +19,7 @@ from preflight.policy_gate import PolicyConfigError, load_policy_config, policy_
 from tests.policies.conftest import change, drop, edit_containers, evaluate, set_in, without
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "policies"))
-from webstack_guard import ALL_POLICIES  # noqa: E402
+from webstack_guard import ALL_POLICIES
 
 OUR_POLICIES = {p.name for p in ALL_POLICIES}
 
