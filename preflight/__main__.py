@@ -9,8 +9,10 @@ import sys
 import pulumi
 
 from cost import estimate, records_from_captured, render_table
+from preflight.broken_file import BrokenFileError, display_path
 from preflight.capture import run_program
-from preflight.policy_gate import PolicyConfigError, evaluate_policies
+from preflight.policy_gate import (POLICY_CONFIG_DIR, PolicyConfigError, evaluate_policies, load_policy_config,
+                                   policy_gate)
 from preflight.report import format_inventory, inventory
 from preflight.stack_files import load_stack_file
 from preflight.stack_secrets import plaintext_secrets
@@ -25,9 +27,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="machine-readable report on stdout")
     args = parser.parse_args(argv)
 
+    # Both files are read (and the policy config checked against the pack's schemas) before the program runs.
     try:
         stack_file = load_stack_file(args.stack)
-    except FileNotFoundError as error:
+        policy_config = load_policy_config(args.stack)
+    except (FileNotFoundError, BrokenFileError) as error:
         print(f"preflight: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
     leaked = plaintext_secrets(stack_file)
@@ -37,16 +41,17 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {finding}", file=sys.stderr)
         return EXIT_BAD_CONFIG
     try:
+        policy_gate().reconcile(policy_config)
+    except PolicyConfigError as error:
+        print(f"preflight: {display_path(POLICY_CONFIG_DIR / f'{args.stack}.json')}: {error}", file=sys.stderr)
+        return EXIT_BAD_CONFIG
+    try:
         run = run_program(args.stack, stack_file.config, stack_file.secret_keys)
     except pulumi.RunError as error:
         print(f"preflight: {args.stack}: {error}", file=sys.stderr)
         return EXIT_BAD_CONFIG
 
-    try:
-        policies = evaluate_policies(run, stack_file.config)
-    except (PolicyConfigError, FileNotFoundError) as error:
-        print(f"preflight: {args.stack}: {error}", file=sys.stderr)
-        return EXIT_BAD_CONFIG
+    policies = evaluate_policies(run, stack_file.config, policy_config)
 
     # The program already validated `webstack:cost` (a bad value stopped it above).
     usage = usage_assumptions(CostConfig.model_validate(stack_file.config.get("webstack:cost") or {}))

@@ -27,6 +27,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import policy as policy_sdk
 
+from preflight.broken_file import BrokenFileError, display_path
 from preflight.capture import PROJECT_ROOT, CapturedResource, ProgramRun
 
 POLICY_PACK_DIR = PROJECT_ROOT / "policies"
@@ -125,11 +126,32 @@ def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
+_JSON_KINDS = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+               type(None): "null"}
+
+
 def load_policy_config(stack: str, config_dir: Path = POLICY_CONFIG_DIR) -> dict[str, Any]:
+    """The stack's `--policy-pack-config` file: FileNotFoundError if missing, BrokenFileError if not a JSON object."""
     path = config_dir / f"{stack}.json"
     if not path.exists():
-        raise FileNotFoundError(f"no policy config {path}; every stack needs one (see README, ## Policies)")
-    return json.loads(path.read_text())
+        raise FileNotFoundError(f"no policy config {display_path(path)}; every stack needs one (see README, ## Policies)")
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text)
+    except UnicodeDecodeError as error:
+        raise BrokenFileError(path, "not UTF-8 text", error.object[:error.start].count(b"\n") + 1) from None
+    except json.JSONDecodeError as error:
+        raise BrokenFileError(path, f"invalid JSON: {error.msg}", error.lineno, error.colno) from None
+    except OSError as error:
+        raise BrokenFileError(path, f"cannot be read: {error.strerror}") from None
+    if not isinstance(document, dict):
+        start = len(text) - len(text.lstrip())
+        line = text.count("\n", 0, start) + 1
+        raise BrokenFileError(
+            path, f"must be a JSON object of policy name -> level or {{\"enforcementLevel\": ..., <property>: ...}}, "
+                  f"not {_JSON_KINDS.get(type(document), 'that')}",
+            line, start - (text.rfind("\n", 0, start) + 1) + 1)
+    return document
 
 
 class PolicyGate:
