@@ -13,7 +13,7 @@ from preflight.broken_file import BrokenFileError, display_path
 from preflight.capture import run_program
 from preflight.policy_gate import (POLICY_CONFIG_DIR, PolicyConfigError, evaluate_policies, load_policy_config,
                                    policy_gate)
-from preflight.report import format_inventory, inventory
+from preflight.report import format_inventory, inventory, summary_line
 from preflight.stack_files import load_stack_file
 from preflight.stack_secrets import plaintext_secrets
 from stackconfig.cost import CostConfig, usage_assumptions
@@ -60,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     report = inventory(run)
     report["policies"] = policies.to_json()
     report.update(cost.to_json())
+    report["summary"] = summary_line(report)
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
@@ -67,6 +68,8 @@ def main(argv: list[str] | None = None) -> int:
         print(policies.render())
         print()
         print(render_table(cost))
+        print()
+        print(report["summary"])
     return EXIT_VIOLATIONS if policies.has_mandatory else EXIT_OK
 
 

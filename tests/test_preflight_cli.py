@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ import pytest
 
 import preflight.__main__ as cli
 from preflight.capture import PROJECT_ROOT
+from preflight.report import summary_line
 from preflight.stack_files import SECRET_PLACEHOLDER, StackFile, load_stack_file
 
 
@@ -33,6 +35,10 @@ def test_json_report_carries_inventory_policies_and_cost(capsys):
     assert not [v for v in report["policies"]["violations"] if v["level"] == "mandatory"]
     assert report["cost"]["monthly_max_usd"] >= report["cost"]["monthly_min_usd"] > 0
     assert any("awsx:ec2:Vpc" in note for note in report["notes"])
+    policies, cost = report["policies"], report["cost"]
+    assert report["summary"].startswith(
+        f"prod: {report['resourceCount']} resources, 0 mandatory / {policies['advisory']} advisory violations, "
+        f"${cost['monthly_min_usd']:,.0f}-${cost['monthly_max_usd']:,.0f} per month")
 
 
 def test_text_report_lists_components_then_policies_then_cost(capsys):
@@ -41,6 +47,18 @@ def test_text_report_lists_components_then_policies_then_cost(capsys):
     assert out.startswith("Stack dev: ")
     assert out.index("webstack:network:Network network") < out.index("Monthly cost estimate")
     assert "TOTAL per month" in out
+    last = out.rstrip("\n").splitlines()[-1]
+    assert re.fullmatch(r"dev: \d+ resources, 0 mandatory / \d+ advisory violations, \$[\d,]+-\$[\d,]+ per month"
+                        r"( \(\d+ items? not priced\))?", last), last
+    assert last.startswith(f"dev: {out.split()[2]} resources")  # the count of the first line ("Stack dev: N ...")
+
+
+def test_summary_line_counts_resources_violations_and_the_cost_range():
+    report = {"stack": "prod", "resourceCount": 118, "policies": {"mandatory": 0, "advisory": 3},
+              "cost": {"monthly_min_usd": 365.65, "monthly_max_usd": 1600.66, "unpriced": []}}
+    assert summary_line(report) == "prod: 118 resources, 0 mandatory / 3 advisory violations, $366-$1,601 per month"
+    report["cost"]["unpriced"] = [{"resource": "app-cluster"}]
+    assert summary_line(report).endswith("$366-$1,601 per month (1 item not priced)")
 
 
 def test_unknown_stack_is_a_config_error(capsys):
