@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
+import sys
 
+import pytest
 from google.protobuf import json_format
 from pulumi_policy import policy as policy_sdk
 from pulumi_policy.deserialize import deserialize_properties
 
 import preflight.policy_gate as gate_module
+from preflight.capture import PROJECT_ROOT
 from preflight.policy_gate import evaluate_policies, policy_gate
 from preflight.stack_files import load_stack_file
 
@@ -63,3 +67,25 @@ def test_pulumi_policy_hands_each_policy_its_own_copy_of_the_converted_propertie
     assert copy is not converted and copy["a"] is not converted["a"]
     assert copy["a"]["b"] is not converted["a"]["b"] and copy["a"]["b"][1] is not converted["a"]["b"][1]
 
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("preflight_speed", PROJECT_ROOT / "benchmarks/preflight_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # its dataclasses look their module up
+    spec.loader.exec_module(sys.modules[spec.name])
+    return sys.modules[spec.name]
+
+
+def test_benchmark_fits_the_cost_of_one_more_service():
+    bench = load_benchmark()
+    assert bench.slope([(10, 5.0), (25, 8.0), (50, 13.0)]) == pytest.approx(0.2)
+
+
+def test_benchmark_stacks_are_prod_with_copies_of_its_backend_on_their_own_routes():
+    bench = load_benchmark()
+    services = bench.generated_stack(3)["config"]["webstack:services"]
+    assert list(services) == ["svc-00", "svc-01", "svc-02"]
+    assert [s["routes"]["priority"] for s in services.values()] == [10, 11, 12]
+    backend = load_stack_file("prod").config["webstack:services"]["backend"]
+    assert {k: v for k, v in services["svc-01"].items() if k != "routes"} == \
+        {k: v for k, v in backend.items() if k != "routes"}
