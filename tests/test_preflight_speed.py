@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from google.protobuf import json_format
+from pulumi.runtime.proto import source_pb2
 from pulumi_policy import policy as policy_sdk
 from pulumi_policy.deserialize import deserialize_properties
 
@@ -89,3 +90,14 @@ def test_benchmark_stacks_are_prod_with_copies_of_its_backend_on_their_own_route
     backend = load_stack_file("prod").config["webstack:services"]["backend"]
     assert {k: v for k, v in services["svc-01"].items() if k != "routes"} == \
         {k: v for k, v in backend.items() if k != "routes"}
+
+
+def test_registrations_under_mocks_skip_the_stack_walk_and_the_sdk_gets_it_back():
+    from pulumi.runtime import resource as runtime_resource
+
+    from preflight.capture import run_in_mocks
+    original = runtime_resource._get_stack_trace  # a rename in a new SDK fails here, not silently
+    seen = []
+    run_in_mocks(lambda: seen.append(runtime_resource._get_stack_trace()))
+    assert seen == [source_pb2.StackTrace()]
+    assert runtime_resource._get_stack_trace is original
