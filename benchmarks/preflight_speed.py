@@ -1,9 +1,14 @@
-"""How long `python -m preflight` takes: on prod, and on generated stacks of 10, 25 and 50 services.
+"""How long `python -m preflight` takes: on dev and prod, and on generated stacks of 10, 25 and 50 services.
 
 Each figure is the median wall-clock time of whole `python -m preflight <stack>` processes (interpreter
 start, imports, program under mocks, policy pack, cost estimate), run in a scratch copy of the project
-so generated stack files never touch the work tree. Usage: `make bench` or
-`.venv/bin/python benchmarks/preflight_speed.py [--runs N]`.
+so generated stack files never touch the work tree. The runs go round-robin (every stack once per
+round) so that a burst of load from something else on the machine hits all stacks alike; the CPU
+seconds of the same processes are printed too, as they move less than wall time on a shared machine.
+
+It prints the machine, the table, the cost of one more service (a least-squares fit over the
+generated stacks) and how many times prod's time the 50-service stack takes.
+Usage: `make bench` or `.venv/bin/python benchmarks/preflight_speed.py [--runs N]`.
 """
 
 from __future__ import annotations
@@ -12,12 +17,15 @@ import argparse
 import copy
 import os
 import platform
+import re
+import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -25,6 +33,19 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 COPIED = ["__main__.py", "Pulumi.yaml", "Pulumi.dev.yaml", "Pulumi.prod.yaml"]
 SKIPPED_DIRS = {".venv", ".git", "tests", "benchmarks", "node_modules", "__pycache__", ".pytest_cache", "tools"}
+GENERATED = (10, 25, 50)
+FIRST_LINE = re.compile(r"^Stack \S+: (\d+) resources")
+
+
+@dataclass
+class Stack:
+    name: str
+    label: str
+    services: int | None = None
+    resources: int = 0
+    status: int = 0
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
 
 
 def scratch_copy(target: Path) -> None:
@@ -50,42 +71,90 @@ def generated_stack(services: int) -> dict:
     return document
 
 
-def time_preflight(workdir: Path, stack: str, runs: int) -> tuple[float, int]:
-    timings, status = [], 0
-    for _ in range(runs):
-        started = time.perf_counter()
-        result = subprocess.run([sys.executable, "-m", "preflight", stack], cwd=workdir,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        timings.append(time.perf_counter() - started)
-        status = result.returncode
-        if result.returncode not in (0, 1):
-            raise SystemExit(f"preflight {stack} failed ({result.returncode}):\n{result.stderr}")
-    return statistics.median(timings), status
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run_once(workdir: Path, stack: Stack) -> None:
+    cpu_before, started = children_cpu(), time.perf_counter()
+    result = subprocess.run([sys.executable, "-m", "preflight", stack.name], cwd=workdir,
+                            capture_output=True, text=True)
+    stack.wall.append(time.perf_counter() - started)
+    stack.cpu.append(children_cpu() - cpu_before)
+    if result.returncode not in (0, 1):
+        raise SystemExit(f"preflight {stack.name} failed ({result.returncode}):\n{result.stderr}")
+    first_line = FIRST_LINE.match(result.stdout)
+    if first_line is None:
+        raise SystemExit(f"preflight {stack.name}: its output does not start with the resource count")
+    stack.resources, stack.status = int(first_line.group(1)), result.returncode
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def machine() -> str:
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (f"{cpu_model()}, {os.cpu_count()} cores ({usable} usable), {platform.machine()}, "
+            f"{platform.system()} {platform.release()}; "
+            f"{platform.python_implementation()} {platform.python_version()}")
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.1f}" for value in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+
+
+def slope(points: list[tuple[float, float]]) -> float:
+    """Least-squares slope of y over x."""
+    mean_x = statistics.fmean(x for x, _ in points)
+    mean_y = statistics.fmean(y for _, y in points)
+    return (sum((x - mean_x) * (y - mean_y) for x, y in points)
+            / sum((x - mean_x) ** 2 for x, _ in points))
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} cores, "
-          f"median of {args.runs} runs")
+    print(f"machine: {machine()}")
+    print(f"load average before: {load_average()} (1, 5, 15 min); median of {args.runs} runs, round-robin")
+    stacks = [Stack("dev", "dev"), Stack("prod", "prod")]
+    stacks += [Stack(f"generated-{count}", f"generated, {count} services", services=count) for count in GENERATED]
     with tempfile.TemporaryDirectory() as scratch:
         workdir = Path(scratch)
         scratch_copy(workdir)
-        rows = []
-        for stack in ("dev", "prod"):
-            seconds, status = time_preflight(workdir, stack, args.runs)
-            rows.append((stack, seconds, status))
-        for count in (10, 25, 50):
-            name = f"generated-{count}"
-            (workdir / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(generated_stack(count)))
-            # Judged like prod (same policy levels); the budget is prod's, so large stacks exceed it (exit 1).
-            shutil.copy2(workdir / "policies/config/prod.json", workdir / f"policies/config/{name}.json")
-            seconds, status = time_preflight(workdir, name, args.runs)
-            rows.append((f"{name} services", seconds, status))
-    print(f"{'stack':<24} {'seconds':>8}  exit")
-    for stack, seconds, status in rows:
-        print(f"{stack:<24} {seconds:>8.2f}  {status}")
+        for stack in stacks:
+            if stack.services is not None:
+                (workdir / f"Pulumi.{stack.name}.yaml").write_text(yaml.safe_dump(generated_stack(stack.services)))
+                # Judged like prod (same levels); the budget is prod's, so large stacks exceed it (exit 1).
+                shutil.copy2(workdir / "policies/config/prod.json", workdir / f"policies/config/{stack.name}.json")
+        for _ in range(args.runs):
+            for stack in stacks:
+                run_once(workdir, stack)
+    print(f"load average after:  {load_average()}")
+    print()
+    print(f"{'stack':<24} {'resources':>9} {'seconds':>8} {'cpu s':>7}  exit")
+    for stack in stacks:
+        print(f"{stack.label:<24} {stack.resources:>9,} {statistics.median(stack.wall):>8.2f} "
+              f"{statistics.median(stack.cpu):>7.2f}  {stack.status}")
+    generated = [s for s in stacks if s.services is not None]
+    per_service = slope([(s.services, statistics.median(s.wall)) for s in generated])
+    per_resource = slope([(s.resources, statistics.median(s.wall)) for s in generated])
+    resources_per_service = slope([(s.services, s.resources) for s in generated])
+    prod, largest = stacks[1], generated[-1]
+    print()
+    print(f"per added service: {per_service:.3f} s ({resources_per_service:.0f} resources, "
+          f"{per_resource * 1000:.1f} ms each), least squares over {', '.join(str(s.services) for s in generated)} "
+          f"services")
+    print(f"{largest.services} services / prod: {statistics.median(largest.wall) / statistics.median(prod.wall):.2f}x "
+          f"wall, {statistics.median(largest.cpu) / statistics.median(prod.cpu):.2f}x cpu")
 
 
 if __name__ == "__main__":

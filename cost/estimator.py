@@ -181,11 +181,18 @@ class _Stack:
         self.usage = usage
         self.hours = prices.hours_per_month
         self.by_urn = {r.urn: r for r in records}
+        # Indexes, so that pricing stays linear in the number of resources (services x definitions otherwise).
+        self._by_type: dict[str, list[Record]] = {}
+        for record in records:
+            self._by_type.setdefault(record.type, []).append(record)
+        self._definitions: dict[str, Record | None] = {}
         self.lines: list[CostLine] = []
         self.unpriced: list[Unpriced] = []
         self.service_scales = {r.urn: self._service_scale(r) for r in self.of_type("aws:ecs/service:Service")}
 
     def of_type(self, *types: str) -> list[Record]:
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], ()))
         return [r for r in self.records if r.type in types]
 
     def siblings(self, record: Record, type_: str) -> list[Record]:
@@ -215,6 +222,11 @@ class _Stack:
 
     # --- ECS scale -------------------------------------------------------------------------
     def task_definition_of(self, service: Record) -> Record | None:
+        if service.urn not in self._definitions:
+            self._definitions[service.urn] = self._find_task_definition(service)
+        return self._definitions[service.urn]
+
+    def _find_task_definition(self, service: Record) -> Record | None:
         reference = service.props.get("taskDefinition")
         if isinstance(reference, str):
             family = reference.rsplit("task-definition/", 1)[-1].split(":")[0]

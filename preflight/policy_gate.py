@@ -17,9 +17,10 @@ from __future__ import annotations
 import json
 import runpy
 import threading
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Iterator, Mapping, Optional
 
 import jsonschema
 import yaml
@@ -27,6 +28,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import policy as policy_sdk
 
+from preflight.broken_file import BrokenFileError, display_path
 from preflight.capture import PROJECT_ROOT, CapturedResource, ProgramRun
 
 POLICY_PACK_DIR = PROJECT_ROOT / "policies"
@@ -125,11 +127,72 @@ def _struct(values: Mapping[str, Any]) -> struct_pb2.Struct:
     return message
 
 
+_JSON_KINDS = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+               type(None): "null"}
+
+
 def load_policy_config(stack: str, config_dir: Path = POLICY_CONFIG_DIR) -> dict[str, Any]:
+    """The stack's `--policy-pack-config` file: FileNotFoundError if missing, BrokenFileError if not a JSON object."""
     path = config_dir / f"{stack}.json"
     if not path.exists():
-        raise FileNotFoundError(f"no policy config {path}; every stack needs one (see docs/policies.md)")
-    return json.loads(path.read_text())
+        raise FileNotFoundError(f"no policy config {display_path(path)}; every stack needs one (see docs/policies.md)")
+    try:
+        text = path.read_text(encoding="utf-8")
+        document = json.loads(text)
+    except UnicodeDecodeError as error:
+        raise BrokenFileError(path, "not UTF-8 text", error.object[:error.start].count(b"\n") + 1) from None
+    except json.JSONDecodeError as error:
+        raise BrokenFileError(path, f"invalid JSON: {error.msg}", error.lineno, error.colno) from None
+    except OSError as error:
+        raise BrokenFileError(path, f"cannot be read: {error.strerror}") from None
+    if not isinstance(document, dict):
+        start = len(text) - len(text.lstrip())
+        line = text.count("\n", 0, start) + 1
+        raise BrokenFileError(
+            path, f"must be a JSON object of policy name -> level or {{\"enforcementLevel\": ..., <property>: ...}}, "
+                  f"not {_JSON_KINDS.get(type(document), 'that')}",
+            line, start - (text.rfind("\n", 0, start) + 1) + 1)
+    return document
+
+
+class _StructsConvertedOnce:
+    """`google.protobuf.json_format` as pulumi_policy's analyzer sees it during one call, converting each message once.
+
+    The servicer's `Analyze` converts the request's properties (and its provider's) from protobuf once per
+    policy, and `AnalyzeStack` every resource once per stack policy: pure-Python `MessageToDict` on the same
+    messages, most of the pack's time on a large stack. Within one call the request does not change, so
+    the first conversion of a message is handed out again; this is safe because pulumi_policy builds every
+    policy's own copy from it (`deserialize_properties`: new dicts and lists) before a policy sees anything.
+    Messages are kept (so their ids stay theirs) until the call ends.
+    """
+
+    def __init__(self) -> None:
+        self._converted: dict[int, tuple[Any, dict[str, Any]]] = {}
+
+    def MessageToDict(self, message, **options):  # noqa: N802 (json_format's name)
+        if options:
+            return json_format.MessageToDict(message, **options)
+        entry = self._converted.get(id(message))
+        if entry is None:
+            entry = self._converted[id(message)] = (message, json_format.MessageToDict(message))
+        return entry[1]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(json_format, name)
+
+
+_CONVERSION_LOCK = threading.Lock()
+
+
+@contextmanager
+def _each_struct_converted_once() -> Iterator[None]:
+    """Run one analyzer call (the pack's code, unchanged) with `_StructsConvertedOnce` as its json_format."""
+    with _CONVERSION_LOCK:
+        policy_sdk.json_format = _StructsConvertedOnce()
+        try:
+            yield
+        finally:
+            policy_sdk.json_format = json_format
 
 
 class PolicyGate:
@@ -224,7 +287,9 @@ class PolicyGate:
             )
             if provider is not None:
                 request.provider.CopyFrom(provider)
-            self._collect(result, self._servicer.Analyze(request, None), by_urn, default_urn=resource.urn)
+            with _each_struct_converted_once():
+                response = self._servicer.Analyze(request, None)
+            self._collect(result, response, by_urn, default_urn=resource.urn)
             stack_resource = stack_request.resources.add(
                 type=resource.type, urn=resource.urn, name=resource.name,
                 properties=_struct(_state_of(resource)), options=options, parent=resource.parent,
@@ -234,7 +299,9 @@ class PolicyGate:
                 stack_resource.propertyDependencies[key].urns.extend(urns)
             if provider is not None:
                 stack_resource.provider.CopyFrom(provider)
-        self._collect(result, self._servicer.AnalyzeStack(stack_request, None), by_urn, default_urn="")
+        with _each_struct_converted_once():
+            response = self._servicer.AnalyzeStack(stack_request, None)
+        self._collect(result, response, by_urn, default_urn="")
         remote = sorted({r.type for r in run.resources if r.remote})
         if remote:
             result.notes.append(

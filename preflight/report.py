@@ -65,3 +65,15 @@ def format_inventory(report: dict[str, Any]) -> str:
     if report["notes"]:
         lines += ["", "Notes:"] + [f"  - {note}" for note in report["notes"]]
     return "\n".join(lines)
+
+
+def summary_line(report: dict[str, Any]) -> str:
+    """`prod: 118 resources, 0 mandatory / 3 advisory violations, $366-$601 per month`: the run in one line."""
+    policies, cost = report["policies"], report["cost"]
+    line = (f"{report['stack']}: {report['resourceCount']} resources, "
+            f"{policies['mandatory']} mandatory / {policies['advisory']} advisory violations, "
+            f"${cost['monthly_min_usd']:,.0f}-${cost['monthly_max_usd']:,.0f} per month")
+    unpriced = len(cost["unpriced"])
+    if unpriced:
+        line += f" ({unpriced} item{'s' if unpriced != 1 else ''} not priced)"
+    return line

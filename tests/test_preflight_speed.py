@@ -1,0 +1,103 @@
+"""What makes preflight fast keeps its verdicts: the pack still runs in pulumi_policy's own analyzer."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import sys
+
+import pytest
+from google.protobuf import json_format
+from pulumi.runtime.proto import source_pb2
+from pulumi_policy import policy as policy_sdk
+from pulumi_policy.deserialize import deserialize_properties
+
+import preflight.policy_gate as gate_module
+from preflight.capture import PROJECT_ROOT
+from preflight.policy_gate import evaluate_policies, policy_gate
+from preflight.stack_files import load_stack_file
+
+
+def verdicts(result) -> tuple[list, list]:
+    return sorted((v.policy, v.level, v.urn, v.message) for v in result.violations), sorted(result.notes)
+
+
+def counting_conversions(monkeypatch) -> list[int]:
+    """Count protobuf -> dict conversions made with the real json_format.MessageToDict."""
+    calls = [0]
+    real = json_format.MessageToDict
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return real(*args, **kwargs)
+    monkeypatch.setattr(json_format, "MessageToDict", counted)
+    return calls
+
+
+def test_the_pack_is_served_by_pulumi_policys_own_analyzer():
+    assert type(policy_gate()._servicer) is policy_sdk._PolicyAnalyzerServicer
+
+
+def test_converting_each_message_once_changes_no_verdict_and_saves_most_conversions(dev_run, prod_run, monkeypatch):
+    calls = counting_conversions(monkeypatch)
+    for stack, run in (("dev", dev_run), ("prod", prod_run)):
+        config = load_stack_file(stack).config
+        calls[0] = 0
+        once = evaluate_policies(run, config)
+        converted_once = calls[0]
+        with monkeypatch.context() as plain:
+            plain.setattr(gate_module, "_each_struct_converted_once", contextlib.nullcontext)
+            calls[0] = 0
+            every_time = evaluate_policies(run, config)
+            converted_every_time = calls[0]
+        assert verdicts(once) == verdicts(every_time)
+        assert once.violations, "the comparison needs violations to compare"
+        # Each resource's properties and provider once per analyzer call instead of once per policy (the
+        # rest is reading the pack's schemas to reconcile its config).
+        analyzed = 4 * len(run.resources)  # properties and provider, in Analyze and in AnalyzeStack
+        assert analyzed <= converted_once <= analyzed + 3 * len(policy_gate().policies)
+        assert converted_every_time > 10 * converted_once
+    assert policy_sdk.json_format is json_format  # put back after every call
+
+
+def test_pulumi_policy_hands_each_policy_its_own_copy_of_the_converted_properties():
+    """Why sharing one conversion is safe: deserialize_properties rebuilds every dict and list."""
+    converted = {"a": {"b": [1, {"c": "d"}]}, "e": "f"}
+    copy = deserialize_properties(converted)
+    assert copy == converted
+    assert copy is not converted and copy["a"] is not converted["a"]
+    assert copy["a"]["b"] is not converted["a"]["b"] and copy["a"]["b"][1] is not converted["a"]["b"][1]
+
+
+def load_benchmark():
+    spec = importlib.util.spec_from_file_location("preflight_speed", PROJECT_ROOT / "benchmarks/preflight_speed.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault(spec.name, module)  # its dataclasses look their module up
+    spec.loader.exec_module(sys.modules[spec.name])
+    return sys.modules[spec.name]
+
+
+def test_benchmark_fits_the_cost_of_one_more_service():
+    bench = load_benchmark()
+    assert bench.slope([(10, 5.0), (25, 8.0), (50, 13.0)]) == pytest.approx(0.2)
+
+
+def test_benchmark_stacks_are_prod_with_copies_of_its_backend_on_their_own_routes():
+    bench = load_benchmark()
+    services = bench.generated_stack(3)["config"]["webstack:services"]
+    assert list(services) == ["svc-00", "svc-01", "svc-02"]
+    assert [s["routes"]["priority"] for s in services.values()] == [10, 11, 12]
+    backend = load_stack_file("prod").config["webstack:services"]["backend"]
+    assert {k: v for k, v in services["svc-01"].items() if k != "routes"} == \
+        {k: v for k, v in backend.items() if k != "routes"}
+
+
+def test_registrations_under_mocks_skip_the_stack_walk_and_the_sdk_gets_it_back():
+    from pulumi.runtime import resource as runtime_resource
+
+    from preflight.capture import run_in_mocks
+    original = runtime_resource._get_stack_trace  # a rename in a new SDK fails here, not silently
+    seen = []
+    run_in_mocks(lambda: seen.append(runtime_resource._get_stack_trace()))
+    assert seen == [source_pb2.StackTrace()]
+    assert runtime_resource._get_stack_trace is original
