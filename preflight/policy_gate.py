@@ -169,7 +169,7 @@ class _StructsConvertedOnce:
     def __init__(self) -> None:
         self._converted: dict[int, tuple[Any, dict[str, Any]]] = {}
 
-    def MessageToDict(self, message, **options):  # noqa: N802 (json_format's name)
+    def MessageToDict(self, message, **options):  # json_format's own name, looked up by the analyzer
         if options:
             return json_format.MessageToDict(message, **options)
         entry = self._converted.get(id(message))
