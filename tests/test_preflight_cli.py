@@ -206,3 +206,15 @@ def test_make_preflight_passes_args_to_the_venv_python():
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 0, completed.stderr
     assert ".venv/bin/python -m preflight prod --json" in completed.stdout.splitlines()
+
+
+def test_a_crash_exits_3_with_its_traceback_never_1(project_copy):
+    program = project_copy / "__main__.py"
+    original = program.read_text()
+    program.write_text(original + '\nraise KeyError("a bug in the program")\n')
+    try:
+        completed = preflight(project_copy, "dev")
+    finally:
+        program.write_text(original)
+    assert completed.returncode == cli.EXIT_CRASHED == 3
+    assert "Traceback" in completed.stderr and "KeyError: 'a bug in the program'" in completed.stderr
