@@ -159,7 +159,7 @@ for name, settings in config.services.items():
         service_name=service.service_name,
         request_count_label=pulumi.Output.all(load_balancer.arn_suffix, service.target_group_arn_suffix).apply(
             lambda suffixes: request_count_resource_label(*suffixes)
-        ),
+        ) if service.target_group_arn_suffix is not None else None,
     ), opts=with_provider)
     for store in settings.uses:
         data_stores[store].admit(name, service.security_group_id)

@@ -31,7 +31,8 @@ from stackconfig.monitoring import MonitoringConfig
 @dataclass(frozen=True)
 class MonitoredService:
     service_name: pulumi.Input[str]
-    target_group_arn_suffix: pulumi.Input[str]
+    # None for a service without routes: no target group alarms or panels.
+    target_group_arn_suffix: Optional[pulumi.Input[str]]
     # scaling.min: fewer running tasks than this pages; 0 means no running-task alarm.
     min_tasks: int
 
@@ -127,8 +128,9 @@ class Monitoring(pulumi.ComponentResource):
         specs: list[AlarmSpec] = load_balancer_alarms(args.load_balancer_arn_suffix, alarms)
         for service, target in args.services.items():
             specs += service_alarms(service, args.cluster_name, target.service_name, target.min_tasks, alarms)
-            specs += target_group_alarms(service, args.load_balancer_arn_suffix, target.target_group_arn_suffix,
-                                         alarms)
+            if target.target_group_arn_suffix is not None:
+                specs += target_group_alarms(service, args.load_balancer_arn_suffix, target.target_group_arn_suffix,
+                                             alarms)
         for label, database in args.databases.items():
             specs += database_alarms(f"db-{label}", database.instance_identifier, database.max_connections,
                                      database.allocated_storage_gib, alarms, memory_mib=database.memory_mib)

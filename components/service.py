@@ -1,8 +1,10 @@
-"""Service: one ECS Fargate service behind the load balancer.
+"""Service: one ECS Fargate service, behind the load balancer or not.
 
-Task definition, log group, execution and task roles, a security group open only to the load
-balancer, an `ip` target group, the listener rule that routes to it, and the ECS service in private
-subnets. The running count belongs to autoscaling: `desiredCount` is set once and then ignored.
+Task definition, log group, execution and task roles, a security group and the ECS service in private
+subnets. With `routes`: the security group admits the container port from the load balancer, an `ip`
+target group and the listener rule that routes to it. Without (a queue worker): egress only, no target
+group, no listener rule, no health check grace period. The running count belongs to autoscaling:
+`desiredCount` is set once and then ignored.
 """
 
 from __future__ import annotations
@@ -80,8 +82,9 @@ class Service(pulumi.ComponentResource):
     service_name: pulumi.Output[str]
     service_arn: pulumi.Output[str]
     security_group_id: pulumi.Output[str]
-    target_group_arn: pulumi.Output[str]
-    target_group_arn_suffix: pulumi.Output[str]
+    # None for a service without routes (not behind the load balancer).
+    target_group_arn: Optional[pulumi.Output[str]]
+    target_group_arn_suffix: Optional[pulumi.Output[str]]
     task_role_arn: pulumi.Output[str]
     task_role_name: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
@@ -145,10 +148,12 @@ class Service(pulumi.ComponentResource):
 
         # Rules are separate resources only: mixing inline rules with rule resources on one group
         # makes the provider fight over them.
+        behind_load_balancer = settings.routes is not None
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
-            description=f"{name} tasks: the container port from the load balancer only",
+            description=(f"{name} tasks: the container port from the load balancer only" if behind_load_balancer
+                         else f"{name} tasks: egress only"),
             opts=child,
         )
         aws.vpc.SecurityGroupEgressRule(
@@ -159,6 +164,76 @@ class Service(pulumi.ComponentResource):
             description="Image pulls, AWS APIs and data stores",
             opts=child,
         )
+        self.target_group = None
+        self.listener_rule = None
+        if behind_load_balancer:
+            self._load_balancer_attachment(name, args, child)
+
+        self.service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=args.cluster_arn,
+            task_definition=self.task_definition.arn,
+            desired_count=settings.scaling.initial_count,
+            capacity_provider_strategies=self._capacity_strategy(settings.spot),
+            platform_version="LATEST",
+            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
+                subnets=args.subnet_ids, security_groups=[self.security_group.id], assign_public_ip=False
+            ),
+            load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
+                target_group_arn=self.target_group.arn, container_name=name, container_port=settings.port
+            )] if behind_load_balancer else None,
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            deployment_minimum_healthy_percent=settings.deployment.minimum_healthy_percent,
+            deployment_maximum_percent=settings.deployment.maximum_percent,
+            # ECS accepts a grace period only for a service with a load balancer.
+            health_check_grace_period_seconds=settings.health_check.grace_period if behind_load_balancer else None,
+            enable_execute_command=settings.enable_exec,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            # `pulumi up` returns once ECS accepts the new task definition. Waiting would not reveal a failed
+            # rollout either: after the circuit breaker's rollback the service is "steady" again and the
+            # provider reports success (terraform-provider-aws #20858), so check the rollout instead
+            # (docs/architecture.md, "Design notes": a deploy is done when the PRIMARY deployment is COMPLETED).
+            wait_for_steady_state=False,
+            # The provider refuses to change `capacity_provider_strategies` (flipping `spot`) on an existing
+            # service unless this is set ("force_new_deployment should be true when capacity_provider_strategy
+            # is being updated": terraform-provider-aws internal/service/ecs/service.go,
+            # capacityProviderStrategyCustomizeDiff; older providers replaced the service instead). It only
+            # takes effect on an update that changes something: ECS then starts a new rolling deployment,
+            # which a changed task definition starts anyway.
+            force_new_deployment=True,
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Autoscaling owns the running count; a deploy must not reset it to the initial value.
+                ignore_changes=["desiredCount"],
+                # A target group must be attached to a listener before a service can register into it,
+                # and a capacity provider must be associated with the cluster before a service uses it.
+                depends_on=[*([self.listener_rule] if behind_load_balancer else []), *args.service_depends_on],
+            ),
+        )
+
+        self.service_name = self.service.name
+        self.service_arn = self.service.arn
+        self.security_group_id = self.security_group.id
+        self.target_group_arn = self.target_group.arn if behind_load_balancer else None
+        self.target_group_arn_suffix = self.target_group.arn_suffix if behind_load_balancer else None
+        self.task_role_arn = self.task_role.arn
+        self.task_role_name = self.task_role.name
+        self.log_group_name = self.log_group.name
+        self.register_outputs({
+            "serviceName": self.service_name,
+            "serviceArn": self.service_arn,
+            "securityGroupId": self.security_group_id,
+            "targetGroupArn": self.target_group_arn,
+            "targetGroupArnSuffix": self.target_group_arn_suffix,
+            "taskDefinitionArn": self.task_definition.arn,
+            "taskRoleArn": self.task_role_arn,
+            "logGroupName": self.log_group_name,
+        })
+
+    def _load_balancer_attachment(self, name: str, args: ServiceArgs, child) -> None:
+        """The container port from the load balancer, the target group and the listener rule to it."""
+        settings = args.settings
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-from-alb",
             security_group_id=self.security_group.id,
@@ -189,67 +264,6 @@ class Service(pulumi.ComponentResource):
             conditions=self._conditions(settings),
             opts=child,
         )
-
-        self.service = aws.ecs.Service(
-            f"{name}-service",
-            cluster=args.cluster_arn,
-            task_definition=self.task_definition.arn,
-            desired_count=settings.scaling.initial_count,
-            capacity_provider_strategies=self._capacity_strategy(settings.spot),
-            platform_version="LATEST",
-            network_configuration=aws.ecs.ServiceNetworkConfigurationArgs(
-                subnets=args.subnet_ids, security_groups=[self.security_group.id], assign_public_ip=False
-            ),
-            load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
-                target_group_arn=self.target_group.arn, container_name=name, container_port=settings.port
-            )],
-            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
-            deployment_minimum_healthy_percent=settings.deployment.minimum_healthy_percent,
-            deployment_maximum_percent=settings.deployment.maximum_percent,
-            health_check_grace_period_seconds=settings.health_check.grace_period,
-            enable_execute_command=settings.enable_exec,
-            enable_ecs_managed_tags=True,
-            propagate_tags="SERVICE",
-            # `pulumi up` returns once ECS accepts the new task definition. Waiting would not reveal a failed
-            # rollout either: after the circuit breaker's rollback the service is "steady" again and the
-            # provider reports success (terraform-provider-aws #20858), so check the rollout instead
-            # (docs/architecture.md, "Design notes": a deploy is done when the PRIMARY deployment is COMPLETED).
-            wait_for_steady_state=False,
-            # The provider refuses to change `capacity_provider_strategies` (flipping `spot`) on an existing
-            # service unless this is set ("force_new_deployment should be true when capacity_provider_strategy
-            # is being updated": terraform-provider-aws internal/service/ecs/service.go,
-            # capacityProviderStrategyCustomizeDiff; older providers replaced the service instead). It only
-            # takes effect on an update that changes something: ECS then starts a new rolling deployment,
-            # which a changed task definition starts anyway.
-            force_new_deployment=True,
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                # Autoscaling owns the running count; a deploy must not reset it to the initial value.
-                ignore_changes=["desiredCount"],
-                # A target group must be attached to a listener before a service can register into it,
-                # and a capacity provider must be associated with the cluster before a service uses it.
-                depends_on=[self.listener_rule, *args.service_depends_on],
-            ),
-        )
-
-        self.service_name = self.service.name
-        self.service_arn = self.service.arn
-        self.security_group_id = self.security_group.id
-        self.target_group_arn = self.target_group.arn
-        self.target_group_arn_suffix = self.target_group.arn_suffix
-        self.task_role_arn = self.task_role.arn
-        self.task_role_name = self.task_role.name
-        self.log_group_name = self.log_group.name
-        self.register_outputs({
-            "serviceName": self.service_name,
-            "serviceArn": self.service_arn,
-            "securityGroupId": self.security_group_id,
-            "targetGroupArn": self.target_group_arn,
-            "targetGroupArnSuffix": self.target_group_arn_suffix,
-            "taskDefinitionArn": self.task_definition.arn,
-            "taskRoleArn": self.task_role_arn,
-            "logGroupName": self.log_group_name,
-        })
 
     def _task_definition(self, resource_name: str, family: str, settings: ServiceConfig,
                          container_definitions: pulumi.Output[str], child) -> aws.ecs.TaskDefinition:

@@ -29,7 +29,7 @@ def container_definition(
     *,
     name: str,
     image: str,
-    port: int,
+    port: Optional[int],
     log_group: str,
     region: str,
     environment: Mapping[str, str],
@@ -43,12 +43,12 @@ def container_definition(
     health_start_period: int = 60,
     init_process: bool = False,
 ) -> dict:
-    """One essential container: port mapping, awslogs, plain env vars and secrets by reference only."""
+    """One essential container: port mapping (none without a port), awslogs, plain env vars and secrets by
+    reference only."""
     definition: dict = {
         "name": name,
         "image": image,
         "essential": True,
-        "portMappings": [{"name": f"{name}-http", "containerPort": port, "hostPort": port, "protocol": "tcp"}],
         "environment": [{"name": key, "value": value} for key, value in sorted(environment.items())],
         "secrets": [{"name": key, "valueFrom": value} for key, value in sorted(secrets.items())],
         "stopTimeout": stop_timeout,
@@ -64,6 +64,10 @@ def container_definition(
             },
         },
     }
+    if port is not None:
+        definition["portMappings"] = [
+            {"name": f"{name}-http", "containerPort": port, "hostPort": port, "protocol": "tcp"}
+        ]
     if command:
         definition["command"] = list(command)
     if health_command:

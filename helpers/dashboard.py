@@ -28,7 +28,8 @@ def dashboard_name(project: str, stack: str) -> str:
 @dataclass(frozen=True)
 class ServicePanels:
     service_name: str
-    target_group_arn_suffix: str
+    # None for a service without routes: no load balancer panels.
+    target_group_arn_suffix: Optional[str]
     # The service's scaling.min: drawn on its task count panel.
     min_tasks: int
 
@@ -89,11 +90,12 @@ def dashboard_body(
 ) -> dict[str, Any]:
     """ECS per service, the ALB (overall and per service), RDS instances and Redis nodes, with alarm lines."""
     lb = {"LoadBalancer": load_balancer_arn_suffix}
+    routed = {name: panels for name, panels in services.items() if panels.target_group_arn_suffix is not None}
     widgets: list[dict[str, Any]] = [_heading("## Load balancer")]
     widgets += [
         _graph("Requests", region, [_metric(ALB, "RequestCount", lb, "Sum", "All requests")] + [
             _metric(ALB, "RequestCount", {**lb, "TargetGroup": panels.target_group_arn_suffix}, "Sum", name)
-            for name, panels in services.items()
+            for name, panels in routed.items()
         ], width=6),
         _graph("Target response time (s)", region, [
             _metric(ALB, "TargetResponseTime", lb, percentile, percentile) for percentile in ("p50", "p95", "p99")
@@ -107,7 +109,7 @@ def dashboard_body(
         _graph("Healthy / unhealthy targets", region, [
             _metric(ALB, metric, {**lb, "TargetGroup": panels.target_group_arn_suffix}, "Minimum" if healthy
                     else "Maximum", f"{name} {'healthy' if healthy else 'unhealthy'}")
-            for name, panels in services.items()
+            for name, panels in routed.items()
             for metric, healthy in (("HealthyHostCount", True), ("UnHealthyHostCount", False))
         ], width=6),
     ]
@@ -129,6 +131,10 @@ def dashboard_body(
                     ("RunningTaskCount", "Running"), ("DesiredTaskCount", "Desired"), ("PendingTaskCount", "Pending"),
                 )
             ], width=6, lines=[("scaling.min", panels.min_tasks)]),
+        ]
+        if panels.target_group_arn_suffix is None:
+            continue
+        widgets += [
             _graph(f"{name}: requests and errors", region, [
                 _metric(ALB, "RequestCount", target, "Sum", "Requests"),
                 _metric(ALB, "HTTPCode_Target_4XX_Count", target, "Sum", "4xx"),

@@ -181,7 +181,7 @@ def _tag_or_digest(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
 def _listener_rule_conditions(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     for _, service, at in services(config):
         routes = at + ("routes",)
-        if not inputs.ok(routes + ("paths",), routes + ("hosts",)):
+        if service.routes is None or not inputs.ok(routes + ("paths",), routes + ("hosts",)):
             continue
         values = service.routes.paths + service.routes.hosts
         wildcards = sum(value.count("*") + value.count("?") for value in values)
@@ -214,6 +214,26 @@ def _timeout_below_interval(config: StackConfig, inputs: Inputs) -> Iterator[Pro
         if service.health_check.timeout >= service.health_check.interval:
             yield Problem(check + ("timeout",), f"must be less than {name(check + ('interval',))} "
                                                 f"({service.health_check.interval} s)", service.health_check.timeout)
+
+
+@rule("services.<name>.routes: needs port; stickiness and scaling.requestsPerTarget need routes (the load "
+      "balancer).")
+def _load_balancer_settings(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        if service.routes is not None and service.port is None and inputs.ok(at + ("port",)):
+            yield Problem(at + ("routes",), f"the load balancer needs a container port to send these requests to: "
+                                            f"set {name(at + ('port',))}, or remove the routes for a service "
+                                            f"that is not behind the load balancer (a worker)")
+        if service.routes is not None or not inputs.ok(at + ("routes",)):
+            continue
+        if service.stickiness is not None:
+            yield Problem(at + ("stickiness",), f"sticky sessions are a load balancer setting; this service has no "
+                                                f"{name(at + ('routes',))} (remove stickiness or add routes)")
+        requests = at + ("scaling", "requestsPerTarget")
+        if service.scaling.requests_per_target is not None and inputs.ok(requests):
+            yield Problem(requests, f"tracks the load balancer's requests per task; this service has no "
+                                    f"{name(at + ('routes',))} (remove requestsPerTarget or add routes)",
+                          service.scaling.requests_per_target)
 
 
 @rule("services.<name>.stickiness: cookieName with type app_cookie, and only then.")
@@ -334,7 +354,7 @@ def _unique_priorities(config: StackConfig, inputs: Inputs) -> Iterator[Problem]
     owners: dict[int, Path] = {}
     for _, service, at in services(config):
         priority = at + ("routes", "priority")
-        if not inputs.ok(priority):
+        if service.routes is None or not inputs.ok(priority):
             continue
         owner = owners.setdefault(service.routes.priority, priority)
         if owner != priority:

@@ -1,4 +1,4 @@
-"""`webstack:services.<name>`: one containerised service behind the load balancer."""
+"""`webstack:services.<name>`: one containerised service, behind the load balancer or not (a worker)."""
 
 from __future__ import annotations
 
@@ -274,10 +274,19 @@ class DeploymentConfig(ConfigModel):
 
 
 class ServiceConfig(ConfigModel):
-    """One Fargate service: task definition, target group, listener rule, autoscaling."""
+    """One Fargate service: task definition, autoscaling and, with `routes`, a target group and listener rule.
+
+    Without `routes` (a queue worker) the service has no target group, listener rule, load balancer
+    ingress or load balancer alarms; its container health check (`healthCheck.command`) is its health
+    signal.
+    """
 
     image: ImageConfig = Field(description="The container image.")
-    port: int = Field(ge=1, le=65535, description="The container port the load balancer sends traffic to.")
+    port: Optional[int] = Field(
+        default=None, ge=1, le=65535,
+        description="The container port the load balancer sends traffic to; none for a service that listens on "
+                    "no port (a queue worker). Required with `routes`.",
+    )
     cpu: int = Field(default=256, description="Task CPU units (1024 = 1 vCPU).",
                      json_schema_extra=doc(allowed=", ".join(map(str, CPU_UNITS))))
     memory: int = Field(
@@ -291,7 +300,11 @@ class ServiceConfig(ConfigModel):
         default="x86_64", description="CPU architecture of the image; ARM is ~20 % cheaper if the image supports it.",
     )
     command: Optional[list[str]] = Field(default=None, description="The container command; the image's without it.")
-    routes: RoutesConfig = Field(description="Which requests reach the service.")
+    routes: Optional[RoutesConfig] = Field(
+        default=None,
+        description="Which requests reach the service through the load balancer; without it the service is not "
+                    "behind the load balancer (no target group, listener rule or load balancer alarms).",
+    )
     health_check: HealthCheckConfig = Field(default_factory=HealthCheckConfig, description="Health checks.")
     deregistration_delay: int = Field(default=30, ge=0, le=3600,
                                       description="Seconds a stopping task keeps serving open connections (draining).")

@@ -71,6 +71,18 @@ def test_a_container_definition_with_every_option_passes():
     validate("ecs", "RegisterTaskDefinition", {"family": "api", "containerDefinitions": [definition]})
 
 
+def test_a_container_definition_without_a_port_has_no_port_mappings():
+    from helpers.container import container_definition
+
+    definition = container_definition(
+        name="worker", image="123456789012.dkr.ecr.us-east-1.amazonaws.com/api:1", port=None,
+        log_group="/webstack/prod/worker", region="us-east-1", environment={}, secrets={}, stop_timeout=60,
+        command=["celery", "-A", "app", "worker"],
+    )
+    assert "portMappings" not in definition
+    validate("ecs", "RegisterTaskDefinition", {"family": "worker", "containerDefinitions": [definition]})
+
+
 def test_scaling_policies_pass_put_scaling_policy(any_run):
     policies = any_run.of_type("aws:appautoscaling/policy:Policy")
     assert policies

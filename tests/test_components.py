@@ -207,6 +207,31 @@ def test_service_without_secrets_has_no_secret_policy_and_task_role_is_empty():
     assert container["secrets"] == [] and "linuxParameters" not in container
 
 
+def test_service_without_routes_is_not_behind_the_load_balancer():
+    """A worker: no port, no routes. Task definition, roles, logs, egress-only group, circuit breaker remain."""
+    run = service(service_settings(port=None, routes=None, stickiness=None, command=["celery", "-A", "app", "worker"],
+                                   healthCheck={"command": ["CMD-SHELL", "celery -A app inspect ping || exit 1"]},
+                                   spot=False, architecture="arm64"))
+    children_are_parented(run, "webstack:service:Service")
+    assert run.of_type("aws:lb/targetGroup:TargetGroup") == []
+    assert run.of_type("aws:lb/listenerRule:ListenerRule") == []
+    assert run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == []
+    egress = {r.name: r.inputs for r in run.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")}
+    assert set(egress) == {"chat-egress"}
+    assert run.one("aws:ec2/securityGroup:SecurityGroup").inputs["description"] == "chat tasks: egress only"
+    ecs = run.one("aws:ecs/service:Service").inputs
+    assert "loadBalancers" not in ecs and "healthCheckGracePeriodSeconds" not in ecs
+    assert ecs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert ecs["networkConfiguration"]["assignPublicIp"] is False
+    assert ecs["enableExecuteCommand"] is True
+    task = run.one("aws:ecs/taskDefinition:TaskDefinition")
+    assert task.inputs["runtimePlatform"]["cpuArchitecture"] == "ARM64"
+    container = json.loads(task.inputs["containerDefinitions"])[0]
+    assert "portMappings" not in container
+    assert container["command"] == ["celery", "-A", "app", "worker"]
+    assert container["healthCheck"]["command"] == ["CMD-SHELL", "celery -A app inspect ping || exit 1"]
+
+
 def autoscaling(settings: dict, label="app/web-alb/1/targetgroup/api-tg/2") -> ProgramRun:
     return run_in_mocks(lambda: Autoscaling("api-scaling", AutoscalingArgs(
         settings=ScalingConfig.model_validate(settings), cluster_name="app-cluster", service_name="api-svc",

@@ -45,6 +45,18 @@ def schedule(name: str, low: int, high: int) -> dict:
 
 # (rule, stack, edits, every problem of the stack file, in order)
 REFUSED = [
+    (rules._load_balancer_settings, "dev", {"services.backend.port": DELETE}, [
+        "webstack:services.backend.routes: the load balancer needs a container port to send these requests to: set "
+        "services.backend.port, or remove the routes for a service that is not behind the load balancer (a worker)",
+    ]),
+    (rules._load_balancer_settings, "dev", {"services.backend.routes": DELETE,
+                                            "services.backend.stickiness": {"type": "lb_cookie"},
+                                            "services.backend.scaling.requestsPerTarget": 500}, [
+        "webstack:services.backend.stickiness: sticky sessions are a load balancer setting; this service has no "
+        "services.backend.routes (remove stickiness or add routes)",
+        "webstack:services.backend.scaling.requestsPerTarget = 500: tracks the load balancer's requests per task; "
+        "this service has no services.backend.routes (remove requestsPerTarget or add routes)",
+    ]),
     (rules._nat_instance_settings, "dev", {"network.natGateways": "single"}, [
         "webstack:network.natInstance: only used with network.natGateways instance or instancePerAz, not "
         "'single'; remove it (or set natGateways: instance)",
@@ -303,6 +315,10 @@ REFUSED = [
 
 # One accepted neighbour per rule (the committed stacks are the plain case).
 ACCEPTED = [
+    ("dev", {"services.worker": {"image": {"repository": "backend", "tag": "2f1c9e0"},
+                                 "command": ["celery", "-A", "app", "worker"], "scaling": {"min": 1, "max": 3},
+                                 "healthCheck": {"command": ["CMD-SHELL", "celery -A app inspect ping || exit 1"]},
+                                 "uses": ["database", "cache"]}}),
     ("dev", {"network.natGateways": "instancePerAz"}),
     ("dev", {"network.natInstance.instanceType": "t4g.small"}),
     ("dev", {"network.availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1c"]}),
@@ -402,8 +418,8 @@ def test_a_rule_whose_input_failed_is_skipped_not_repeated():
 
 
 def test_a_broken_service_hides_nothing_of_the_others():
-    # The backend service has no routes at all (a required key); the frontend's problems still come back.
-    assert problems_of("dev", {"services.backend.routes": DELETE, "services.frontend.memory": 3000}) == [
-        "webstack:services.backend.routes: required key is missing",
+    # The backend service has no image at all (a required key); the frontend's problems still come back.
+    assert problems_of("dev", {"services.backend.image": DELETE, "services.frontend.memory": 3000}) == [
+        "webstack:services.backend.image: required key is missing",
         "webstack:services.frontend.memory = 3000: with cpu 256 Fargate accepts memory of 512, 1024 or 2048 MiB",
     ]

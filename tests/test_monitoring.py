@@ -151,6 +151,31 @@ def test_a_service_allowed_to_run_zero_tasks_has_no_running_task_alarm():
     assert found["backend-tasks-low"]["threshold"] == 1
 
 
+def test_a_service_without_routes_has_task_alarms_and_no_target_group_alarms():
+    def add_worker(config):
+        config["webstack:services"]["worker"] = {
+            "image": {"repository": "backend", "tag": "2f1c9e0"}, "command": ["celery", "-A", "app", "worker"],
+            "scaling": {"min": 1, "max": 3}, "uses": ["database", "cache"],
+        }
+    run = run_stack("dev", add_worker)
+    found = alarms(run)
+    assert {"worker-cpu-high", "worker-memory-high", "worker-tasks-low"} <= set(found)
+    assert not [alarm for alarm in found if alarm.startswith("worker-") and
+                alarm not in ("worker-cpu-high", "worker-memory-high", "worker-tasks-low")]
+    assert {"backend-5xx-rate", "backend-unhealthy-hosts", "backend-latency-p95"} <= set(found)
+    worker = run.by_name("worker-service").inputs
+    assert "loadBalancers" not in worker and "healthCheckGracePeriodSeconds" not in worker
+    assert worker["networkConfiguration"]["assignPublicIp"] is False
+    assert sorted(rule.name for rule in run.of_type("aws:lb/listenerRule:ListenerRule")) == ["backend-route",
+                                                                                             "frontend-route"]
+    assert not [r for r in run.of_type("aws:lb/targetGroup:TargetGroup") if r.name.startswith("worker")]
+    body = json.loads(run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    assert not dashboard_body_problems(body)
+    # Autoscaling tracks CPU only: no ALB request count tracking without a target group.
+    policies = [p.name for p in run.of_type("aws:appautoscaling/policy:Policy") if p.name.startswith("worker")]
+    assert policies and not [name for name in policies if "requests" in name]
+
+
 def test_thresholds_come_from_config():
     def tighten(config):
         config["webstack:monitoring"]["alarms"] = {"serviceCpu": {"threshold": 70, "evaluationPeriods": 3},

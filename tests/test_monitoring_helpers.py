@@ -74,6 +74,17 @@ def test_no_data_tier_panels_without_a_data_tier():
     assert not [title for title in titles if title.startswith(("RDS", "Redis"))]
 
 
+def test_a_service_without_routes_has_task_panels_and_no_load_balancer_panels():
+    body = dashboard_body("us-east-1", "app", "app/lb/1", {"web": ServicePanels("web-svc", "targetgroup/w/1", 1),
+                                                           "worker": ServicePanels("worker-svc", None, 1)}, DEFAULTS)
+    titles = [w["properties"].get("title", "") for w in body["widgets"]]
+    assert "worker: tasks" in titles and "worker: CPU and memory (%)" in titles
+    assert "worker: requests and errors" not in titles and "worker: response time (s)" not in titles
+    dimensions = [metric[2:] for w in body["widgets"] if w["type"] == "metric" for metric in w["properties"]["metrics"]]
+    assert not [d for d in dimensions if None in d]
+    assert "web: requests and errors" in titles
+
+
 def test_dashboard_name_uses_only_the_characters_put_dashboard_accepts():
     # Pulumi allows '.' in project and stack names; PutDashboard allows only A-Z a-z 0-9 - _.
     assert dashboard_name("webstack", "prod") == "webstack-prod"
