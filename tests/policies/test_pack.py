@@ -118,6 +118,10 @@ def default_tags_without_owner(props):
 # (policy, resource it must name, how to break the reference program)
 CASES = [
     ("ecs-service-no-public-ip", "app-service", lambda r: change(r, "app-service", set_in("networkConfiguration.assignPublicIp", True))),
+    # A worker (no load balancer) is held to the same rule.
+    ("ecs-service-no-public-ip", "app-service", lambda r: change(r, "app-service", lambda props: (
+        drop("loadBalancers", "healthCheckGracePeriodSeconds")(props),
+        set_in("networkConfiguration.assignPublicIp", True)(props)))),
     ("ecs-service-no-public-ip", "nightly-report", lambda r: with_resource(r, "aws:pipes/pipe:Pipe", "nightly-report", {
         "roleArn": "arn:aws:iam::123456789012:role/pipe", "source": "arn:aws:sqs:us-east-1:123456789012:jobs",
         "target": "arn:aws:ecs:us-east-1:123456789012:cluster/app", "targetParameters": {"ecsTaskParameters": {
