@@ -1,6 +1,6 @@
 """webstack-guard: the CrossGuard rules of the webstack project, one module per concern."""
 
-from . import encryption, iam, network, observability, resilience, secrets, storage, tagging
+from . import edge, encryption, iam, network, observability, resilience, secrets, storage, tagging
 
 ALL_POLICIES = [
     *network.POLICIES,
@@ -10,5 +10,6 @@ ALL_POLICIES = [
     *iam.POLICIES,
     *observability.POLICIES,
     *storage.POLICIES,
+    *edge.POLICIES,
     *tagging.POLICIES,
 ]

@@ -176,3 +176,32 @@ alerts = aws.sns.Topic("alerts", kms_master_key_id=logs_key.id, opts=opts)
 aws.cloudwatch.MetricAlarm("cpu-high", comparison_operator="GreaterThanThreshold", evaluation_periods=2,
                            metric_name="CPUUtilization", namespace="AWS/ECS", period=300, statistic="Average",
                            threshold=80, alarm_actions=[alerts.arn], opts=opts)
+
+# --- edge: static frontend behind CloudFront -------------------------------------------------
+frontend_oac = aws.cloudfront.OriginAccessControl("frontend-oac", origin_access_control_origin_type="s3",
+                                                  signing_behavior="always", signing_protocol="sigv4", opts=opts)
+aws.cloudfront.Distribution(
+    "frontend-cdn", enabled=True,
+    origins=[
+        aws.cloudfront.DistributionOriginArgs(origin_id="site", domain_name=logs_bucket.bucket_regional_domain_name,
+                                              origin_access_control_id=frontend_oac.id),
+        aws.cloudfront.DistributionOriginArgs(
+            origin_id="api", domain_name="origin.example.com",
+            custom_origin_config=aws.cloudfront.DistributionOriginCustomOriginConfigArgs(
+                http_port=80, https_port=443, origin_protocol_policy="https-only", origin_ssl_protocols=["TLSv1.2"])),
+    ],
+    default_cache_behavior=aws.cloudfront.DistributionDefaultCacheBehaviorArgs(
+        target_origin_id="site", viewer_protocol_policy="redirect-to-https", allowed_methods=["GET", "HEAD"],
+        cached_methods=["GET", "HEAD"], cache_policy_id="658327ea-f89d-4fab-a63d-7e88639e58f6"),
+    ordered_cache_behaviors=[aws.cloudfront.DistributionOrderedCacheBehaviorArgs(
+        path_pattern="/api/*", target_origin_id="api", viewer_protocol_policy="redirect-to-https",
+        allowed_methods=["GET", "HEAD", "OPTIONS", "PUT", "POST", "PATCH", "DELETE"], cached_methods=["GET", "HEAD"],
+        cache_policy_id="4135ea2d-6df8-44a3-9df3-4b5a84be39ad",
+        origin_request_policy_id="b689b0a8-53d0-40ab-baf2-68738e2966ac")],
+    restrictions=aws.cloudfront.DistributionRestrictionsArgs(
+        geo_restriction=aws.cloudfront.DistributionRestrictionsGeoRestrictionArgs(restriction_type="none")),
+    aliases=["www.example.com"],
+    viewer_certificate=aws.cloudfront.DistributionViewerCertificateArgs(
+        acm_certificate_arn=f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0b1c2d3e-0000-4000-8000-000000000000",
+        ssl_support_method="sni-only", minimum_protocol_version="TLSv1.2_2021"),
+    opts=opts)

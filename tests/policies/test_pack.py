@@ -200,6 +200,20 @@ CASES = [
     ("alb-listener-modern-tls", "https", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS13-1-1-2021-06"))),
     ("alb-listener-modern-tls", "https", lambda r: change(r, "https", drop("sslPolicy"))),
     ("alb-listener-modern-tls", "https", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-FS-1-1-2019-08"))),
+    ("cloudfront-https-only", "frontend-cdn", lambda r: change(r, "frontend-cdn",
+                                                                set_in("defaultCacheBehavior.viewerProtocolPolicy", "allow-all"))),
+    ("cloudfront-https-only", "frontend-cdn", lambda r: change(r, "frontend-cdn", lambda p: p["orderedCacheBehaviors"][0]
+                                                                .update(viewerProtocolPolicy="allow-all"))),
+    ("cloudfront-https-only", "frontend-cdn", lambda r: change(r, "frontend-cdn", lambda p: p["origins"][1][
+        "customOriginConfig"].update(originProtocolPolicy="match-viewer"))),
+    ("cloudfront-min-tls", "frontend-cdn", lambda r: change(r, "frontend-cdn",
+                                                             set_in("viewerCertificate.minimumProtocolVersion", "TLSv1"))),
+    ("cloudfront-min-tls", "frontend-cdn", lambda r: change(r, "frontend-cdn",
+                                                             set_in("viewerCertificate.minimumProtocolVersion", "TLSv1.2_2019"))),
+    ("cloudfront-s3-origin-oac", "frontend-cdn", lambda r: change(r, "frontend-cdn",
+                                                                   lambda p: p["origins"][0].pop("originAccessControlId"))),
+    ("cloudfront-s3-origin-oac", "frontend-cdn", lambda r: change(r, "frontend-cdn", lambda p: p["origins"][0].update(
+        s3OriginConfig={"originAccessIdentity": "origin-access-identity/cloudfront/E2QWRUHAPOMQZL"}))),
     ("alb-http-redirects-to-https", "http", lambda r: change(r, "http", set_in("defaultActions", [
         {"type": "forward", "targetGroupArn": r.by_name("app-tg").outputs["arn"]}]))),
     ("alb-http-redirects-to-https", "api-route", attach_rule_to_http_listener),
@@ -482,9 +496,18 @@ def test_docs_policy_table_matches_the_pack_and_the_config_files():
 
 @pytest.mark.parametrize("name", ["app-scaling-cpu", "app-scaling", "app-service", "app-task", "app-sg", "lb-in-443",
                                   "data-from-app", "alb", "https", "http", "api-route", "db", "cache", "alb-logs-policy",
-                                  "execution-secrets", "task-role", "logs-key", "app-logs", "cluster", "db-proxy"])
+                                  "execution-secrets", "task-role", "logs-key", "app-logs", "cluster", "db-proxy",
+                                  "frontend-cdn"])
 def test_a_resource_whose_inputs_are_all_unknown_is_never_reported(secure_preview_run, name):
     """Unknown values (a first preview) may only skip checks, never produce a violation or crash the pack."""
     run = change(secure_preview_run, name, lambda props: props.update({key: UNKNOWN for key in props}))
     result = evaluate(run)
     assert [v for v in result.violations if v.policy in OUR_POLICIES] == [], result.render()
+
+
+def test_default_certificate_and_custom_origins_are_not_s3_origins_for_the_edge_policies(secure_run):
+    run = change(secure_run, "frontend-cdn", lambda p: p.update(
+        aliases=[], viewerCertificate={"cloudfrontDefaultCertificate": True, "minimumProtocolVersion": "TLSv1"}))
+    result = evaluate(run)
+    assert result.of_policy("cloudfront-min-tls") == []
+    assert result.of_policy("cloudfront-s3-origin-oac") == []
