@@ -9,6 +9,7 @@ from components.app_secrets import AppSecrets, AppSecretsArgs
 from components.autoscaling import Autoscaling, AutoscalingArgs
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs
+from components.aurora import Aurora, AuroraArgs
 from components.database import Database, DatabaseArgs
 from components.domain import DomainCertificate, DomainCertificateArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
@@ -88,7 +89,7 @@ storage = MediaStorage("media", MediaStorageArgs(
 ), opts=with_provider) if config.storage is not None else None
 
 # Data tier: each store only when configured; services that `use` it get its endpoints and secrets.
-data_stores: dict[str, Cache | Database] = {}
+data_stores: dict[str, Cache | Database | Aurora] = {}
 if config.cache is not None:
     token_entry = config.cache.auth_token_from_config
     data_stores["cache"] = Cache("cache", CacheArgs(
@@ -98,7 +99,16 @@ if config.cache is not None:
         auth_token=pulumi.Output.secret(config.app_secrets[token_entry].get_secret_value()) if token_entry else None,
         secret_recovery_days=config.secret_recovery_days,
     ), opts=with_provider)
-if config.database is not None:
+if config.database is not None and config.database.is_aurora:
+    data_stores["database"] = Aurora("database", AuroraArgs(
+        settings=config.database,
+        region=config.region,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.isolated_subnet_ids,
+        availability_zones=config.network.availability_zones,
+        log_retention_days=config.logs.retention_days,
+    ), opts=with_provider)
+elif config.database is not None:
     data_stores["database"] = Database("database", DatabaseArgs(
         settings=config.database,
         region=config.region,
@@ -167,7 +177,7 @@ for name, settings in config.services.items():
 
 # Alarms and dashboard panels for every RDS instance (replicas inherit the primary's storage size).
 monitored_databases: dict[str, MonitoredDatabase] = {}
-if "database" in data_stores:
+if isinstance(data_stores.get("database"), Database):
     primary = data_stores["database"]
     monitored_databases["primary"] = MonitoredDatabase(
         primary.instance_identifier, primary.instance_class, primary.allocated_storage

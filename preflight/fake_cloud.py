@@ -121,6 +121,29 @@ class FakeCloud(pulumi.runtime.Mocks):
                     "kmsKeyId": self._arn("kms", f"key/{_hex(seed + 'kms', 32)}"),
                 }] if inputs.get("manageMasterUserPassword") else [],
             }
+        if typ == "aws:rds/cluster:Cluster":
+            identifier = inputs.get("clusterIdentifier") or f"{name}-{_hex(seed, 7)}"
+            host = f"c{_hex(seed, 11)}.{self.region}.rds.amazonaws.com"
+            return {
+                "id": identifier,
+                "clusterIdentifier": identifier,
+                "arn": self._arn("rds", f"cluster:{identifier}"),
+                "endpoint": f"{identifier}.cluster-{host}",
+                "readerEndpoint": f"{identifier}.cluster-ro-{host}",
+                "port": inputs.get("port", 5432),
+                "clusterResourceId": f"cluster-{_hex(seed, 26).upper()}",
+                "engineVersion": inputs.get("engineVersion"),
+                "masterUserSecrets": [{
+                    "secretArn": self._arn("secretsmanager", f"secret:rds!cluster-{_hex(seed, 8)}-{_hex(seed, 6)}"),
+                    "secretStatus": "active",
+                    "kmsKeyId": self._arn("kms", f"key/{_hex(seed + 'kms', 32)}"),
+                }] if inputs.get("manageMasterUserPassword") else [],
+            }
+        if typ == "aws:rds/clusterInstance:ClusterInstance":
+            identifier = inputs.get("identifier") or f"{name}-{_hex(seed, 7)}"
+            return {"id": identifier, "identifier": identifier, "arn": self._arn("rds", f"db:{identifier}"),
+                    "endpoint": f"{identifier}.c{_hex(seed, 11)}.{self.region}.rds.amazonaws.com", "writer":
+                    inputs.get("promotionTier") == 0}
         if typ == "aws:rds/proxy:Proxy":
             proxy_name = given_name or f"{name}-{_hex(seed, 7)}"
             return {"id": proxy_name, "name": proxy_name, "arn": self._arn("rds", f"db-proxy:prx-{_hex(seed, 17)}"),

@@ -59,6 +59,13 @@ CACHE_FAMILIES = {
 }
 DEFAULT_CACHE_VERSION = {"redis": "7.1", "valkey": "8.0"}
 POSTGRES_MAJORS = ("14", "15", "16", "17")
+DATABASE_ENGINES = ("postgres", "aurora-postgresql")
+# Aurora Serverless v2: the first Aurora PostgreSQL minor of each major that can pause at 0 ACU, and the
+# first whose maximum reaches 256 ACU (older: 128). Majors not listed (13 and older) are not offered.
+AURORA_PAUSE_FROM = {14: 12, 15: 7, 16: 3, 17: 4}
+AURORA_256_ACU_FROM = {14: 13, 15: 8, 16: 4, 17: 4}
+AURORA_SERVERLESS = "db.serverless"
+AURORA_STORAGE_TYPES = ("aurora", "aurora-iopt1")
 MAXMEMORY_POLICIES = (
     "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random",
     "volatile-ttl", "noeviction",
@@ -224,8 +231,82 @@ class ProxyConfig(ConfigModel):
                                      description="Seconds before the proxy closes an idle client connection.")
 
 
+class AuroraConfig(ConfigModel):
+    """Aurora PostgreSQL (`database.engine: aurora-postgresql`): a cluster with a writer and `readers`."""
+
+    engine_version: str = Field(
+        default="16.6", pattern=r"^1[4-7]\.\d{1,2}$",
+        description="Aurora PostgreSQL major.minor (Aurora versions are chosen, not patched in by RDS); pausing at "
+                    "0 ACU needs 14.12+, 15.7+, 16.3+ or 17.4+.",
+        json_schema_extra=doc(allowed="14.x, 15.x, 16.x or 17.x"),
+    )
+    instance_class: str = Field(
+        default=AURORA_SERVERLESS,
+        description="`db.serverless` (Serverless v2, sized in ACUs) or a provisioned class for every instance.",
+        json_schema_extra=doc(allowed=f"{AURORA_SERVERLESS} or {describe_rds_classes()}"),
+    )
+    min_capacity: float = Field(
+        default=0.5, ge=0, le=256,
+        description="Serverless v2 minimum ACUs, in steps of 0.5; 0 lets the instances pause when no user "
+                    "connection is open (docs/data-tier.md says what that asks of the app).",
+    )
+    max_capacity: float = Field(default=4, ge=1, le=256,
+                                description="Serverless v2 maximum ACUs, in steps of 0.5 (128 on older versions).")
+    seconds_until_auto_pause: Optional[int] = Field(
+        default=None, ge=300, le=86400,
+        description="Idle seconds before a 0-ACU instance pauses; only with minCapacity: 0.",
+        json_schema_extra=doc(default="300 with minCapacity: 0"),
+    )
+    readers: int = Field(default=0, ge=0, le=15,
+                         description="Reader instances (DATABASE_READ_HOST is the reader endpoint), each in another AZ.")
+    storage_type: Literal[AURORA_STORAGE_TYPES] = Field(  # type: ignore[valid-type]
+        default="aurora",
+        description="`aurora` (Standard: storage plus per-request I/O) or `aurora-iopt1` (I/O-Optimized: dearer "
+                    "instances and storage, no I/O charge).",
+    )
+
+    @field_validator("instance_class")
+    @classmethod
+    def _known_class(cls, value: str) -> str:
+        if value != AURORA_SERVERLESS and value not in RDS_POSTGRES_CLASSES:
+            raise ValueError(f"not an Aurora PostgreSQL instance class this stack can create; supported: "
+                             f"{AURORA_SERVERLESS}, {describe_rds_classes()}")
+        return value
+
+    @property
+    def serverless(self) -> bool:
+        return self.instance_class == AURORA_SERVERLESS
+
+    @property
+    def major(self) -> int:
+        return int(self.engine_version.split(".")[0])
+
+    @property
+    def minor(self) -> int:
+        return int(self.engine_version.split(".")[1])
+
+    @property
+    def parameter_family(self) -> str:
+        return f"aurora-postgresql{self.major}"
+
+    @property
+    def auto_pause_seconds(self) -> Optional[int]:
+        if not self.serverless or self.min_capacity != 0:
+            return None
+        return self.seconds_until_auto_pause or 300
+
+
 class DatabaseConfig(ConfigModel):
-    """RDS PostgreSQL in the isolated subnets: encrypted gp3 storage, TLS forced, tuned to its class."""
+    """RDS PostgreSQL (or Aurora PostgreSQL) in the isolated subnets: encrypted, TLS forced."""
+
+    engine: Literal[DATABASE_ENGINES] = Field(  # type: ignore[valid-type]
+        default="postgres",
+        description="`postgres`: one RDS instance (and readReplicas); `aurora-postgresql`: an Aurora cluster "
+                    "(settings under `aurora`).",
+    )
+    aurora: Optional[AuroraConfig] = Field(default=None, description="Aurora settings; only with engine "
+                                                                     "aurora-postgresql.",
+                                           json_schema_extra=doc(default="the defaults below"))
 
     engine_version: Literal[POSTGRES_MAJORS] = Field(  # type: ignore[valid-type]
         default="16",
@@ -320,6 +401,10 @@ class DatabaseConfig(ConfigModel):
         return f"postgres{self.engine_version}"
 
     @property
+    def is_aurora(self) -> bool:
+        return self.engine == "aurora-postgresql"
+
+    @property
     def replica_class(self) -> str:
         return self.replica_instance_class or self.instance_class
 
@@ -330,6 +415,7 @@ class DatabaseConfig(ConfigModel):
             return default if value is None else value
 
         return self.model_copy(update={
+            "aurora": (self.aurora or AuroraConfig()) if self.is_aurora else None,
             "multi_az": pick(self.multi_az, production),
             "deletion_protection": pick(self.deletion_protection, production),
             "final_snapshot": pick(self.final_snapshot, production),

@@ -21,9 +21,12 @@ from helpers.instance_classes import ELASTICACHE_NODE_TYPES
 from helpers.database import max_connections, memory_gib
 from policies.secret_shapes import is_secret_name, secret_value_shape
 from stackconfig.data import (
+    AURORA_256_ACU_FROM,
+    AURORA_PAUSE_FROM,
     AUTH_TOKEN,
     AUTH_TOKEN_RULE,
     CACHE_FAMILIES,
+    AuroraConfig,
     HOW_TO_SET_APP_SECRET,
     MANAGED_PASSWORD_BLOCKS_REPLICAS,
     daily_window,
@@ -555,6 +558,68 @@ def _storage_ceiling(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
         least = math.ceil(database.allocated_storage * 11 / 10)
         yield Problem(at, f"must be at least 10 % above database.allocatedStorage ({database.allocated_storage} "
                           f"GiB) for storage autoscaling: {least} or more", database.max_allocated_storage)
+
+
+def _aurora(config: StackConfig) -> Optional[AuroraConfig]:
+    database = config.database
+    if database is None or not database.is_aurora:
+        return None
+    return database.aurora or AuroraConfig()
+
+
+@rule("database.aurora: only with database.engine: aurora-postgresql; allocatedStorage, maxAllocatedStorage and "
+      "readReplicas are RDS-instance settings Aurora refuses.")
+def _aurora_settings_belong_to_aurora(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    database = config.database
+    if database is None or not inputs.ok(("database", "engine")):
+        return
+    if not database.is_aurora:
+        if database.aurora is not None:
+            yield Problem(("database", "aurora"), "only with database.engine: aurora-postgresql (it is postgres)",
+                          database.aurora.model_dump(by_alias=True, exclude_unset=True))
+        return
+    for field, key, instead in (
+        ("allocated_storage", "allocatedStorage", "Aurora storage grows by itself; remove it"),
+        ("max_allocated_storage", "maxAllocatedStorage", "Aurora storage grows by itself (up to 128 TiB); remove it"),
+    ):
+        if field in database.model_fields_set:
+            yield Problem(("database", key), f"not with database.engine: aurora-postgresql: {instead}",
+                          getattr(database, field))
+    if database.read_replicas:
+        yield Problem(("database", "readReplicas"), "not with database.engine: aurora-postgresql: readers are "
+                      "database.aurora.readers", database.read_replicas)
+
+
+@rule("database.aurora.minCapacity and maxCapacity: steps of 0.5, min at most max, max within the version's limit "
+      "(256 ACU from 14.13, 15.8, 16.4, 17.4; else 128); minCapacity 0 needs 14.12+, 15.7+, 16.3+ or 17.4+ and no "
+      "proxy; secondsUntilAutoPause only with minCapacity 0.")
+def _aurora_capacity(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    aurora, at = _aurora(config), ("database", "aurora")
+    if aurora is None or not inputs.ok(at):
+        return
+    for key, value in (("minCapacity", aurora.min_capacity), ("maxCapacity", aurora.max_capacity)):
+        if (value * 2) % 1:
+            yield Problem((*at, key), "Aurora Serverless v2 capacity goes in steps of 0.5 ACU (0, 0.5, 1, 1.5, ...)",
+                          value)
+    if aurora.min_capacity > aurora.max_capacity:
+        yield Problem((*at, "minCapacity"), f"must not exceed database.aurora.maxCapacity ({aurora.max_capacity:g})",
+                      aurora.min_capacity)
+    limit = 256 if aurora.minor >= AURORA_256_ACU_FROM[aurora.major] else 128
+    if aurora.max_capacity > limit:
+        yield Problem((*at, "maxCapacity"), f"Aurora PostgreSQL {aurora.engine_version} allows at most {limit} ACU "
+                      f"(256 needs {aurora.major}.{AURORA_256_ACU_FROM[aurora.major]} or later)", aurora.max_capacity)
+    if aurora.min_capacity == 0:
+        first = AURORA_PAUSE_FROM[aurora.major]
+        if aurora.minor < first:
+            yield Problem((*at, "minCapacity"), f"0 ACU (auto-pause) needs Aurora PostgreSQL {aurora.major}.{first} or "
+                          f"later; database.aurora.engineVersion is {aurora.engine_version}", aurora.min_capacity)
+        if config.database.proxy.enabled and inputs.ok(("database", "proxy")):
+            yield Problem((*at, "minCapacity"), "0 ACU never pauses behind database.proxy.enabled: true (RDS Proxy "
+                          "keeps its own connections to the instances open); set minCapacity 0.5 or more, or turn "
+                          "the proxy off", aurora.min_capacity)
+    elif aurora.seconds_until_auto_pause is not None:
+        yield Problem((*at, "secondsUntilAutoPause"), "only with database.aurora.minCapacity: 0 (nothing pauses "
+                      f"at {aurora.min_capacity:g} ACU)", aurora.seconds_until_auto_pause)
 
 
 # --- domain and monitoring ------------------------------------------------------------------------
