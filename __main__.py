@@ -13,7 +13,9 @@ from components.aurora import Aurora, AuroraArgs
 from components.database import Database, DatabaseArgs
 from components.domain import DomainCertificate, DomainCertificateArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.monitoring import MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs
+from components.monitoring import (
+    MonitoredAuroraInstance, MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs,
+)
 from components.network import Network, NetworkArgs
 from components.registry import ImageRepository, ImageRepositoryArgs
 from components.rotation import RedeployedService, SecretRotationRedeploy, SecretRotationRedeployArgs
@@ -187,6 +189,14 @@ if isinstance(data_stores.get("database"), Database):
             identifier, config.database.replica_class, primary.allocated_storage
         )
 
+monitored_aurora: dict[str, MonitoredAuroraInstance] = {}
+if isinstance(data_stores.get("database"), Aurora):
+    writer_cluster = data_stores["database"]
+    for index, identifier in enumerate(writer_cluster.instance_identifiers):
+        monitored_aurora["writer" if index == 0 else f"reader-{index}"] = MonitoredAuroraInstance(
+            identifier, writer_cluster.max_connections, writer_cluster.max_acu, reader=index > 0,
+        )
+
 monitoring = Monitoring("monitoring", MonitoringArgs(
     settings=config.monitoring,
     region=config.region,
@@ -202,6 +212,7 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
         for name, service in services.items()
     },
     databases=monitored_databases,
+    aurora_instances=monitored_aurora,
     cache=MonitoredCache(
         data_stores["cache"].member_cluster_ids, node_count=len(data_stores["cache"].member_cluster_ids)
     ) if "cache" in data_stores else None,

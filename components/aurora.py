@@ -29,7 +29,7 @@ from components.database import (
     service_trust,
 )
 from helpers.data_links import DATABASE_SECRET_KEYS, database_environment, json_key_reference
-from helpers.database import RDS_IDENTIFIER_LIMIT, bounded_identifier
+from helpers.database import RDS_IDENTIFIER_LIMIT, aurora_max_connections, bounded_identifier
 from stackconfig.data import DatabaseConfig
 
 AURORA_LOG_EXPORTS = ["postgresql"]
@@ -67,6 +67,9 @@ class Aurora(pulumi.ComponentResource):
     proxy_endpoint: Optional[pulumi.Output[str]]
     cluster_identifier: str
     instance_identifiers: list[str]
+    # Plain values for alarms: Aurora's default max_connections, and Serverless v2's maximum ACUs (else None).
+    max_connections: int
+    max_acu: Optional[float]
 
     def __init__(self, name: str, args: AuroraArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("webstack:database:Aurora", name, None, opts)
@@ -76,6 +79,8 @@ class Aurora(pulumi.ComponentResource):
         aurora = settings.aurora
         self.port = POSTGRES_PORT
         self.database_name = settings.database_name
+        self.max_connections = aurora_max_connections(aurora.instance_class, aurora.max_capacity)
+        self.max_acu = aurora.max_capacity if aurora.serverless else None
         self.cluster_identifier = bounded_identifier(
             f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}", RDS_IDENTIFIER_LIMIT - READER_SUFFIX_LENGTH
         )

@@ -20,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 
 from helpers.alarms import (
-    AlarmSpec, Metric, cache_alarms, database_alarms, load_balancer_alarms, service_alarms, target_group_alarms,
+    AlarmSpec, Metric, aurora_alarms, cache_alarms, database_alarms, load_balancer_alarms, service_alarms, target_group_alarms,
 )
 from helpers.dashboard import DatabasePanels, ServicePanels, dashboard_body, dashboard_name
 from helpers.database import max_connections as class_max_connections
@@ -54,6 +54,15 @@ class MonitoredDatabase:
 
 
 @dataclass(frozen=True)
+class MonitoredAuroraInstance:
+    instance_identifier: str
+    max_connections: int
+    # Serverless v2's maximum ACUs (None: a provisioned class).
+    max_acu: Optional[float]
+    reader: bool
+
+
+@dataclass(frozen=True)
 class MonitoredCache:
     member_cluster_ids: pulumi.Input[list[str]]
     # Plain node count from config: one set of alarms per member, declared before the ids are known.
@@ -70,6 +79,8 @@ class MonitoringArgs:
     services: Mapping[str, MonitoredService]
     # "primary", "replica-1", ...: every instance gets the same alarms.
     databases: Mapping[str, MonitoredDatabase] = field(default_factory=dict)
+    # "writer", "reader-1", ...: each Aurora instance.
+    aurora_instances: Mapping[str, MonitoredAuroraInstance] = field(default_factory=dict)
     cache: Optional[MonitoredCache] = None
 
 
@@ -134,6 +145,9 @@ class Monitoring(pulumi.ComponentResource):
         for label, database in args.databases.items():
             specs += database_alarms(f"db-{label}", database.instance_identifier, database.max_connections,
                                      database.allocated_storage_gib, alarms, memory_mib=database.memory_mib)
+        for label, instance in args.aurora_instances.items():
+            specs += aurora_alarms(f"db-{label}", instance.instance_identifier, instance.max_connections,
+                                   instance.max_acu, instance.reader, alarms)
         if args.cache is not None:
             member_ids = pulumi.Output.from_input(args.cache.member_cluster_ids)
             for index in range(args.cache.node_count):
@@ -214,6 +228,8 @@ class Monitoring(pulumi.ComponentResource):
             )
             for label, database in args.databases.items()
         }
+        databases.update({label: DatabasePanels(instance.instance_identifier, instance.max_connections)
+                          for label, instance in args.aurora_instances.items()})
         cache_ids = args.cache.member_cluster_ids if args.cache is not None else []
         return pulumi.Output.all(
             cluster=args.cluster_name,

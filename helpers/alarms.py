@@ -326,6 +326,82 @@ def database_alarms(label: str, instance_identifier: Any, max_connections: int, 
     return specs
 
 
+# Aurora Serverless v2: an instance near its maximum ACUs has no room left to scale.
+ACU_HIGH_PERCENT = 90
+REPLICA_LAG_MS = 1000
+
+
+def aurora_alarms(label: str, instance_identifier: Any, max_connections: int, max_acu: Optional[float],
+                  reader: bool, alarms: AlarmsConfig) -> list[AlarmSpec]:
+    """One Aurora instance: CPU, connections, freeable memory; with Serverless v2 its ACUs; a reader's lag.
+
+    A paused (0 ACU) instance publishes nothing: missing data leaves each alarm's state as it was.
+    """
+    dimensions = {"DBInstanceIdentifier": instance_identifier}
+    cpu, connections, memory = alarms.database_cpu, alarms.database_connections, alarms.database_freeable_memory
+    connection_limit = max_connections * connections.threshold / 100
+    specs = [
+        AlarmSpec(
+            key=f"{label}-cpu-high", severity="P1",
+            summary=f"Aurora instance {label} average CPU above {_number(cpu.threshold)} % {_window(cpu)}.",
+            action="find the expensive queries (Performance Insights); add indexes or readers, or raise "
+                   "database.aurora.maxCapacity / instanceClass.",
+            comparison="GreaterThanThreshold", threshold=cpu.threshold, timing=cpu, treat_missing_data="missing",
+            metric=Metric(RDS, "CPUUtilization", dimensions, statistic="Average"),
+        ),
+        AlarmSpec(
+            key=f"{label}-connections-high", severity="P0",
+            summary=f"Aurora instance {label} has more than {_number(connection_limit)} connections "
+                    f"({_number(connections.threshold)} % of its {max_connections} max_connections) "
+                    f"{_window(connections)}.",
+            action="new connections are refused at the limit: check pool sizes x running tasks; add the proxy or "
+                   "raise maxCapacity.",
+            comparison="GreaterThanThreshold", threshold=connection_limit, timing=connections,
+            treat_missing_data="missing",
+            metric=Metric(RDS, "DatabaseConnections", dimensions, statistic="Maximum"),
+        ),
+        AlarmSpec(
+            key=f"{label}-memory-low", severity="P1",
+            summary=f"Aurora instance {label} has less than {_number(memory.threshold)} MiB freeable memory "
+                    f"{_window(memory)}.",
+            action="raise database.aurora.minCapacity (more memory at the floor) or the instance class.",
+            comparison="LessThanThreshold", threshold=memory.threshold * MIB, timing=memory,
+            treat_missing_data="missing",
+            metric=Metric(RDS, "FreeableMemory", dimensions, statistic="Minimum"),
+        ),
+    ]
+    if max_acu is not None:
+        specs += [
+            AlarmSpec(
+                key=f"{label}-acu-high", severity="P1",
+                summary=f"Aurora instance {label} uses more than {ACU_HIGH_PERCENT} % of its maximum ACUs "
+                        f"{_window(cpu)}.",
+                action="it cannot scale further: raise database.aurora.maxCapacity or add readers.",
+                comparison="GreaterThanThreshold", threshold=ACU_HIGH_PERCENT, timing=cpu,
+                treat_missing_data="missing",
+                metric=Metric(RDS, "ACUUtilization", dimensions, statistic="Average"),
+            ),
+            AlarmSpec(
+                key=f"{label}-capacity-at-max", severity="P1",
+                summary=f"Aurora instance {label} runs at more than {ACU_HIGH_PERCENT} % of {_number(max_acu)} ACU "
+                        f"{_window(cpu)}.",
+                action="ServerlessDatabaseCapacity is near database.aurora.maxCapacity: raise it (cost grows with it).",
+                comparison="GreaterThanThreshold", threshold=max_acu * ACU_HIGH_PERCENT / 100, timing=cpu,
+                treat_missing_data="missing",
+                metric=Metric(RDS, "ServerlessDatabaseCapacity", dimensions, statistic="Average"),
+            ),
+        ]
+    if reader:
+        specs.append(AlarmSpec(
+            key=f"{label}-replica-lag", severity="P1",
+            summary=f"Aurora reader {label} lags the writer by more than {REPLICA_LAG_MS} ms {_window(cpu)}.",
+            action="reads from DATABASE_READ_HOST are stale: check the writer's write load and the reader's size.",
+            comparison="GreaterThanThreshold", threshold=REPLICA_LAG_MS, timing=cpu, treat_missing_data="missing",
+            metric=Metric(RDS, "AuroraReplicaLag", dimensions, statistic="Maximum"),
+        ))
+    return specs
+
+
 def cache_alarms(label: str, cache_cluster_id: Any, alarms: AlarmsConfig) -> list[AlarmSpec]:
     """One Redis node. ElastiCache publishes these per CacheClusterId (a replication group member)."""
     dimensions = {"CacheClusterId": cache_cluster_id}

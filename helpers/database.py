@@ -78,3 +78,15 @@ def bounded_identifier(base: str, limit: int) -> str:
 def cache_member_cluster_ids(replication_group_id: str, node_count: int) -> list[str]:
     """ElastiCache names a (cluster-mode disabled) group's nodes `<group id>-001`, `-002`, ..."""
     return [f"{replication_group_id}-{index:03d}" for index in range(1, node_count + 1)]
+
+
+# Aurora PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000); a
+# Serverless v2 instance is sized by its maximum ACUs, 2 GiB each.
+AURORA_CONNECTION_BYTES = 9531392
+AURORA_MAX_CONNECTIONS = 5000
+ACU_GIB = 2
+
+
+def aurora_max_connections(instance_class: str, max_acu: float) -> int:
+    memory = (max_acu * ACU_GIB if instance_class == "db.serverless" else memory_gib(instance_class)) * 1024 ** 3
+    return min(int(memory // AURORA_CONNECTION_BYTES), AURORA_MAX_CONNECTIONS)

@@ -156,12 +156,14 @@ class FakeCloud(pulumi.runtime.Mocks):
             return {"id": f"{inputs.get('dbProxyName')},{inputs.get('targetGroupName')},RDS_INSTANCE,{target}",
                     "rdsResourceId": target, "type": "RDS_INSTANCE", "port": 5432}
         if typ in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup",
+                   "aws:rds/clusterParameterGroup:ClusterParameterGroup",
                    "aws:elasticache/subnetGroup:SubnetGroup", "aws:elasticache/parameterGroup:ParameterGroup"):
             # These names are auto-generated (lower case) unless given; the name is also the id.
             group_name = given_name or f"{name}-{_hex(seed, 7)}".lower()
             service, kind = typ.split(":")[1].split("/")[0], typ.rsplit(":", 1)[1]
             arn_kind = {"SubnetGroup": "subgrp" if service == "rds" else "subnetgroup",
-                        "ParameterGroup": "pg" if service == "rds" else "parametergroup"}[kind]
+                        "ParameterGroup": "pg" if service == "rds" else "parametergroup",
+                        "ClusterParameterGroup": "cluster-pg"}[kind]
             return {"id": group_name, "name": group_name, "arn": self._arn(service, f"{arn_kind}:{group_name}")}
         if typ == "aws:secretsmanager/secretVersion:SecretVersion":
             # A new value is a new version (the provider replaces the resource: PutSecretValue).

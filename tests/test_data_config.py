@@ -6,7 +6,7 @@ import pulumi
 import pytest
 
 from stackconfig import validate_stack_config
-from stackconfig.data import CacheConfig, DatabaseConfig, SecretRef
+from stackconfig.data import AuroraConfig, CacheConfig, DatabaseConfig, SecretRef
 from tests.conftest import run_stack
 from tests.test_config import problems, raw, with_change
 
@@ -161,3 +161,112 @@ def test_read_replicas_with_an_rds_managed_password_are_refused(replicas):
     assert (database.read_replicas, database.managed_master_password) == (replicas, False)
     # Without replicas either choice is valid.
     assert DatabaseConfig(managed_master_password=False).read_replicas == 0
+
+
+# --- Aurora PostgreSQL (database.engine: aurora-postgresql) -----------------------------------------
+
+def aurora_values(**aurora):
+    values = with_change("database.engine", "aurora-postgresql")
+    values["database"].pop("allocatedStorage", None)
+    values["database"].pop("maxAllocatedStorage", None)
+    if aurora:
+        values["database"]["aurora"] = aurora
+    return values
+
+
+def test_aurora_defaults_are_accepted():
+    database = validate_stack_config(aurora_values(minCapacity=0, secondsUntilAutoPause=600)).database
+    assert (database.engine, database.aurora.min_capacity, database.aurora.auto_pause_seconds) == \
+        ("aurora-postgresql", 0, 600)
+    assert database.aurora.parameter_family == "aurora-postgresql16"
+    # Without `aurora` the defaults: 0.5-4 ACU, no pause.
+    assert validate_stack_config(aurora_values()).database.aurora == AuroraConfig()
+    assert (AuroraConfig().min_capacity, AuroraConfig().max_capacity, AuroraConfig().auto_pause_seconds) == (0.5, 4, None)
+
+
+@pytest.mark.parametrize("aurora,message", [
+    ({"minCapacity": 0, "engineVersion": "16.2"},
+     "webstack:database.aurora.minCapacity = 0.0: 0 ACU (auto-pause) needs Aurora PostgreSQL 16.3 or later; "
+     "database.aurora.engineVersion is 16.2"),
+    ({"minCapacity": 0, "engineVersion": "14.11"},
+     "webstack:database.aurora.minCapacity = 0.0: 0 ACU (auto-pause) needs Aurora PostgreSQL 14.12 or later; "
+     "database.aurora.engineVersion is 14.11"),
+    ({"minCapacity": 2, "maxCapacity": 1.5},
+     "webstack:database.aurora.minCapacity = 2.0: must not exceed database.aurora.maxCapacity (1.5)"),
+    ({"maxCapacity": 2.25},
+     "webstack:database.aurora.maxCapacity = 2.25: Aurora Serverless v2 capacity goes in steps of 0.5 ACU "
+     "(0, 0.5, 1, 1.5, ...)"),
+    ({"maxCapacity": 200, "engineVersion": "15.7"},
+     "webstack:database.aurora.maxCapacity = 200.0: Aurora PostgreSQL 15.7 allows at most 128 ACU (256 needs 15.8 "
+     "or later)"),
+    ({"secondsUntilAutoPause": 600},
+     "webstack:database.aurora.secondsUntilAutoPause = 600: only with database.aurora.minCapacity: 0 (nothing "
+     "pauses at 0.5 ACU)"),
+])
+def test_aurora_capacity_aurora_refuses_is_refused(aurora, message):
+    assert problems(aurora_values(**aurora)) == [message]
+
+
+def test_aurora_capacity_accepted_at_the_limits():
+    assert validate_stack_config(aurora_values(minCapacity=0, maxCapacity=256, engineVersion="16.4")).database
+    assert validate_stack_config(aurora_values(minCapacity=0, maxCapacity=128, engineVersion="15.7")).database
+    assert validate_stack_config(aurora_values(minCapacity=1.5, maxCapacity=1.5)).database
+
+
+def test_proxy_with_a_pausing_aurora_is_refused():
+    values = aurora_values(minCapacity=0)
+    values["database"]["proxy"] = {"enabled": True}
+    assert problems(values) == [
+        "webstack:database.aurora.minCapacity = 0.0: 0 ACU never pauses behind database.proxy.enabled: true (RDS "
+        "Proxy keeps its own connections to the instances open); set minCapacity 0.5 or more, or turn the proxy off"
+    ]
+    values["database"]["aurora"]["minCapacity"] = 0.5
+    assert validate_stack_config(values).database.proxy.enabled is True
+
+
+def test_rds_instance_settings_with_aurora_are_refused():
+    values = with_change("database.engine", "aurora-postgresql")
+    values["database"].update({"allocatedStorage": 20, "maxAllocatedStorage": 50, "readReplicas": 1,
+                               "managedMasterPassword": False})
+    assert problems(values) == [
+        "webstack:database.allocatedStorage = 20: not with database.engine: aurora-postgresql: Aurora storage grows "
+        "by itself; remove it",
+        "webstack:database.maxAllocatedStorage = 50: not with database.engine: aurora-postgresql: Aurora storage "
+        "grows by itself (up to 128 TiB); remove it",
+        "webstack:database.readReplicas = 1: not with database.engine: aurora-postgresql: readers are "
+        "database.aurora.readers",
+    ]
+
+
+def test_aurora_settings_without_the_aurora_engine_are_refused():
+    assert problems(with_change("database.aurora", {"readers": 1})) == [
+        "webstack:database.aurora: only with database.engine: aurora-postgresql (it is postgres)"
+    ]
+    assert validate_stack_config(with_change("database.engine", "postgres")).database.aurora is None
+
+
+def test_lean_runs_aurora_serverless_v2_that_pauses_at_zero(lean_run):
+    cluster = lean_run.one("aws:rds/cluster:Cluster")
+    inputs = cluster.inputs
+    assert (inputs["engine"], inputs["engineMode"], inputs["storageEncrypted"]) == \
+        ("aurora-postgresql", "provisioned", True)
+    assert inputs["serverlessv2ScalingConfiguration"] == {"minCapacity": 0, "maxCapacity": 4,
+                                                         "secondsUntilAutoPause": 600}
+    assert inputs["manageMasterUserPassword"] is True and "masterPassword" not in inputs
+    assert inputs["backupRetentionPeriod"] >= 7
+    subnet_group = lean_run.one("aws:rds/subnetGroup:SubnetGroup")
+    assert inputs["dbSubnetGroupName"] == subnet_group.outputs["name"]
+    assert subnet_group.inputs["subnetIds"] == lean_run.one("awsx:ec2:Vpc").outputs["isolatedSubnetIds"]
+    assert inputs["dbClusterParameterGroupName"] == \
+        lean_run.one("aws:rds/clusterParameterGroup:ClusterParameterGroup").outputs["name"]
+    # lean is a prod stack: deletion protection, a final snapshot and `protect`.
+    assert (inputs["deletionProtection"], inputs["skipFinalSnapshot"], cluster.protect) == (True, False, True)
+    assert inputs["finalSnapshotIdentifier"].startswith(inputs["clusterIdentifier"] + "-final-")
+    assert cluster.delete_before_replace is True
+    writer = lean_run.one("aws:rds/clusterInstance:ClusterInstance")
+    assert (writer.inputs["instanceClass"], writer.inputs["clusterIdentifier"], writer.inputs["publiclyAccessible"]) \
+        == ("db.serverless", cluster.id, False)
+    assert writer.inputs["performanceInsightsEnabled"] is True and writer.protect is True
+    log_group = next(g for g in lean_run.of_type("aws:cloudwatch/logGroup:LogGroup")
+                     if g.inputs.get("name") == f"/aws/rds/cluster/{inputs['clusterIdentifier']}/postgresql")
+    assert log_group.inputs["retentionInDays"] == 7 and log_group.urn in cluster.dependencies

@@ -45,14 +45,26 @@ def test_the_names_a_store_injects_are_exactly_the_declared_ones():
     assert received - own - bucket == set(INJECTED_BY["database"]) | set(INJECTED_BY["cache"])
 
 
+def primary_database(run):
+    """The RDS instance that is no replica, or the Aurora cluster (lean): exactly one of them."""
+    primaries = [r for r in run.of_type("aws:rds/instance:Instance") if "replicateSourceDb" not in r.inputs]
+    primaries += run.of_type("aws:rds/cluster:Cluster")
+    assert len(primaries) == 1
+    return primaries[0]
+
+
+def database_host(database):
+    return database.outputs["endpoint" if database.type.endswith("Cluster") else "address"]
+
+
 def test_one_replication_group_and_one_primary_database(any_run):
     assert len(any_run.of_type("aws:elasticache/replicationGroup:ReplicationGroup")) == 1
-    primaries = [r for r in any_run.of_type("aws:rds/instance:Instance") if "replicateSourceDb" not in r.inputs]
-    assert len(primaries) == 1
+    assert primary_database(any_run).type == ("aws:rds/cluster:Cluster" if any_run.stack == "lean"
+                                              else "aws:rds/instance:Instance")
 
 
 def test_backend_gets_endpoints_as_env_and_credentials_by_arn(any_run):
-    database = any_run.one("aws:rds/instance:Instance")
+    database = primary_database(any_run)
     cache_group = any_run.one("aws:elasticache/replicationGroup:ReplicationGroup")
     master_arn = database.outputs["masterUserSecrets"][0]["secretArn"]
     token_arn = resource(any_run, "aws:secretsmanager/secret:Secret", "cache-auth-token").outputs["arn"]
@@ -60,7 +72,7 @@ def test_backend_gets_endpoints_as_env_and_credentials_by_arn(any_run):
 
     backend = container(any_run, "backend")
     environment = {item["name"]: item["value"] for item in backend["environment"]}
-    assert environment["DATABASE_HOST"] == database.outputs["address"]
+    assert environment["DATABASE_HOST"] == database_host(database)
     assert (environment["DATABASE_PORT"], environment["DATABASE_NAME"]) == ("5432", "app")
     assert environment["REDIS_HOST"] == cache_group.outputs["primaryEndpointAddress"]
     assert (environment["REDIS_PORT"], environment["REDIS_TLS"]) == ("6379", "true")
@@ -121,9 +133,9 @@ def test_dev_and_prod_settings(dev_run, prod_run):
 
 def test_stack_outputs_name_the_secret_never_the_password(any_run):
     outputs = any_run.outputs
-    database = any_run.one("aws:rds/instance:Instance")
+    database = primary_database(any_run)
     assert outputs["databaseSecretArn"] == database.outputs["masterUserSecrets"][0]["secretArn"]
-    assert outputs["databaseHost"] == database.outputs["address"]
+    assert outputs["databaseHost"] == database_host(database)
     token = any_run.one("random:index/randomPassword:RandomPassword").outputs["result"]
     assert token not in json.dumps(outputs)
 

@@ -297,8 +297,10 @@ def test_data_tier_alarms_are_accepted_and_notify_the_topic(data_run):
         assert params["AlarmActions"] == params["OKActions"] == [arn]
 
 
-def test_committed_stacks_watch_their_database_and_every_cache_node(any_run):
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_committed_stacks_watch_their_database_and_every_cache_node(request, stack):
     """Dimensions equal what the data tier declared; thresholds follow its instance class and storage."""
+    any_run = request.getfixturevalue(f"{stack}_run")
     found = alarms(any_run)
     instance = any_run.one("aws:rds/instance:Instance").inputs
     dimensions = {"DBInstanceIdentifier": instance["identifier"]}
@@ -315,6 +317,24 @@ def test_committed_stacks_watch_their_database_and_every_cache_node(any_run):
     panels = {w["properties"]["title"]: w["properties"]["metrics"] for w in metric_widgets(dashboard(any_run))}
     assert [row[3] for row in panels["RDS connections"]] == [instance["identifier"]]
     assert [row[3] for row in panels["Redis memory used (%)"]] == members
+
+
+def test_lean_watches_its_aurora_writer_capacity_and_connections(lean_run):
+    """Aurora: per instance CPU, connections (Aurora's max_connections at maxCapacity), memory and ACUs."""
+    found = alarms(lean_run)
+    writer = lean_run.one("aws:rds/clusterInstance:ClusterInstance").inputs
+    scaling = lean_run.one("aws:rds/cluster:Cluster").inputs["serverlessv2ScalingConfiguration"]
+    dimensions = {"DBInstanceIdentifier": writer["identifier"]}
+    for suffix in ("cpu-high", "connections-high", "memory-low", "acu-high", "capacity-at-max"):
+        assert found[f"db-writer-{suffix}"]["dimensions"] == dimensions, suffix
+    assert found["db-writer-acu-high"]["metricName"] == "ACUUtilization"
+    assert found["db-writer-capacity-at-max"]["metricName"] == "ServerlessDatabaseCapacity"
+    assert found["db-writer-capacity-at-max"]["threshold"] == scaling["maxCapacity"] * 0.9
+    # LEAST(DBInstanceClassMemory / 9531392, 5000) at 4 ACU (8 GiB): 901 connections, alarm at 80 %.
+    assert found["db-writer-connections-high"]["threshold"] == pytest.approx(901 * 0.8)
+    assert "db-writer-storage-low" not in found and "db-writer-replica-lag" not in found
+    panels = {w["properties"]["title"]: w["properties"]["metrics"] for w in metric_widgets(dashboard(lean_run))}
+    assert [row[3] for row in panels["RDS connections"]] == [writer["identifier"]]
 
 
 @pytest.mark.parametrize("stack,instance_class,mib", [("dev", "db.t4g.micro", 256), ("prod", "db.t4g.medium", 500)])

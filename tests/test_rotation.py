@@ -48,7 +48,9 @@ def backend_secrets(run: ProgramRun) -> dict[str, str]:
 
 
 def master_secret_arn(run: ProgramRun) -> str:
-    primary = next(r for r in run.of_type("aws:rds/instance:Instance") if "replicateSourceDb" not in r.inputs)
+    """The RDS-managed secret of the primary instance, or of the Aurora cluster (lean)."""
+    primary = next(r for r in [*run.of_type("aws:rds/instance:Instance"), *run.of_type("aws:rds/cluster:Cluster")]
+                   if "replicateSourceDb" not in r.inputs)
     return primary.outputs["masterUserSecrets"][0]["secretArn"]
 
 
@@ -260,7 +262,7 @@ def test_rule_matches_the_database_secret_becoming_current(any_run):
     assert matches(pattern, label_updated_event(secret_arn))
     # Not the rotation's intermediate steps, not another secret, not the CloudTrail form (which needs a trail).
     assert not matches(pattern, label_updated_event(secret_arn, "AWSPENDING"))
-    assert not matches(pattern, label_updated_event(secret_arn.replace("rds!db", "rds!other")))
+    assert not matches(pattern, label_updated_event(secret_arn.replace("rds!", "rds!other-")))
     assert not matches(pattern, {**label_updated_event(secret_arn), "detail-type": "AWS Service Event via CloudTrail"})
     assert rule.inputs["state"] == "ENABLED"
     validate("events", "PutRule", {"Name": rule.outputs["name"], "EventPattern": rule.inputs["eventPattern"],
