@@ -56,6 +56,13 @@ class UsageAssumptions:
     sns_publishes_per_topic_month: float = _assumption(10000.0, "Messages published per SNS topic per month.")
     rds_backup_gb_beyond_free: float = _assumption(
         0.0, "GB of RDS backups beyond the free allowance (100 % of provisioned storage) per instance.")
+    aurora_awake_hours_month: float = _assumption(
+        200.0, "Hours per month an Aurora Serverless v2 instance that may pause (minCapacity 0) is awake, at "
+        "0.5 ACU, at minimum scale (200: business hours plus the 5-10 idle minutes before each pause); maximum "
+        "scale runs every instance at maxCapacity all month. Never 0: any connection wakes it.", maximum=744.0)
+    aurora_storage_gb: float = _assumption(20.0, "GB stored per Aurora cluster (billed as used, no allocation).")
+    aurora_io_millions_month: float = _assumption(
+        20.0, "Millions of I/O requests per Aurora Standard cluster per month (I/O-Optimized: included).")
     cloudwatch_free_tier_share: float = _assumption(
         0.0, "Share of CloudWatch's always-free allowance per account (10 standard alarm metrics, 3 dashboards) "
         "credited to this stack, as a separate line: 1 when it is alone in its account, 0 when others use it.",

@@ -41,6 +41,7 @@ FREE_TYPES = frozenset({
     "aws:appautoscaling/target:Target", "aws:appautoscaling/scheduledAction:ScheduledAction",
     "aws:cloudwatch/logStream:LogStream", "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
     "aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup", "aws:rds/optionGroup:OptionGroup",
+    "aws:rds/clusterParameterGroup:ClusterParameterGroup",
     "aws:rds/proxyDefaultTargetGroup:ProxyDefaultTargetGroup", "aws:rds/proxyTarget:ProxyTarget",
     "aws:elasticache/subnetGroup:SubnetGroup", "aws:elasticache/parameterGroup:ParameterGroup",
     "aws:secretsmanager/secretVersion:SecretVersion", "aws:secretsmanager/secretPolicy:SecretPolicy",
@@ -602,8 +603,87 @@ def _rds_instance(stack: _Stack, db: Record) -> None:
         stack.add_flat(db, "RDS-managed master user secret", rate, f"1 secret x {_usd(rate)}/month")
 
 
+def _aurora_tier(cluster: Record | None) -> tuple[str, str]:
+    """(price key suffix, label) of a cluster's storage configuration."""
+    if cluster is not None and cluster.props.get("storageType") == "aurora-iopt1":
+        return "ioOptimized", "I/O-Optimized"
+    return "standard", "Standard"
+
+
+def _aurora_cluster_of(stack: _Stack, instance: Record) -> Record | None:
+    clusters = stack.of_type("aws:rds/cluster:Cluster")
+    return next((c for c in clusters if instance.props.get("clusterIdentifier") in
+                 (c.props.get("clusterIdentifier"), c.props.get("id"))), clusters[0] if len(clusters) == 1 else None)
+
+
+def _serverless_range(cluster: Record | None) -> tuple[float, float] | None:
+    scaling = (cluster.props.get("serverlessv2ScalingConfiguration") if cluster is not None else None) or {}
+    if _number(scaling.get("maxCapacity")) is None:
+        return None
+    return _number(scaling.get("minCapacity"), 0.0), _number(scaling.get("maxCapacity"))
+
+
+@prices("aws:rds/cluster:Cluster")
+def _aurora_cluster(stack: _Stack, cluster: Record) -> None:
+    tier, label = _aurora_tier(cluster)
+    gb = stack.usage.aurora_storage_gb
+    rate = stack.prices.rate(f"aurora.storage.gbMonth.{tier}")
+    stack.add_flat(cluster, f"Aurora {label} storage", gb * rate, f"{gb:g} GB (auroraStorageGb) x {_usd(rate)}/GB-month")
+    if tier == "standard":
+        millions, io_rate = stack.usage.aurora_io_millions_month, stack.prices.rate("aurora.io.millionRequests.standard")
+        stack.add_flat(cluster, "Aurora Standard I/O requests", millions * io_rate,
+                       f"{millions:g} million (auroraIoMillionsMonth) x {_usd(io_rate)}/million")
+    if _number(cluster.props.get("backupRetentionPeriod"), 1) > 0 and stack.usage.rds_backup_gb_beyond_free > 0:
+        backup, gb_beyond = stack.prices.rate("rds.backupStorage.gbMonth"), stack.usage.rds_backup_gb_beyond_free
+        stack.add_flat(cluster, "Aurora backup storage beyond the free allowance", gb_beyond * backup,
+                       f"{gb_beyond:g} GB (rdsBackupGbBeyondFree) x {_usd(backup)}/GB-month")
+    if cluster.props.get("manageMasterUserPassword"):
+        secret = stack.prices.rate("secretsManager.secretMonth")
+        stack.add_flat(cluster, "RDS-managed master user secret", secret, f"1 secret x {_usd(secret)}/month")
+
+
+@prices("aws:rds/clusterInstance:ClusterInstance")
+def _aurora_instance(stack: _Stack, instance: Record) -> None:
+    cluster = _aurora_cluster_of(stack, instance)
+    tier, label = _aurora_tier(cluster)
+    capacity = _serverless_range(cluster)
+    if instance.props.get("instanceClass") != "db.serverless" or capacity is None:
+        stack.not_priced(instance, f"provisioned Aurora class {instance.props.get('instanceClass')!r}: only Serverless "
+                                   "v2 (db.serverless) is in the price data")
+        return
+    low, high = capacity
+    rate = stack.prices.rate(f"aurora.serverlessV2.acuHour.{tier}")
+    if low == 0:
+        hours, floor = stack.usage.aurora_awake_hours_month, 0.5
+        basis_min = f"{hours:g} awake h (auroraAwakeHoursMonth) x 0.5 ACU, paused the rest"
+    else:
+        hours, floor = stack.hours, low
+        basis_min = f"{low:g} ACU x {stack.hours:g} h"
+    stack.add(instance, f"Aurora Serverless v2 {label} {low:g}-{high:g} ACU", hours * floor * rate,
+              stack.hours * high * rate, f"min: {basis_min}; max: {high:g} ACU x {stack.hours:g} h; x {_usd(rate)}/ACU-h")
+    if instance.props.get("performanceInsightsEnabled"):
+        stack.add_flat(instance, "Performance Insights, 7-day retention", 0.0, "free tier (7 days of history)")
+
+
+def _aurora_proxy(stack: _Stack, proxy: Record, cluster: Record) -> None:
+    capacity = _serverless_range(cluster)
+    if capacity is None:
+        stack.not_priced(proxy, "a proxy in front of provisioned Aurora is not priced")
+        return
+    instances = len(stack.of_type("aws:rds/clusterInstance:ClusterInstance")) or 1
+    minimum, rate = stack.prices.rate("rds.proxy.minimumAcu"), stack.prices.rate("rds.proxy.acuHour")
+    low = max(capacity[0] * instances, minimum)
+    high = max(capacity[1] * instances, minimum)
+    stack.add(proxy, f"RDS Proxy (Aurora Serverless v2, {low:g}-{high:g} ACU)", low * rate * stack.hours,
+              high * rate * stack.hours, f"ACU (at least {minimum:g}) x {_usd(rate)}/ACU-h x {stack.hours:g} h")
+
+
 @prices("aws:rds/proxy:Proxy")
 def _rds_proxy(stack: _Stack, proxy: Record) -> None:
+    clusters = stack.of_type("aws:rds/cluster:Cluster")
+    if clusters and not stack.of_type("aws:rds/instance:Instance"):
+        _aurora_proxy(stack, proxy, clusters[0])
+        return
     instances = {i.props.get("identifier"): i for i in stack.of_type("aws:rds/instance:Instance")}
     target = None
     for link in stack.of_type("aws:rds/proxyTarget:ProxyTarget"):

@@ -250,7 +250,7 @@ def test_lean_runs_aurora_serverless_v2_that_pauses_at_zero(lean_run):
     inputs = cluster.inputs
     assert (inputs["engine"], inputs["engineMode"], inputs["storageEncrypted"]) == \
         ("aurora-postgresql", "provisioned", True)
-    assert inputs["serverlessv2ScalingConfiguration"] == {"minCapacity": 0, "maxCapacity": 4,
+    assert inputs["serverlessv2ScalingConfiguration"] == {"minCapacity": 0, "maxCapacity": 1,
                                                          "secondsUntilAutoPause": 600}
     assert inputs["manageMasterUserPassword"] is True and "masterPassword" not in inputs
     assert inputs["backupRetentionPeriod"] >= 7

@@ -330,8 +330,8 @@ def test_lean_watches_its_aurora_writer_capacity_and_connections(lean_run):
     assert found["db-writer-acu-high"]["metricName"] == "ACUUtilization"
     assert found["db-writer-capacity-at-max"]["metricName"] == "ServerlessDatabaseCapacity"
     assert found["db-writer-capacity-at-max"]["threshold"] == scaling["maxCapacity"] * 0.9
-    # LEAST(DBInstanceClassMemory / 9531392, 5000) at 4 ACU (8 GiB): 901 connections, alarm at 80 %.
-    assert found["db-writer-connections-high"]["threshold"] == pytest.approx(901 * 0.8)
+    # LEAST(DBInstanceClassMemory / 9531392, 5000) at 1 ACU (2 GiB): 225 connections, alarm at 80 %.
+    assert found["db-writer-connections-high"]["threshold"] == pytest.approx(225 * 0.8)
     assert "db-writer-storage-low" not in found and "db-writer-replica-lag" not in found
     panels = {w["properties"]["title"]: w["properties"]["metrics"] for w in metric_widgets(dashboard(lean_run))}
     assert [row[3] for row in panels["RDS connections"]] == [writer["identifier"]]

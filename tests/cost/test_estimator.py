@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from cost import Record, UsageAssumptions, estimate, load_prices
+from cost import Record, UsageAssumptions, estimate, load_prices, records_from_captured
 
 STACK = "urn:pulumi:dev::webstack::pulumi:pulumi:Stack"
 
@@ -316,7 +316,10 @@ def test_usage_assumptions_reject_unknown_keys_and_bad_values():
 
 
 # Added with the NAT instance option (issue 17), on a later day; every other figure was read 2026-11-25.
-READ_2026_12_02 = {"ebs.gp3.gbMonth", "ec2.instanceHour"}
+READ_2026_12_02 = {"ebs.gp3.gbMonth", "ec2.instanceHour", "aurora.serverlessV2.acuHour.standard",
+                   "aurora.serverlessV2.acuHour.ioOptimized", "aurora.storage.gbMonth.standard",
+                   "aurora.storage.gbMonth.ioOptimized", "aurora.io.millionRequests.standard", "rds.proxy.acuHour",
+                   "rds.proxy.minimumAcu"}
 
 
 def test_price_file_records_source_and_date_of_every_figure():
@@ -348,3 +351,13 @@ def test_price_file_without_a_source_is_rejected(tmp_path):
 def test_cluster_with_unknown_settings_in_a_preview_does_not_crash(settings):
     result = estimate([rec("aws:ecs/cluster:Cluster", "app-cluster", {"settings": settings})])
     assert result.lines == [] and result.unpriced == []
+
+
+def test_lean_prices_aurora_acu_hours_from_the_awake_hours_never_free(lean_run):
+    """min: auroraAwakeHoursMonth x 0.5 ACU (it pauses the rest); max: maxCapacity all month; storage and I/O."""
+    report = estimate(records_from_captured(lean_run.resources))
+    lines = {line.item: line for line in report.lines if line.type.startswith("aws:rds/cluster")}
+    acu = lines["Aurora Serverless v2 Standard 0-1 ACU"]
+    assert (acu.monthly_usd_min, acu.monthly_usd_max) == (pytest.approx(200 * 0.5 * 0.12), pytest.approx(730 * 1 * 0.12))
+    assert lines["Aurora Standard storage"].monthly_usd_min == pytest.approx(20 * 0.10)
+    assert lines["Aurora Standard I/O requests"].monthly_usd_max == pytest.approx(20 * 0.20)
