@@ -63,7 +63,9 @@ class Cache(pulumi.ComponentResource):
         self.replication_group_id = bounded_identifier(
             f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}", REPLICATION_GROUP_ID_LIMIT
         )
-        self.member_cluster_ids = cache_member_cluster_ids(self.replication_group_id, settings.node_count)
+        self.member_cluster_ids = cache_member_cluster_ids(self.replication_group_id, settings.node_count,
+                                                           settings.shards)
+        self.cluster_mode = settings.cluster_mode
         self.node_type = settings.node_type
         self.port = REDIS_PORT
 
@@ -76,13 +78,16 @@ class Cache(pulumi.ComponentResource):
             description=f"{name}: Redis {REDIS_PORT} from admitted service security groups only",
             opts=child,
         )
+        parameters = [aws.elasticache.ParameterGroupParameterArgs(name="maxmemory-policy",
+                                                                  value=settings.maxmemory_policy)]
+        if settings.cluster_mode:
+            parameters.append(aws.elasticache.ParameterGroupParameterArgs(name="cluster-enabled", value="yes"))
+        # Cluster mode gets a group of its own (cluster-enabled cannot change on a group in use).
         self.parameter_group = aws.elasticache.ParameterGroup(
-            f"{name}-params",
+            f"{name}-cluster-params" if settings.cluster_mode else f"{name}-params",
             family=settings.parameter_family,
-            description=f"{name}: explicit eviction policy",
-            parameters=[aws.elasticache.ParameterGroupParameterArgs(
-                name="maxmemory-policy", value=settings.maxmemory_policy
-            )],
+            description=f"{name}: explicit eviction policy" + (", cluster mode" if settings.cluster_mode else ""),
+            parameters=parameters,
             opts=child,
         )
 
@@ -103,15 +108,21 @@ class Cache(pulumi.ComponentResource):
             f"{name}-auth-token", secret_id=self.auth_token_secret.id, secret_string=auth_token, opts=child
         )
 
-        failover = settings.replicas > 0
+        # Cluster mode requires automatic failover (the config refuses a shard without a replica).
+        failover = settings.cluster_mode or settings.replicas > 0
+        shape = (f"{settings.shards} shard(s) x {1 + settings.replicas_per_shard} node(s)" if settings.cluster_mode
+                 else f"{settings.node_count} node(s)")
         self.replication_group = aws.elasticache.ReplicationGroup(
             f"{name}-redis",
             replication_group_id=self.replication_group_id,
-            description=f"{name}: {settings.engine} {settings.version}, {settings.node_count} node(s)",
+            description=f"{name}: {settings.engine} {settings.version}, {shape}",
             engine=settings.engine,
             engine_version=settings.version,
             node_type=settings.node_type,
-            num_cache_clusters=settings.node_count,
+            num_cache_clusters=None if settings.cluster_mode else settings.node_count,
+            cluster_mode="enabled" if settings.cluster_mode else None,
+            num_node_groups=settings.shards,
+            replicas_per_node_group=settings.replicas_per_shard if settings.cluster_mode else None,
             port=REDIS_PORT,
             parameter_group_name=self.parameter_group.name,
             subnet_group_name=self.subnet_group.name,
@@ -138,7 +149,9 @@ class Cache(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
         )
 
-        self.primary_endpoint = self.replication_group.primary_endpoint_address
+        # With cluster mode there is no primary endpoint: the configuration endpoint is where clients start.
+        self.primary_endpoint = (self.replication_group.configuration_endpoint_address if settings.cluster_mode
+                                 else self.replication_group.primary_endpoint_address)
         self.reader_endpoint = self.replication_group.reader_endpoint_address
         # Consumers get the ARN only once the token is stored: a task started earlier could not read it.
         self.auth_token_secret_arn = pulumi.Output.all(self.auth_token_secret.arn, token_version.id).apply(
@@ -176,7 +189,7 @@ class Cache(pulumi.ComponentResource):
 
     @property
     def client_environment(self) -> dict[str, pulumi.Input[str]]:
-        return cache_environment(self.primary_endpoint, self.port)
+        return cache_environment(self.primary_endpoint, self.port, self.cluster_mode)
 
     @property
     def client_secrets(self) -> dict[str, pulumi.Input[str]]:

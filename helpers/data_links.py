@@ -14,7 +14,7 @@ DATABASE_ENVIRONMENT = ("DATABASE_HOST", "DATABASE_PORT", "DATABASE_NAME")
 DATABASE_REPLICA_ENVIRONMENT = ("DATABASE_READ_HOST", "DATABASE_READ_HOSTS")
 # ECS secrets: variable -> JSON key of the master user secret (RDS's own, or the program's: same keys).
 DATABASE_SECRET_KEYS = {"DATABASE_USER": "username", "DATABASE_PASSWORD": "password"}
-CACHE_ENVIRONMENT = ("REDIS_HOST", "REDIS_PORT", "REDIS_TLS")
+CACHE_ENVIRONMENT = ("REDIS_HOST", "REDIS_PORT", "REDIS_TLS", "REDIS_URL", "REDIS_CLUSTER")
 CACHE_SECRETS = ("REDIS_AUTH_TOKEN",)
 
 # Every name a store injects, by the `uses` entry that injects it.
@@ -41,9 +41,18 @@ def database_environment(host: Any, port: int, database_name: str, replica_hosts
     return environment
 
 
-def cache_environment(host: Any, port: int) -> dict[str, Any]:
-    host_name, port_name, tls_name = CACHE_ENVIRONMENT
-    return {host_name: host, port_name: str(port), tls_name: "true"}
+def redis_url(host: str, port: int) -> str:
+    """TLS is required (transit encryption): the `rediss://` scheme; the AUTH token comes as REDIS_AUTH_TOKEN."""
+    return f"rediss://{host}:{port}"
+
+
+def cache_environment(host: Any, port: int, cluster_mode: bool = False) -> dict[str, Any]:
+    """`host` is the primary endpoint, or with cluster mode the configuration endpoint (a cluster-aware client
+    discovers the shards from it: REDIS_CLUSTER=true)."""
+    host_name, port_name, tls_name, url_name, cluster_name = CACHE_ENVIRONMENT
+    url = host.apply(lambda value: redis_url(value, port)) if hasattr(host, "apply") else redis_url(host, port)
+    return {host_name: host, port_name: str(port), tls_name: "true", url_name: url,
+            cluster_name: "true" if cluster_mode else "false"}
 
 
 def cache_secrets(token_secret_arn: Any) -> dict[str, Any]:

@@ -75,9 +75,14 @@ def bounded_identifier(base: str, limit: int) -> str:
     return f"{cleaned[:limit - len(digest) - 1].rstrip('-')}-{digest}"
 
 
-def cache_member_cluster_ids(replication_group_id: str, node_count: int) -> list[str]:
-    """ElastiCache names a (cluster-mode disabled) group's nodes `<group id>-001`, `-002`, ..."""
-    return [f"{replication_group_id}-{index:03d}" for index in range(1, node_count + 1)]
+def cache_member_cluster_ids(replication_group_id: str, node_count: int, shards: int | None = None) -> list[str]:
+    """ElastiCache names a (cluster-mode disabled) group's nodes `<group id>-001`, `-002`, ...; with cluster
+    mode, shard by shard, `<group id>-0001-001`, `-0001-002`, ..., `-0002-001`, ..."""
+    if shards is None:
+        return [f"{replication_group_id}-{index:03d}" for index in range(1, node_count + 1)]
+    per_shard = node_count // shards
+    return [f"{replication_group_id}-{shard:04d}-{node:03d}"
+            for shard in range(1, shards + 1) for node in range(1, per_shard + 1)]
 
 
 # Aurora PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000); a

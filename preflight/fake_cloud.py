@@ -184,6 +184,16 @@ class FakeCloud(pulumi.runtime.Mocks):
         if typ == "aws:elasticache/replicationGroup:ReplicationGroup":
             group_id = inputs.get("replicationGroupId") or f"{name}-{_hex(seed, 7)}"
             count = int(inputs.get("numCacheClusters") or 1)
+            shards = int(inputs.get("numNodeGroups") or 0)
+            if shards:
+                per_shard = 1 + int(inputs.get("replicasPerNodeGroup") or 0)
+                return {
+                    "arn": self._arn("elasticache", f"replicationgroup:{group_id}"),
+                    "configurationEndpointAddress": f"clustercfg.{group_id}.{_hex(seed, 6)}.use1.cache.amazonaws.com",
+                    "port": inputs.get("port", 6379),
+                    "memberClusters": [f"{group_id}-{s + 1:04d}-{n + 1:03d}" for s in range(shards)
+                                       for n in range(per_shard)],
+                }
             return {
                 "arn": self._arn("elasticache", f"replicationgroup:{group_id}"),
                 "primaryEndpointAddress": f"master.{group_id}.{_hex(seed, 6)}.use1.cache.amazonaws.com",

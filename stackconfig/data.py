@@ -156,6 +156,13 @@ class CacheConfig(ConfigModel):
         description="Primary and replicas in different AZs; needs a replica.",
         json_schema_extra=doc(default="on when replicas >= 1"),
     )
+    shards: Optional[int] = Field(
+        default=None, ge=1, le=500,
+        description="Cluster mode enabled with this many shards (node groups); services then get REDIS_CLUSTER=true "
+                    "and the configuration endpoint. Unset: cluster mode disabled (one primary and `replicas`).",
+    )
+    replicas_per_shard: int = Field(default=1, ge=0, le=5,
+                                    description="With shards: replicas in each shard (automatic failover needs 1+).")
     maxmemory_policy: Literal[MAXMEMORY_POLICIES] = Field(  # type: ignore[valid-type]
         default="allkeys-lru",
         description="What Redis evicts when memory is full (set explicitly in a parameter group).",
@@ -203,13 +210,23 @@ class CacheConfig(ConfigModel):
         return CACHE_FAMILIES[(self.engine, self.version)]
 
     @property
+    def cluster_mode(self) -> bool:
+        return self.shards is not None
+
+    @property
     def node_count(self) -> int:
+        if self.shards is not None:
+            return self.shards * (1 + self.replicas_per_shard)
         return 1 + self.replicas
+
+    @property
+    def has_replicas(self) -> bool:
+        return (self.replicas_per_shard if self.shards is not None else self.replicas) > 0
 
     def resolved(self, production: bool) -> "CacheConfig":
         """The same settings with the environment's defaults filled in (no `None` left)."""
         return self.model_copy(update={
-            "multi_az": self.replicas > 0 if self.multi_az is None else self.multi_az,
+            "multi_az": self.has_replicas if self.multi_az is None else self.multi_az,
             "snapshot_retention_days": (
                 (7 if production else 0) if self.snapshot_retention_days is None else self.snapshot_retention_days
             ),

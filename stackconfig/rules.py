@@ -490,7 +490,7 @@ def _cache_engine(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
 def _cache_multi_az(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     cache = config.cache
     if cache is not None and inputs.ok(("cache", "multiAz"), ("cache", "replicas")) \
-            and cache.multi_az and cache.replicas == 0:
+            and cache.multi_az and cache.replicas == 0 and cache.shards is None:
         yield Problem(("cache", "multiAz"), "needs cache.replicas of at least 1 (AWS fails over to a replica in "
                                             "another AZ); replicas is 0", True)
 
@@ -502,6 +502,21 @@ def _cache_windows(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     if config.cache is not None:
         yield from _window_problems("cache", "ElastiCache", "snapshotWindow", config.cache.maintenance_window,
                                     config.cache.snapshot_window, 60, inputs)
+
+
+@rule("cache.shards: replicas is cluster mode disabled's setting (use cache.replicasPerShard); cluster mode needs "
+      "automatic failover, so each shard a replica.")
+def _cache_cluster_mode(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    cache = config.cache
+    if cache is None or cache.shards is None or not inputs.ok(("cache", "shards"), ("cache", "replicas"),
+                                                               ("cache", "replicasPerShard")):
+        return
+    if "replicas" in cache.model_fields_set:
+        yield Problem(("cache", "replicas"), "not with cache.shards (cluster mode): set cache.replicasPerShard instead",
+                      cache.replicas)
+    if cache.replicas_per_shard == 0:
+        yield Problem(("cache", "replicasPerShard"), "cluster mode requires automatic failover, which needs a replica "
+                      "in every shard: 1 to 5", cache.replicas_per_shard)
 
 
 @rule("database.maintenanceWindow and database.backupWindow: each at least 30 minutes, not overlapping.")

@@ -55,6 +55,11 @@ def lean_run() -> ProgramRun:
     return run_stack("lean")
 
 
+@pytest.fixture(scope="session")
+def scale_run() -> ProgramRun:
+    return run_stack("scale")
+
+
 @pytest.fixture(params=["dev", "lean", "prod"])
 def any_run(request) -> ProgramRun:
     return request.getfixturevalue(f"{request.param}_run")

@@ -9,6 +9,8 @@ from stackconfig import validate_stack_config
 from stackconfig.data import AuroraConfig, CacheConfig, DatabaseConfig, SecretRef
 from tests.conftest import run_stack
 from tests.test_config import problems, raw, with_change
+from tests.test_data_wiring import container
+from tests.test_monitoring import alarms
 
 HOW_TO = (
     "declare it under secrets instead: `secrets: {{{name}: {{secretsManagerArn: "
@@ -270,3 +272,61 @@ def test_lean_runs_aurora_serverless_v2_that_pauses_at_zero(lean_run):
     log_group = next(g for g in lean_run.of_type("aws:cloudwatch/logGroup:LogGroup")
                      if g.inputs.get("name") == f"/aws/rds/cluster/{inputs['clusterIdentifier']}/postgresql")
     assert log_group.inputs["retentionInDays"] == 7 and log_group.urn in cluster.dependencies
+
+
+# --- Redis cluster mode (cache.shards) ----------------------------------------------------------
+
+def test_cluster_mode_settings_are_accepted():
+    cache = validate_stack_config(with_change("cache", {"shards": 3, "replicasPerShard": 2})).cache
+    assert (cache.cluster_mode, cache.node_count, cache.multi_az) == (True, 9, True)
+
+
+def test_cluster_mode_refuses_replicas_and_shards_without_a_replica():
+    assert problems(with_change("cache", {"shards": 2, "replicas": 1})) == [
+        "webstack:cache.replicas = 1: not with cache.shards (cluster mode): set cache.replicasPerShard instead"
+    ]
+    assert problems(with_change("cache", {"shards": 2, "replicasPerShard": 0})) == [
+        "webstack:cache.replicasPerShard = 0: cluster mode requires automatic failover, which needs a replica in "
+        "every shard: 1 to 5"
+    ]
+
+
+def test_scale_runs_redis_cluster_mode_and_aurora_with_a_reader_behind_the_proxy(scale_run):
+    group = scale_run.one("aws:elasticache/replicationGroup:ReplicationGroup")
+    inputs = group.inputs
+    assert (inputs["clusterMode"], inputs["numNodeGroups"], inputs["replicasPerNodeGroup"]) == ("enabled", 2, 1)
+    assert "numCacheClusters" not in inputs
+    assert (inputs["automaticFailoverEnabled"], inputs["multiAzEnabled"]) == (True, True)
+    assert (inputs["atRestEncryptionEnabled"], inputs["transitEncryptionEnabled"]) == (True, True)
+    assert inputs["authToken"]
+    params = scale_run.one("aws:elasticache/parameterGroup:ParameterGroup")
+    assert {"name": "cluster-enabled", "value": "yes"} in params.inputs["parameters"]
+    assert inputs["parameterGroupName"] == params.outputs["name"]
+    assert params.inputs["family"] == "redis7"
+
+    endpoint = group.outputs["configurationEndpointAddress"]
+    backend = {item["name"]: item["value"] for item in container(scale_run, "backend")["environment"]}
+    assert (backend["REDIS_HOST"], backend["REDIS_URL"], backend["REDIS_CLUSTER"], backend["REDIS_TLS"]) == \
+        (endpoint, f"rediss://{endpoint}:6379", "true", "true")
+
+    cluster = scale_run.one("aws:rds/cluster:Cluster")
+    instances = scale_run.of_type("aws:rds/clusterInstance:ClusterInstance")
+    assert [i.inputs["promotionTier"] for i in instances] == [0, 1]
+    assert len({i.inputs["availabilityZone"] for i in instances}) == 2
+    assert cluster.inputs["serverlessv2ScalingConfiguration"] == {"minCapacity": 2, "maxCapacity": 8}
+    proxy = scale_run.one("aws:rds/proxy:Proxy")
+    target = scale_run.one("aws:rds/proxyTarget:ProxyTarget")
+    assert target.inputs["dbClusterIdentifier"] == cluster.id and proxy.inputs["requireTls"] is True
+    assert backend["DATABASE_HOST"] == proxy.outputs["endpoint"]
+    assert backend["DATABASE_READ_HOST"] == cluster.outputs["readerEndpoint"]
+
+
+def test_scale_alarms_watch_every_shard_member_and_the_reader_lag(scale_run):
+    found = alarms(scale_run)
+    members = scale_run.one("aws:elasticache/replicationGroup:ReplicationGroup").outputs["memberClusters"]
+    assert len(members) == 4 and members[0].endswith("-0001-001") and members[3].endswith("-0002-002")
+    for index, member in enumerate(members, start=1):
+        assert found[f"cache-{index}-memory-high"]["dimensions"] == {"CacheClusterId": member}
+    reader = scale_run.of_type("aws:rds/clusterInstance:ClusterInstance")[1].inputs["identifier"]
+    assert found["db-reader-1-replica-lag"]["dimensions"] == {"DBInstanceIdentifier": reader}
+    assert found["db-reader-1-replica-lag"]["metricName"] == "AuroraReplicaLag"
