@@ -62,7 +62,8 @@ class UsageAssumptions:
         "scale runs every instance at maxCapacity all month. Never 0: any connection wakes it.", maximum=744.0)
     aurora_storage_gb: float = _assumption(20.0, "GB stored per Aurora cluster (billed as used, no allocation).")
     aurora_io_millions_month: float = _assumption(
-        20.0, "Millions of I/O requests per Aurora Standard cluster per month (I/O-Optimized: included).")
+        5.0, "Millions of I/O requests per Aurora Standard cluster per month (I/O-Optimized: included); 5 is a small "
+        "app whose working set fits in memory (about 2 I/Os a second); raise it for write-heavy or larger data.")
     cloudwatch_free_tier_share: float = _assumption(
         0.0, "Share of CloudWatch's always-free allowance per account (10 standard alarm metrics, 3 dashboards) "
         "credited to this stack, as a separate line: 1 when it is alone in its account, 0 when others use it.",

@@ -225,6 +225,18 @@ REFUSED = [
         'webstack:cache.nodeType = "cache.r8g.large": does not run redis (only valkey); pick another node type or '
         "cache.engine",
     ]),
+    (rules._cache_cluster_mode, "dev", {"cache.shards": 2, "cache.replicasPerShard": 0}, [
+        "webstack:cache.replicas = 0: not with cache.shards (cluster mode): set cache.replicasPerShard instead",
+        "webstack:cache.replicasPerShard = 0: cluster mode requires automatic failover, which needs a replica in "
+        "every shard: 1 to 5",
+    ]),
+    (rules._aurora_settings_belong_to_aurora, "dev", {"database.aurora": {"readers": 1}}, [
+        "webstack:database.aurora: only with database.engine: aurora-postgresql (it is postgres)",
+    ]),
+    (rules._aurora_capacity, "lean", {"database.aurora.maxCapacity": 1.25}, [
+        "webstack:database.aurora.maxCapacity = 1.25: Aurora Serverless v2 capacity goes in steps of 0.5 ACU "
+        "(0, 0.5, 1, 1.5, ...)",
+    ]),
     (rules._cache_multi_az, "dev", {"cache.multiAz": True}, [
         "webstack:cache.multiAz = true: needs cache.replicas of at least 1 (AWS fails over to a replica in another "
         "AZ); replicas is 0",

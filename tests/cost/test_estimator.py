@@ -360,4 +360,4 @@ def test_lean_prices_aurora_acu_hours_from_the_awake_hours_never_free(lean_run):
     acu = lines["Aurora Serverless v2 Standard 0-1 ACU"]
     assert (acu.monthly_usd_min, acu.monthly_usd_max) == (pytest.approx(200 * 0.5 * 0.12), pytest.approx(730 * 1 * 0.12))
     assert lines["Aurora Standard storage"].monthly_usd_min == pytest.approx(20 * 0.10)
-    assert lines["Aurora Standard I/O requests"].monthly_usd_max == pytest.approx(20 * 0.20)
+    assert lines["Aurora Standard I/O requests"].monthly_usd_max == pytest.approx(5 * 0.20)
