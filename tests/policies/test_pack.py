@@ -111,6 +111,15 @@ def aurora(**credentials):
     return add
 
 
+def cluster_mode(**changes):
+    """The cache as Redis cluster mode (2 shards, a replica each), with the given inputs changed."""
+    def edit(props):
+        props.pop("numCacheClusters", None)
+        props.update(clusterMode="enabled", numNodeGroups=2, replicasPerNodeGroup=1, automaticFailoverEnabled=True,
+                     **changes)
+    return lambda run: change(run, "cache", edit)
+
+
 def default_tags_without_owner(props):
     props["defaultTags"] = json.dumps({"tags": {"Project": "webstack", "Environment": "prod"}})
 
@@ -196,6 +205,13 @@ CASES = [
     ("elasticache-encrypted", "cache", lambda r: change(r, "cache", set_in("transitEncryptionEnabled", False))),
     ("elasticache-encrypted", "cache", lambda r: change(r, "cache", set_in("transitEncryptionMode", "preferred"))),
     ("elasticache-encrypted", "sessions", memcached(transit=False)),
+    ("elasticache-encrypted", "cache", cluster_mode(transitEncryptionEnabled=False)),
+    ("redis-auth-required", "cache", lambda r: cluster_mode()(change(r, "cache", drop("userGroupIds")))),
+    ("elasticache-encrypted", "cache", cluster_mode(atRestEncryptionEnabled=False)),
+    ("rds-storage-encrypted", "aurora", aurora(manageMasterUserPassword=True, storageEncrypted=False)),
+    ("rds-backup-retention", "aurora", aurora(manageMasterUserPassword=True, backupRetentionPeriod=1)),
+    ("rds-deletion-protection", "aurora", aurora(manageMasterUserPassword=True, deletionProtection=False)),
+    ("rds-final-snapshot", "aurora", aurora(manageMasterUserPassword=True, skipFinalSnapshot=True)),
     ("alb-listener-modern-tls", "https", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-2016-08"))),
     ("alb-listener-modern-tls", "https", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS13-1-1-2021-06"))),
     ("alb-listener-modern-tls", "https", lambda r: change(r, "https", drop("sslPolicy"))),
@@ -443,6 +459,13 @@ CLEAN_VARIANTS = [
         {**READ_ALL, "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}}))),
     ("s3-no-public-grants", lambda r: change(r, "alb-logs", set_in("acl", "private"))),
     ("rds-managed-master-password", aurora(manageMasterUserPassword=True)),
+    ("elasticache-encrypted", cluster_mode()),
+    ("redis-auth-required", cluster_mode()),
+    ("redis-automatic-failover", cluster_mode()),
+    ("rds-storage-encrypted", aurora(manageMasterUserPassword=True)),
+    ("rds-backup-retention", aurora(manageMasterUserPassword=True)),
+    ("rds-deletion-protection", aurora(manageMasterUserPassword=True)),
+    ("rds-final-snapshot", aurora(manageMasterUserPassword=True)),
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS-1-2-2017-01"))),
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"))),
     ("alb-http-redirects-to-https", lambda r: change(r, "https", drop("protocol"))),  # a certificate: HTTPS
