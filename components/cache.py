@@ -146,7 +146,9 @@ class Cache(pulumi.ComponentResource):
             # A fixed replication group id: a replacement could not create the new group next to the old
             # one (ReplicationGroupAlreadyExists), so the old one goes first (the cache starts empty). No
             # documented change replaces it (docs/changes.md).
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+            # Turning cluster mode on or off is a new (empty) group, not an in-place change AWS would refuse
+            # half-way (docs/data-tier.md); shards and replicas per shard change in place (online resharding).
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True, replace_on_changes=["clusterMode"]),
         )
 
         # With cluster mode there is no primary endpoint: the configuration endpoint is where clients start.

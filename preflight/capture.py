@@ -47,6 +47,7 @@ class CapturedResource:
     inputs: dict[str, Any]
     protect: bool = False
     ignore_changes: tuple[str, ...] = ()
+    replace_on_changes: tuple[str, ...] = ()
     delete_before_replace: bool = False
     retain_on_delete: bool = False
     dependencies: tuple[str, ...] = ()
@@ -128,6 +129,7 @@ class CapturingMonitor(pulumi_mocks.MockMonitor):
                     inputs=plain_value(json_format.MessageToDict(request.object)),
                     protect=bool(request.protect),
                     ignore_changes=tuple(request.ignoreChanges),
+                    replace_on_changes=tuple(request.replaceOnChanges),
                     delete_before_replace=bool(request.deleteBeforeReplace),
                     retain_on_delete=bool(request.retainOnDelete),
                     dependencies=tuple(request.dependencies),

@@ -299,6 +299,7 @@ def test_scale_runs_redis_cluster_mode_and_aurora_with_a_reader_behind_the_proxy
     assert (inputs["automaticFailoverEnabled"], inputs["multiAzEnabled"]) == (True, True)
     assert (inputs["atRestEncryptionEnabled"], inputs["transitEncryptionEnabled"]) == (True, True)
     assert inputs["authToken"]
+    assert group.replace_on_changes == ("clusterMode",) and group.delete_before_replace is True
     params = scale_run.one("aws:elasticache/parameterGroup:ParameterGroup")
     assert {"name": "cluster-enabled", "value": "yes"} in params.inputs["parameters"]
     assert inputs["parameterGroupName"] == params.outputs["name"]
