@@ -12,6 +12,7 @@ from components.cluster import Cluster, ClusterArgs
 from components.aurora import Aurora, AuroraArgs
 from components.database import Database, DatabaseArgs
 from components.domain import DomainCertificate, DomainCertificateArgs
+from components.job import ScheduledJob, ScheduledJobArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.monitoring import (
     MonitoredAuroraInstance, MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs,
@@ -82,7 +83,9 @@ repositories = {
         retain_on_delete=not config.registry.force_delete,
     ), opts=with_provider)
     for repository in sorted({
-        s.image.repository for s in config.services.values() if not has_registry_host(s.image.repository)
+        image.repository for image in [*(s.image for s in config.services.values()),
+                                       *(j.image for j in config.jobs.values() if j.image is not None)]
+        if not has_registry_host(image.repository)
     })
 }
 storage = MediaStorage("media", MediaStorageArgs(
@@ -120,7 +123,8 @@ elif config.database is not None:
         secret_recovery_days=config.secret_recovery_days,
     ), opts=with_provider)
 referenced_app_secrets = sorted({
-    ref.from_config for s in config.services.values() for ref in s.secrets.values() if ref.from_config
+    ref.from_config for s in [*config.services.values(), *config.jobs.values()] for ref in s.secrets.values()
+    if ref.from_config
 })
 app_secrets = AppSecrets("app-secrets", AppSecretsArgs(
     values={entry: pulumi.Output.secret(config.app_secrets[entry].get_secret_value()) for entry in referenced_app_secrets},
@@ -139,14 +143,18 @@ def data_links(settings) -> tuple[dict, dict]:
     return environment, secrets
 
 
+def image_of(image_settings) -> pulumi.Output[str]:
+    """The image reference of a service or job: from the stack's repository, or an external registry."""
+    if image_settings.repository in repositories:
+        return repositories[image_settings.repository].image(image_settings.tag, image_settings.digest)
+    return registry.apply(
+        lambda host: image_reference(host, image_settings.repository, image_settings.tag, image_settings.digest)
+    )
+
+
 services = {}
 for name, settings in config.services.items():
-    if settings.image.repository in repositories:
-        image = repositories[settings.image.repository].image(settings.image.tag, settings.image.digest)
-    else:
-        image = registry.apply(
-            lambda host, s=settings: image_reference(host, s.image.repository, s.image.tag, s.image.digest)
-        )
+    image = image_of(settings.image)
     uses_storage = storage is not None and settings.storage is not None
     data_environment, data_secrets = data_links(settings)
     service = Service(name, ServiceArgs(
@@ -217,6 +225,28 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
         data_stores["cache"].member_cluster_ids, node_count=len(data_stores["cache"].member_cluster_ids)
     ) if "cache" in data_stores else None,
 ), opts=with_provider)
+
+# Scheduled jobs: EventBridge Scheduler runs each as a Fargate task; a failed run alerts the topic.
+jobs = {}
+for name, settings in config.jobs.items():
+    data_environment, data_secrets = data_links(settings)
+    job = ScheduledJob(name, ScheduledJobArgs(
+        settings=settings,
+        image=image_of(settings.image if settings.image is not None else config.services[settings.image_from].image),
+        region=config.region,
+        account_id=account_id,
+        log_retention_days=config.logs.retention_days,
+        cluster_arn=cluster.cluster_arn,
+        cluster_name=cluster.cluster_name,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+        alert_topic_arn=monitoring.topic_arn,
+        linked_environment=data_environment,
+        secrets=data_secrets,
+    ), opts=with_provider)
+    for store in settings.uses:
+        data_stores[store].admit(f"job-{name}", job.security_group_id)
+    jobs[name] = job
 
 # RDS rotates its managed master secret on its own schedule: redeploy the services that read it.
 database_readers = sorted(name for name, settings in config.services.items() if "database" in settings.uses)

@@ -2,7 +2,8 @@
 
 The topic is encrypted with its own KMS key (rotated yearly): CloudWatch cannot publish to a topic
 encrypted with the AWS managed `alias/aws/sns` key, whose policy cannot grant it access, so the key
-policy here lets CloudWatch use this key and nothing else.
+policy here lets CloudWatch alarms and EventBridge rules (failed scheduled jobs) use this key and nothing
+else; the topic policy lets both publish on behalf of this account only.
 
 Which alarms exist depends only on plain config (services, their scaling.min, whether a database or
 cache exists and how many nodes it has), never on an Output, so a preview shows them all.
@@ -124,6 +125,16 @@ class Monitoring(pulumi.ComponentResource):
             f"{name}-alerts",
             display_name=f"{prefix} alerts",
             kms_master_key_id=self.key.arn,
+            opts=child,
+        )
+        # A topic policy replaces SNS's default one: the account keeps managing the topic, CloudWatch alarms
+        # and EventBridge rules (scheduled jobs' failures) of this account may publish.
+        aws.sns.TopicPolicy(
+            f"{name}-alerts-policy",
+            arn=self.topic.arn,
+            policy=pulumi.Output.all(self.topic.arn, args.account_id).apply(
+                lambda values: json.dumps(topic_policy(*values))
+            ),
             opts=child,
         )
         for email, resource_name in subscription_names(settings.alert_emails).items():
@@ -259,7 +270,8 @@ def _query_metric(metric: Metric, period: int) -> aws.cloudwatch.MetricAlarmMetr
 
 
 def _key_policy(account_id: str) -> str:
-    """The account administers the key (the default key policy); CloudWatch may encrypt alarm messages."""
+    """The account administers the key (the default key policy); CloudWatch alarms and EventBridge rules may
+    encrypt the messages they publish."""
     return json.dumps({
         "Version": "2012-10-17",
         "Statement": [
@@ -277,5 +289,46 @@ def _key_policy(account_id: str) -> str:
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                 "Resource": "*",
             },
+            {
+                "Sid": "EventBridgeRulesPublishToTheTopic",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+            },
         ],
     })
+
+
+def topic_policy(topic_arn: str, account_id: str) -> dict:
+    """The account manages the topic; CloudWatch alarms and EventBridge rules of this account publish to it."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountManagesTheTopic",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": ["sns:GetTopicAttributes", "sns:SetTopicAttributes", "sns:AddPermission",
+                           "sns:RemovePermission", "sns:DeleteTopic", "sns:Subscribe", "sns:ListSubscriptionsByTopic",
+                           "sns:Publish"],
+                "Resource": topic_arn,
+            },
+            {
+                "Sid": "CloudWatchAlarmsPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+            {
+                "Sid": "EventBridgeRulesPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    }

@@ -216,6 +216,15 @@ class FakeCloud(pulumi.runtime.Mocks):
         if typ == "aws:cloudwatch/eventRule:EventRule":
             rule_name = given_name or f"{name}-{_hex(seed, 7)}"
             return {"name": rule_name, "arn": self._arn("events", f"rule/{rule_name}")}
+        if typ == "aws:sqs/queue:Queue":
+            queue = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"id": f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{queue}", "name": queue,
+                    "url": f"https://sqs.{self.region}.amazonaws.com/{ACCOUNT_ID}/{queue}",
+                    "arn": self._arn("sqs", queue)}
+        if typ == "aws:scheduler/schedule:Schedule":
+            schedule = given_name or f"{name}-{_hex(seed, 7)}"
+            group = inputs.get("groupName", "default")
+            return {"name": schedule, "groupName": group, "arn": self._arn("scheduler", f"schedule/{group}/{schedule}")}
         if typ == "aws:sns/topic:Topic":
             topic = given_name or f"{name}-{_hex(seed, 7)}"
             return {"name": topic, "arn": self._arn("sns", topic)}

@@ -33,6 +33,7 @@ from stackconfig.data import (
     weekly_window,
     windows_overlap,
 )
+from stackconfig.jobs import JobConfig
 from stackconfig.network import NAT_INSTANCE_MODES
 from stackconfig.monitoring import HOUR, MAX_EVALUATION_SECONDS, MAX_EVALUATION_SECONDS_HOURLY, AlarmTiming
 from stackconfig.problems import NAMESPACE, Inputs, Path, Problem, key_of
@@ -710,3 +711,56 @@ def _distinct_emails(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
             yield Problem(at + (index,), f"the same address as {name(at + (first[email.lower()],))}; list each "
                                          f"address once", email)
         first.setdefault(email.lower(), index)
+
+
+# --- scheduled jobs ---------------------------------------------------------------------------------
+
+def jobs(config: StackConfig) -> Iterator[tuple[str, JobConfig, Path]]:
+    for job_name, job in (config.jobs or {}).items():
+        yield job_name, job, ("jobs", job_name)
+
+
+@rule("jobs.<name>: exactly one of image or imageFrom; imageFrom names a service of the stack.")
+def _job_image(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, job, at in jobs(config):
+        image, image_from = at + ("image",), at + ("imageFrom",)
+        if not inputs.ok(image, image_from):
+            continue
+        if job.image is None and job.image_from is None:
+            yield Problem(at, f"set exactly one of {name(image)} or {name(image_from)} (a service whose image the "
+                              f"job runs, e.g. backend); neither is set")
+        elif job.image is not None and job.image_from is not None:
+            yield Problem(image_from, f"set exactly one of image or imageFrom; {name(image)} is set too",
+                          job.image_from)
+        elif job.image_from is not None and inputs.ok(("services",)) \
+                and job.image_from not in (config.services or {}):
+            known = ", ".join(sorted(config.services or {})) or "none"
+            yield Problem(image_from, f"is not a service of this stack (services: {known})", job.image_from)
+        elif job.image is not None and inputs.ok(image + ("tag",), image + ("digest",)) \
+                and (job.image.tag is None) == (job.image.digest is None):
+            yield Problem(image, f"set exactly one of {name(image + ('tag',))} (e.g. the git SHA) or "
+                                 f"{name(image + ('digest',))} (sha256:...)")
+
+
+@rule("jobs.<name>.memory: within Fargate's range for the job's cpu.")
+def _job_fargate_size(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, job, at in jobs(config):
+        if inputs.ok(at + ("cpu",), at + ("memory",)) and not is_valid_size(job.cpu, job.memory):
+            yield Problem(at + ("memory",), f"with cpu {job.cpu} Fargate accepts memory of "
+                                            f"{describe_memory_choices(job.cpu)}", job.memory)
+
+
+@rule("jobs.<name>.uses: only data stores the stack configures (webstack:database, webstack:cache), each once.")
+def _job_stores(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, job, at in jobs(config):
+        if not inputs.ok(at + ("uses",)):
+            continue
+        first: dict[str, int] = {}
+        for index, store in enumerate(job.uses):
+            if store in first:
+                yield Problem(at + ("uses", index), f"listed twice (also {name(at + ('uses', first[store]))}); list "
+                                                    f"each data store once", store)
+            elif configured(config, inputs, store) is False:
+                yield Problem(at + ("uses", index), f"{NAMESPACE}:{store} is not configured; add it or remove "
+                                                    f"{store} from {name(at + ('uses',))}", store)
+            first.setdefault(store, index)

@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field, PrivateAttr, SecretStr, field_valida
 from stackconfig.base import LOG_RETENTION_DAYS, ConfigModel, doc
 from stackconfig.cost import CostConfig
 from stackconfig.data import CacheConfig, DatabaseConfig, app_secrets_are_secret
+from stackconfig.jobs import JobConfig
 from stackconfig.edge import AccessLogsConfig, DomainConfig, RegistryConfig, StorageConfig
 from stackconfig.load_balancer import LoadBalancerConfig
 from stackconfig.monitoring import MonitoringConfig
@@ -93,6 +94,11 @@ class StackConfig(ConfigModel):
         min_length=1,
         description="The Fargate services, by name (1-20 of a-z, 0-9 and '-', starting with a letter, not "
                     "starting with db- or cache-).",
+    )
+    jobs: dict[ServiceName, JobConfig] = Field(
+        default_factory=dict,
+        description="Scheduled jobs (EventBridge Scheduler runs a Fargate task), by name (same rules as a service "
+                    "name).",
     )
     cache: Optional[CacheConfig] = Field(default=None, description="A Redis/Valkey cache; none without it.")
     database: Optional[DatabaseConfig] = Field(default=None, description="A PostgreSQL database; none without it.")

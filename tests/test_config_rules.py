@@ -43,6 +43,8 @@ def schedule(name: str, low: int, high: int) -> dict:
     return {"name": name, "schedule": "cron(0 22 ? * MON-FRI *)", "min": low, "max": high}
 
 
+JOB = {"imageFrom": "backend", "command": ["python", "manage.py", "clearsessions"], "schedule": "rate(1 day)"}
+
 # (rule, stack, edits, every problem of the stack file, in order)
 REFUSED = [
     (rules._load_balancer_settings, "dev", {"services.backend.port": DELETE}, [
@@ -323,10 +325,28 @@ REFUSED = [
         'webstack:monitoring.alertEmails[2] = "A@example.com": the same address as monitoring.alertEmails[0]; list '
         "each address once",
     ]),
+    (rules._job_image, "dev", {"jobs.nightly": JOB | {"imageFrom": "worker"}}, [
+        'webstack:jobs.nightly.imageFrom = "worker": is not a service of this stack (services: backend, frontend)',
+    ]),
+    (rules._job_image, "dev", {"jobs.nightly": JOB | {"image": {"repository": "backend", "tag": "v1"}}}, [
+        'webstack:jobs.nightly.imageFrom = "backend": set exactly one of image or imageFrom; jobs.nightly.image is '
+        "set too",
+    ]),
+    (rules._job_fargate_size, "dev", {"jobs.nightly": JOB | {"cpu": 1024, "memory": 1024}}, [
+        "webstack:jobs.nightly.memory = 1024: with cpu 1024 Fargate accepts memory of 2048-8192 MiB in steps of "
+        "1024 MiB",
+    ]),
+    (rules._job_stores, "dev", {"jobs.nightly": JOB | {"uses": ["cache"]}, "cache": DELETE,
+                                "services.backend.uses": ["database"]}, [
+        'webstack:jobs.nightly.uses[0] = "cache": webstack:cache is not configured; add it or remove cache from '
+        "jobs.nightly.uses",
+    ]),
 ]
 
 # One accepted neighbour per rule (the committed stacks are the plain case).
 ACCEPTED = [
+    ("dev", {"jobs.nightly": JOB}),
+    ("dev", {"jobs.nightly": JOB | {"imageFrom": None, "image": {"repository": "backend", "digest": "sha256:" + "0" * 64}}}),
     ("dev", {"services.worker": {"image": {"repository": "backend", "tag": "2f1c9e0"},
                                  "command": ["celery", "-A", "app", "worker"], "scaling": {"min": 1, "max": 3},
                                  "healthCheck": {"command": ["CMD-SHELL", "celery -A app inspect ping || exit 1"]},
