@@ -915,4 +915,5 @@ def estimate(records: Iterable[Record], price_book: PriceBook | None = None,
         elif not is_free(record.type):
             stack.not_priced(record, "no price model for this resource type")
     _cloudwatch_free_tier(stack)
-    return Estimate(price_book.region, price_book.date_read, usage, stack.lines, stack.unpriced)
+    unpriced = sorted(stack.unpriced, key=lambda u: (u.component, u.resource, u.reason))
+    return Estimate(price_book.region, price_book.date_read, usage, stack.lines, unpriced)

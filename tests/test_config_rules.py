@@ -190,6 +190,8 @@ REFUSED = [
     (rules._used_stores_exist, "dev", {"database": DELETE}, [
         'webstack:services.backend.uses[0] = "database": webstack:database is not configured; add it or remove '
         "database from services.backend.uses",
+        'webstack:jobs.clearsessions.uses[0] = "database": webstack:database is not configured; add it or remove '
+        "database from jobs.clearsessions.uses",
     ]),
     (rules._injected_names_left_alone, "dev", {
         "services.backend.environment": {"REDIS_HOST": "localhost"},

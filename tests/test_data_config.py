@@ -82,7 +82,9 @@ def test_a_service_cannot_use_a_store_that_is_not_configured():
     del values["database"]
     assert problems(values) == [
         'webstack:services.backend.uses[0] = "database": webstack:database is not configured; add it or remove '
-        "database from services.backend.uses"
+        "database from services.backend.uses",
+        'webstack:jobs.clearsessions.uses[0] = "database": webstack:database is not configured; add it or remove '
+        "database from jobs.clearsessions.uses"
     ]
 
 

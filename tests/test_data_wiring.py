@@ -97,13 +97,19 @@ def test_services_without_uses_get_neither_store(any_run):
         assert not [p for p in any_run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name == f"{name}-execution-secrets"]
 
 
-def test_only_the_backend_security_group_reaches_the_stores(any_run):
-    backend_sg = resource(any_run, "aws:ec2/securityGroup:SecurityGroup", "backend-sg").id
+def clients_of(run: ProgramRun, store: str) -> list[str]:
+    """The services and jobs a committed stack lets `uses` the store: the security groups it must admit."""
+    config = {**committed(run, "services", {}), **committed(run, "jobs", {})}
+    names = [f"{name}-sg" for name, entry in config.items() if store in entry.get("uses", [])]
+    return sorted(resource(run, "aws:ec2/securityGroup:SecurityGroup", name).id for name in names)
+
+
+def test_only_the_clients_security_groups_reach_the_stores(any_run):
     for store, port in (("cache", 6379), ("database", 5432)):
         store_sg = resource(any_run, "aws:ec2/securityGroup:SecurityGroup", f"{store}-sg").id
         rules = [r for r in any_run.of_type(INGRESS) if r.inputs["securityGroupId"] == store_sg]
-        assert [(r.inputs["referencedSecurityGroupId"], r.inputs["fromPort"], r.inputs["toPort"]) for r in rules] == \
-            [(backend_sg, port, port)]
+        assert sorted(r.inputs["referencedSecurityGroupId"] for r in rules) == clients_of(any_run, store)
+        assert {(r.inputs["fromPort"], r.inputs["toPort"]) for r in rules} == {(port, port)}
     for rule in any_run.of_type(INGRESS):
         if rule.inputs.get("fromPort") in (5432, 6379):
             assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
@@ -159,9 +165,8 @@ def test_proxy_and_replica_variant_points_the_backend_at_them(scaled_prod_run):
     assert environment["DATABASE_READ_HOST"] == replica.outputs["address"]
     assert run.outputs["databaseHost"] == proxy.outputs["endpoint"]
     proxy_sg = resource(run, "aws:ec2/securityGroup:SecurityGroup", "database-proxy-sg").id
-    backend_sg = resource(run, "aws:ec2/securityGroup:SecurityGroup", "backend-sg").id
-    assert [r.inputs["referencedSecurityGroupId"] for r in run.of_type(INGRESS)
-            if r.inputs["securityGroupId"] == proxy_sg] == [backend_sg]
+    assert sorted(r.inputs["referencedSecurityGroupId"] for r in run.of_type(INGRESS)
+                  if r.inputs["securityGroupId"] == proxy_sg) == clients_of(run, "database")
     # In prod the replica is protected like the primary (stateful-resources-protected).
     assert replica.protect is True
 
@@ -282,6 +287,7 @@ def test_without_data_config_nothing_is_created():
     def no_data(config):
         del config["webstack:cache"], config["webstack:database"]
         config["webstack:services"]["backend"].pop("uses")
+        config.pop("webstack:jobs", None)
 
     run = run_stack("dev", no_data)
     assert run.of_type("aws:rds/instance:Instance") == []

@@ -38,6 +38,16 @@ VERSION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a
 SUBNETS = ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"]
 
 
+def of_rotation(run: ProgramRun, type_: str) -> list:
+    """Resources of a type under the rotation component (scheduled jobs have event rules and targets too)."""
+    return [r for r in run.of_type(type_) if "webstack:rotation:SecretRotationRedeploy$" in r.urn]
+
+
+def rotation_one(run: ProgramRun, type_: str):
+    [only] = of_rotation(run, type_)
+    return only
+
+
 def by_name(run: ProgramRun, type_: str, name: str):
     return next(r for r in run.of_type(type_) if r.name == name)
 
@@ -254,7 +264,7 @@ def label_updated_event(secret_arn: str, label: str = "AWSCURRENT") -> dict:
 # --- the committed stacks: an RDS-managed secret -------------------------------------------------
 
 def test_rule_matches_the_database_secret_becoming_current(any_run):
-    rule = any_run.one(RULE)
+    rule = rotation_one(any_run, RULE)
     pattern = json.loads(rule.inputs["eventPattern"])
     secret_arn = master_secret_arn(any_run)
     assert pattern == {"source": ["aws.secretsmanager"], "detail-type": ["Secret Label Updated"],
@@ -270,7 +280,7 @@ def test_rule_matches_the_database_secret_becoming_current(any_run):
 
 
 def test_rule_target_is_the_state_machine_started_with_its_own_role(any_run):
-    rule, machine, target = any_run.one(RULE), any_run.one(MACHINE), any_run.one(TARGET)
+    rule, machine, target = rotation_one(any_run, RULE), any_run.one(MACHINE), rotation_one(any_run, TARGET)
     events_role = by_name(any_run, ROLE, "database-rotation-events")
     assert (target.inputs["rule"], target.inputs["arn"], target.inputs["roleArn"]) == \
         (rule.outputs["name"], machine.outputs["arn"], events_role.outputs["arn"])
@@ -282,7 +292,7 @@ def test_rule_target_is_the_state_machine_started_with_its_own_role(any_run):
 
 
 def test_eventbridge_may_only_start_this_state_machine(any_run):
-    rule, machine = any_run.one(RULE), any_run.one(MACHINE)
+    rule, machine = rotation_one(any_run, RULE), any_run.one(MACHINE)
     role = by_name(any_run, ROLE, "database-rotation-events")
     trust = json.loads(role.inputs["assumeRolePolicy"])
     assert trust["Statement"] == [{
@@ -373,7 +383,7 @@ def test_state_machine_logs_to_its_group_with_the_stack_retention(stack, retenti
 
 def test_failed_executions_and_undelivered_events_page_the_alert_topic(any_run):
     topic_arn = any_run.outputs["alertTopicArn"]
-    machine, rule = any_run.one(MACHINE), any_run.one(RULE)
+    machine, rule = any_run.one(MACHINE), rotation_one(any_run, RULE)
     failed = by_name(any_run, ALARM, "database-rotation-failed")
     undelivered = by_name(any_run, ALARM, "database-rotation-undelivered")
     assert (failed.inputs["namespace"], failed.inputs["metricName"], failed.inputs["dimensions"]) == \
@@ -441,7 +451,7 @@ def test_with_the_proxy_the_services_are_still_redeployed():
     run = run_stack("prod", lambda config: config["webstack:database"].update({"proxy": {"enabled": True}}))
     proxy = run.one("aws:rds/proxy:Proxy")
     assert [auth["secretArn"] for auth in proxy.inputs["auths"]] == [master_secret_arn(run)]
-    assert json.loads(run.one(RULE).inputs["eventPattern"])["resources"] == [master_secret_arn(run)]
+    assert json.loads(rotation_one(run, RULE).inputs["eventPattern"])["resources"] == [master_secret_arn(run)]
     definition = json.loads(run.one(MACHINE).inputs["definition"])
     assert ecs_service(run, "backend").outputs["name"] in json.dumps(definition)
 
@@ -449,7 +459,7 @@ def test_with_the_proxy_the_services_are_still_redeployed():
 def test_no_service_reads_the_database_no_redeploy():
     run = run_stack("dev", lambda config: config["webstack:services"]["backend"].update({"uses": ["cache"]}))
     assert run.of_type("aws:rds/instance:Instance")
-    assert run.of_type(RULE) == [] and run.of_type(MACHINE) == []
+    assert of_rotation(run, RULE) == [] and run.of_type(MACHINE) == []
 
 
 # --- program-managed secrets: pinned to their version ---------------------------------------------
@@ -460,7 +470,7 @@ def generated_password(config):
 
 def test_generated_password_has_no_rule_and_services_read_its_version():
     run = run_stack("dev", generated_password)
-    assert run.of_type(RULE) == [] and run.of_type(MACHINE) == []
+    assert of_rotation(run, RULE) == [] and run.of_type(MACHINE) == []
     assert run.of_type("webstack:rotation:SecretRotationRedeploy") == []
     secret = by_name(run, "aws:secretsmanager/secret:Secret", "database-master-password")
     version = by_name(run, "aws:secretsmanager/secretVersion:SecretVersion", "database-master-password")
