@@ -84,7 +84,7 @@ repositories = {
     ), opts=with_provider)
     for repository in sorted({
         image.repository for image in [*(s.image for s in config.services.values()),
-                                       *(j.image for j in config.jobs.values() if j.image is not None)]
+                                       *(j.image for j in config.jobs.values())]
         if not has_registry_host(image.repository)
     })
 }
@@ -232,7 +232,7 @@ for name, settings in config.jobs.items():
     data_environment, data_secrets = data_links(settings)
     job = ScheduledJob(name, ScheduledJobArgs(
         settings=settings,
-        image=image_of(settings.image if settings.image is not None else config.services[settings.image_from].image),
+        image=image_of(settings.image),
         region=config.region,
         account_id=account_id,
         log_retention_days=config.logs.retention_days,

@@ -25,6 +25,8 @@ from components.database import (
     ENHANCED_MONITORING_POLICY_ARN,
     PERFORMANCE_INSIGHTS_FREE_DAYS,
     POSTGRES_PORT,
+    admit_postgres_client,
+    declare_proxy,
     proxy_secret_policy,
     service_trust,
 )
@@ -204,49 +206,16 @@ class Aurora(pulumi.ComponentResource):
         })
 
     def _proxy(self, settings: DatabaseConfig, args: AuroraArgs) -> pulumi.Output[str]:
-        name = self._name
-        child = pulumi.ResourceOptions(parent=self)
-        self.proxy_security_group = aws.ec2.SecurityGroup(
-            f"{name}-proxy-sg", vpc_id=args.vpc_id,
-            description=f"{name} proxy: {POSTGRES_PORT} from admitted security groups, out to the cluster only",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-proxy-to-db", security_group_id=self.proxy_security_group.id,
-            referenced_security_group_id=self.security_group.id, ip_protocol="tcp",
-            from_port=POSTGRES_PORT, to_port=POSTGRES_PORT, description="Proxy to PostgreSQL", opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-proxy", security_group_id=self.security_group.id,
-            referenced_security_group_id=self.proxy_security_group.id, ip_protocol="tcp",
-            from_port=POSTGRES_PORT, to_port=POSTGRES_PORT, description="PostgreSQL from the proxy", opts=child,
-        )
-        role = aws.iam.Role(f"{name}-proxy-role", assume_role_policy=service_trust("rds.amazonaws.com"), opts=child)
         policy = self.cluster.master_user_secrets.apply(
             lambda secrets: proxy_secret_policy(secrets[0].secret_arn, secrets[0].kms_key_id, args.region)
         )
-        secret_access = aws.iam.RolePolicy(f"{name}-proxy-secret", role=role.id, policy=policy, opts=child)
-        self.proxy = aws.rds.Proxy(
-            f"{name}-proxy", engine_family="POSTGRESQL", require_tls=True,
-            idle_client_timeout=settings.proxy.idle_client_timeout, debug_logging=False, role_arn=role.arn,
-            vpc_subnet_ids=args.subnet_ids, vpc_security_group_ids=[self.proxy_security_group.id],
-            auths=[aws.rds.ProxyAuthArgs(
-                auth_scheme="SECRETS", secret_arn=self.master_secret_arn, iam_auth="DISABLED",
-                client_password_auth_type="POSTGRES_SCRAM_SHA_256", description="RDS-managed master user secret",
-            )],
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_access]),
-        )
-        target_group = aws.rds.ProxyDefaultTargetGroup(
-            f"{name}-proxy-targets", db_proxy_name=self.proxy.name,
-            connection_pool_config=aws.rds.ProxyDefaultTargetGroupConnectionPoolConfigArgs(
-                max_connections_percent=settings.proxy.max_connections_percent,
-                max_idle_connections_percent=settings.proxy.max_idle_connections_percent,
-                connection_borrow_timeout=120,
-            ),
-            opts=child,
+        self.proxy, self.proxy_security_group, target_group = declare_proxy(
+            self, self._name, settings, vpc_id=args.vpc_id, subnet_ids=args.subnet_ids,
+            database_security_group=self.security_group, behind="the cluster", secret_policy=policy,
+            secret_arn=self.master_secret_arn, secret_description="RDS-managed master user secret",
         )
         aws.rds.ProxyTarget(
-            f"{name}-proxy-cluster", db_proxy_name=self.proxy.name, target_group_name=target_group.name,
+            f"{self._name}-proxy-cluster", db_proxy_name=self.proxy.name, target_group_name=target_group.name,
             db_cluster_identifier=self.cluster.id,
             # A cluster target needs an available instance.
             opts=pulumi.ResourceOptions(parent=self, depends_on=self.instances[:1]),
@@ -255,16 +224,8 @@ class Aurora(pulumi.ComponentResource):
 
     def admit(self, client: str, security_group_id: pulumi.Input[str]) -> None:
         """Let one client reach PostgreSQL: the proxy if any, and the cluster (readers are not behind the proxy)."""
-        targets = [("", self.security_group.id)]
-        if self.proxy_endpoint is not None:
-            targets.append(("proxy-", self.proxy_security_group.id))
-        for prefix, target_group_id in targets:
-            aws.vpc.SecurityGroupIngressRule(
-                f"{self._name}-{prefix}from-{client}", security_group_id=target_group_id,
-                referenced_security_group_id=security_group_id, ip_protocol="tcp",
-                from_port=POSTGRES_PORT, to_port=POSTGRES_PORT, description=f"PostgreSQL from {client}",
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+        admit_postgres_client(self, self._name, client, security_group_id, self.security_group,
+                              self.proxy_security_group if self.proxy_endpoint is not None else None)
 
     @property
     def client_environment(self) -> dict[str, pulumi.Input[str]]:

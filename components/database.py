@@ -47,6 +47,93 @@ def service_trust(service: str) -> str:
     })
 
 
+def declare_proxy(owner: pulumi.Resource, name: str, settings: DatabaseConfig, *, vpc_id: pulumi.Input[str],
+                  subnet_ids: pulumi.Input[list[str]], database_security_group: aws.ec2.SecurityGroup, behind: str,
+                  secret_policy: pulumi.Input[str], secret_arn: pulumi.Input[str], secret_description: str,
+                  ) -> tuple[aws.rds.Proxy, aws.ec2.SecurityGroup, aws.rds.ProxyDefaultTargetGroup]:
+    """RDS Proxy in front of an RDS instance or an Aurora cluster (the caller adds the `ProxyTarget`): its
+    security group (out to the database only), the role that reads the master secret, the pool settings."""
+    child = pulumi.ResourceOptions(parent=owner)
+    proxy_security_group = aws.ec2.SecurityGroup(
+        f"{name}-proxy-sg",
+        vpc_id=vpc_id,
+        description=f"{name} proxy: {POSTGRES_PORT} from admitted security groups, out to {behind} only",
+        opts=child,
+    )
+    aws.vpc.SecurityGroupEgressRule(
+        f"{name}-proxy-to-db",
+        security_group_id=proxy_security_group.id,
+        referenced_security_group_id=database_security_group.id,
+        ip_protocol="tcp",
+        from_port=POSTGRES_PORT,
+        to_port=POSTGRES_PORT,
+        description="Proxy to PostgreSQL",
+        opts=child,
+    )
+    aws.vpc.SecurityGroupIngressRule(
+        f"{name}-from-proxy",
+        security_group_id=database_security_group.id,
+        referenced_security_group_id=proxy_security_group.id,
+        ip_protocol="tcp",
+        from_port=POSTGRES_PORT,
+        to_port=POSTGRES_PORT,
+        description="PostgreSQL from the proxy",
+        opts=child,
+    )
+    role = aws.iam.Role(f"{name}-proxy-role", assume_role_policy=service_trust("rds.amazonaws.com"), opts=child)
+    secret_access = aws.iam.RolePolicy(f"{name}-proxy-secret", role=role.id, policy=secret_policy, opts=child)
+    proxy = aws.rds.Proxy(
+        f"{name}-proxy",
+        engine_family="POSTGRESQL",
+        require_tls=True,
+        idle_client_timeout=settings.proxy.idle_client_timeout,
+        debug_logging=False,
+        role_arn=role.arn,
+        vpc_subnet_ids=subnet_ids,
+        vpc_security_group_ids=[proxy_security_group.id],
+        auths=[aws.rds.ProxyAuthArgs(
+            auth_scheme="SECRETS",
+            secret_arn=secret_arn,
+            iam_auth="DISABLED",
+            client_password_auth_type="POSTGRES_SCRAM_SHA_256",
+            description=secret_description,
+        )],
+        # The proxy reads the secret with this role as soon as it starts.
+        opts=pulumi.ResourceOptions(parent=owner, depends_on=[secret_access]),
+    )
+    target_group = aws.rds.ProxyDefaultTargetGroup(
+        f"{name}-proxy-targets",
+        db_proxy_name=proxy.name,
+        connection_pool_config=aws.rds.ProxyDefaultTargetGroupConnectionPoolConfigArgs(
+            max_connections_percent=settings.proxy.max_connections_percent,
+            max_idle_connections_percent=settings.proxy.max_idle_connections_percent,
+            connection_borrow_timeout=120,
+        ),
+        opts=child,
+    )
+    return proxy, proxy_security_group, target_group
+
+
+def admit_postgres_client(owner: pulumi.Resource, name: str, client: str, security_group_id: pulumi.Input[str],
+                          database_security_group: aws.ec2.SecurityGroup,
+                          proxy_security_group: Optional[aws.ec2.SecurityGroup]) -> None:
+    """Let one client's security group reach PostgreSQL: the database and, if there is one, the proxy."""
+    targets = [("", database_security_group.id)]
+    if proxy_security_group is not None:
+        targets.append(("proxy-", proxy_security_group.id))
+    for prefix, target_group_id in targets:
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-{prefix}from-{client}",
+            security_group_id=target_group_id,
+            referenced_security_group_id=security_group_id,
+            ip_protocol="tcp",
+            from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT,
+            description=f"PostgreSQL from {client}",
+            opts=pulumi.ResourceOptions(parent=owner),
+        )
+
+
 @dataclass(frozen=True)
 class DatabaseArgs:
     # Resolved for the environment (`StackConfig.resolved()`): no None left.
@@ -364,77 +451,22 @@ class Database(pulumi.ComponentResource):
         )
 
     def _proxy(self, settings: DatabaseConfig, args: DatabaseArgs) -> pulumi.Output[str]:
-        name = self._name
         child = pulumi.ResourceOptions(parent=self)
-        self.proxy_security_group = aws.ec2.SecurityGroup(
-            f"{name}-proxy-sg",
-            vpc_id=args.vpc_id,
-            description=f"{name} proxy: {POSTGRES_PORT} from admitted security groups, out to the database only",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-proxy-to-db",
-            security_group_id=self.proxy_security_group.id,
-            referenced_security_group_id=self.security_group.id,
-            ip_protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            description="Proxy to PostgreSQL",
-            opts=child,
-        )
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-from-proxy",
-            security_group_id=self.security_group.id,
-            referenced_security_group_id=self.proxy_security_group.id,
-            ip_protocol="tcp",
-            from_port=POSTGRES_PORT,
-            to_port=POSTGRES_PORT,
-            description="PostgreSQL from the proxy",
-            opts=child,
-        )
-
-        role = aws.iam.Role(f"{name}-proxy-role", assume_role_policy=service_trust("rds.amazonaws.com"), opts=child)
         if self.master_secret is None:
             policy = self.instance.master_user_secrets.apply(
                 lambda secrets: proxy_secret_policy(secrets[0].secret_arn, secrets[0].kms_key_id, args.region)
             )
         else:  # our secret, encrypted with the AWS managed key
             policy = self.master_secret_arn.apply(lambda arn: proxy_secret_policy(arn, None, args.region))
-        secret_access = aws.iam.RolePolicy(f"{name}-proxy-secret", role=role.id, policy=policy, opts=child)
-        self.proxy = aws.rds.Proxy(
-            f"{name}-proxy",
-            engine_family="POSTGRESQL",
-            require_tls=True,
-            idle_client_timeout=settings.proxy.idle_client_timeout,
-            debug_logging=False,
-            role_arn=role.arn,
-            vpc_subnet_ids=args.subnet_ids,
-            vpc_security_group_ids=[self.proxy_security_group.id],
-            auths=[aws.rds.ProxyAuthArgs(
-                auth_scheme="SECRETS",
-                secret_arn=self.master_secret_arn,
-                iam_auth="DISABLED",
-                client_password_auth_type="POSTGRES_SCRAM_SHA_256",
-                description=(
-                    "RDS-managed master user secret" if self.master_secret is None
-                    else "Program-generated master user secret"
-                ),
-            )],
-            # The proxy reads the secret with this role as soon as it starts.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[secret_access]),
-        )
-        target_group = aws.rds.ProxyDefaultTargetGroup(
-            f"{name}-proxy-targets",
-            db_proxy_name=self.proxy.name,
-            connection_pool_config=aws.rds.ProxyDefaultTargetGroupConnectionPoolConfigArgs(
-                max_connections_percent=settings.proxy.max_connections_percent,
-                max_idle_connections_percent=settings.proxy.max_idle_connections_percent,
-                connection_borrow_timeout=120,
-            ),
-            opts=child,
+        self.proxy, self.proxy_security_group, target_group = declare_proxy(
+            self, self._name, settings, vpc_id=args.vpc_id, subnet_ids=args.subnet_ids,
+            database_security_group=self.security_group, behind="the database", secret_policy=policy,
+            secret_arn=self.master_secret_arn,
+            secret_description=("RDS-managed master user secret" if self.master_secret is None
+                                else "Program-generated master user secret"),
         )
         aws.rds.ProxyTarget(
-            f"{name}-proxy-primary",
+            f"{self._name}-proxy-primary",
             db_proxy_name=self.proxy.name,
             target_group_name=target_group.name,
             db_instance_identifier=self.instance.identifier,
@@ -443,25 +475,14 @@ class Database(pulumi.ComponentResource):
         return self.proxy.endpoint
 
     def admit(self, client: str, security_group_id: pulumi.Input[str]) -> None:
-        """Let one client (a service's security group) reach PostgreSQL: the proxy if any, and the instances.
+        """Let one client (a service's or a job's security group) reach PostgreSQL: the proxy if any, and the
+        instances.
 
         Direct access stays open with a proxy: read replicas are not behind it, and migrations may
         need session features a pooled connection does not keep.
         """
-        targets = [("", self.security_group.id)]
-        if self.proxy_endpoint is not None:
-            targets.append(("proxy-", self.proxy_security_group.id))
-        for prefix, target_group_id in targets:
-            aws.vpc.SecurityGroupIngressRule(
-                f"{self._name}-{prefix}from-{client}",
-                security_group_id=target_group_id,
-                referenced_security_group_id=security_group_id,
-                ip_protocol="tcp",
-                from_port=POSTGRES_PORT,
-                to_port=POSTGRES_PORT,
-                description=f"PostgreSQL from {client}",
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+        admit_postgres_client(self, self._name, client, security_group_id, self.security_group,
+                              self.proxy_security_group if self.proxy_endpoint is not None else None)
 
     @property
     def client_environment(self) -> dict[str, pulumi.Input[str]]:

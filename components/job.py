@@ -18,8 +18,8 @@ from typing import Mapping, Optional
 import pulumi
 import pulumi_aws as aws
 
-from components.service import CPU_ARCHITECTURES, ECS_TASKS_TRUST, EXECUTION_POLICY_ARN, task_role_trust
-from helpers.container import container_definition, secret_arn_of
+from components.fargate_task import fargate_task_definition, resolved, task_roles
+from helpers.container import container_definition
 from helpers.names import task_family
 from stackconfig.jobs import JobConfig
 
@@ -123,50 +123,20 @@ class ScheduledJob(pulumi.ComponentResource):
 
         self.log_group = aws.cloudwatch.LogGroup(f"{name}-logs", retention_in_days=args.log_retention_days,
                                                  opts=child)
-        self.execution_role = aws.iam.Role(f"{name}-execution", assume_role_policy=ECS_TASKS_TRUST, opts=child)
-        aws.iam.RolePolicyAttachment(f"{name}-execution-managed", role=self.execution_role.name,
-                                     policy_arn=EXECUTION_POLICY_ARN, opts=child)
-        if args.secrets:
-            arns = pulumi.Output.all(*args.secrets.values()).apply(
-                lambda values: sorted({secret_arn_of(value) for value in values})
-            )
-            aws.iam.RolePolicy(
-                f"{name}-execution-secrets",
-                role=self.execution_role.id,
-                policy=arns.apply(lambda resources: json.dumps({
-                    "Version": "2012-10-17",
-                    "Statement": [{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
-                                   "Resource": resources}],
-                })),
-                opts=child,
-            )
-        self.task_role = aws.iam.Role(
-            f"{name}-task", assume_role_policy=account.apply(lambda a: task_role_trust(args.region, a)), opts=child
-        )
-
-        linked = pulumi.Output.all(**dict(args.linked_environment)) if args.linked_environment \
-            else pulumi.Output.from_input({})
-        secrets = pulumi.Output.all(**dict(args.secrets)) if args.secrets else pulumi.Output.from_input({})
-        self.task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            family=self.family,
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(settings.cpu),
-            memory=str(settings.memory),
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=CPU_ARCHITECTURES[settings.architecture]
-            ),
-            execution_role_arn=self.execution_role.arn,
-            task_role_arn=self.task_role.arn,
-            container_definitions=pulumi.Output.all(args.image, self.log_group.name, linked, secrets).apply(
+        self.execution_role, self.task_role = task_roles(name, args.region, args.account_id, args.secrets, child)
+        self.task_definition = fargate_task_definition(
+            f"{name}-task", self.family, cpu=settings.cpu, memory=settings.memory,
+            architecture=settings.architecture, execution_role=self.execution_role, task_role=self.task_role,
+            container_definitions=pulumi.Output.all(
+                args.image, self.log_group.name, resolved(args.linked_environment), resolved(args.secrets)
+            ).apply(
                 lambda values: json.dumps([container_definition(
                     name=name, image=values[0], port=None, log_group=values[1], region=args.region,
                     environment={**settings.environment, **values[2]}, secrets=values[3],
                     stop_timeout=JOB_STOP_TIMEOUT, command=settings.command,
                 )])
             ),
-            opts=child,
+            child=child,
         )
 
         self.security_group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id,

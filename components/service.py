@@ -16,36 +16,11 @@ from typing import Mapping, Optional, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from helpers.container import container_definition, secret_arn_of
+from components.fargate_task import fargate_task_definition, resolved, task_roles
+from helpers.container import container_definition
 from helpers.names import task_family
 from stackconfig.service import ServiceConfig
 
-EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-ECS_TASKS_TRUST = json.dumps({
-    "Version": "2012-10-17",
-    "Statement": [{
-        "Effect": "Allow",
-        "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-    }],
-})
-
-
-def task_role_trust(region: str, account_id: str) -> str:
-    """The application's role: only ECS tasks of this account and region may assume it (the confused-deputy
-    conditions of AWS's task IAM role guide)."""
-    return json.dumps({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Effect": "Allow",
-            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-            "Action": "sts:AssumeRole",
-            "Condition": {
-                "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{region}:{account_id}:*"},
-                "StringEquals": {"aws:SourceAccount": account_id},
-            },
-        }],
-    })
 # ECS Exec: the SSM agent in the task opens these channels (AWS documents no narrower resource).
 EXEC_ACTIONS = [
     "ssmmessages:CreateControlChannel",
@@ -53,7 +28,6 @@ EXEC_ACTIONS = [
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 ]
-CPU_ARCHITECTURES = {"x86_64": "X86_64", "arm64": "ARM64"}
 
 
 @dataclass(frozen=True)
@@ -97,20 +71,7 @@ class Service(pulumi.ComponentResource):
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", retention_in_days=args.log_retention_days, opts=child
         )
-        self.execution_role = aws.iam.Role(f"{name}-execution", assume_role_policy=ECS_TASKS_TRUST, opts=child)
-        aws.iam.RolePolicyAttachment(
-            f"{name}-execution-managed", role=self.execution_role.name, policy_arn=EXECUTION_POLICY_ARN, opts=child
-        )
-        if args.secrets:
-            self._allow_secret_reads(name, args.secrets, child)
-        # The application's own identity: nothing until a feature (bucket, exec) grants it something.
-        self.task_role = aws.iam.Role(
-            f"{name}-task",
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: task_role_trust(args.region, account)
-            ),
-            opts=child,
-        )
+        self.execution_role, self.task_role = task_roles(name, args.region, args.account_id, args.secrets, child)
         if settings.enable_exec:
             aws.iam.RolePolicy(
                 f"{name}-task-exec",
@@ -267,28 +228,17 @@ class Service(pulumi.ComponentResource):
 
     def _task_definition(self, resource_name: str, family: str, settings: ServiceConfig,
                          container_definitions: pulumi.Output[str], child) -> aws.ecs.TaskDefinition:
-        return aws.ecs.TaskDefinition(
-            resource_name,
-            family=family,
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(settings.cpu),
-            memory=str(settings.memory),
-            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
-                operating_system_family="LINUX", cpu_architecture=CPU_ARCHITECTURES[settings.architecture]
-            ),
-            execution_role_arn=self.execution_role.arn,
-            task_role_arn=self.task_role.arn,
-            container_definitions=container_definitions,
-            opts=child,
+        return fargate_task_definition(
+            resource_name, family, cpu=settings.cpu, memory=settings.memory, architecture=settings.architecture,
+            execution_role=self.execution_role, task_role=self.task_role,
+            container_definitions=container_definitions, child=child,
         )
 
     def _container_definitions(self, name: str, args: ServiceArgs, command: Optional[Sequence[str]] = None,
                                health_check: bool = True) -> pulumi.Output[str]:
         settings = args.settings
-        linked = pulumi.Output.all(**dict(args.linked_environment)) if args.linked_environment else pulumi.Output.from_input({})
-        secrets = pulumi.Output.all(**dict(args.secrets)) if args.secrets else pulumi.Output.from_input({})
-        return pulumi.Output.all(args.image, self.log_group.name, linked, secrets).apply(
+        return pulumi.Output.all(args.image, self.log_group.name, resolved(args.linked_environment),
+                                 resolved(args.secrets)).apply(
             lambda values: json.dumps([container_definition(
                 name=name,
                 image=values[0],
@@ -306,25 +256,6 @@ class Service(pulumi.ComponentResource):
                 health_start_period=settings.health_check.grace_period,
                 init_process=settings.enable_exec,
             )])
-        )
-
-    def _allow_secret_reads(self, name: str, secrets: Mapping[str, pulumi.Input[str]], child) -> None:
-        """The execution role reads exactly the secrets the container references, by ARN."""
-        arns = pulumi.Output.all(*secrets.values()).apply(
-            lambda values: sorted({secret_arn_of(value) for value in values})
-        )
-        aws.iam.RolePolicy(
-            f"{name}-execution-secrets",
-            role=self.execution_role.id,
-            policy=arns.apply(lambda resources: json.dumps({
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Effect": "Allow",
-                    "Action": ["secretsmanager:GetSecretValue"],
-                    "Resource": resources,
-                }],
-            })),
-            opts=child,
         )
 
     def _target_group(self, name: str, args: ServiceArgs, child) -> aws.lb.TargetGroup:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Literal, Optional
 
-from pydantic import Field, field_validator
+from pydantic import Field
 
 from helpers.fargate import CPU_UNITS
 from stackconfig.base import ConfigModel, doc
 from stackconfig.data import SecretRef
-from stackconfig.service import SCHEDULE_EXPRESSION, ImageConfig, VariableName
+from stackconfig.service import SCHEDULE_EXPRESSION, FargateCpu, ImageConfig, TimeZone, VariableName
 
 # EventBridge Scheduler's retry policy: MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86400.
 MAX_RETRY_ATTEMPTS = 185
@@ -49,10 +48,10 @@ class JobConfig(ConfigModel):
                                       "year), rate(<n> minute(s)|hour(s)|day(s)) with n >= 1, or "
                                       "at(yyyy-mm-ddThh:mm:ss)"),
     )
-    timezone: str = Field(default="UTC", description="IANA time zone the cron and at times are read in.",
-                          json_schema_extra=doc(allowed="an IANA time zone name, e.g. Europe/Berlin"))
-    cpu: int = Field(default=256, description="Task CPU units (1024 = 1 vCPU).",
-                     json_schema_extra=doc(allowed=", ".join(map(str, CPU_UNITS))))
+    timezone: TimeZone = Field(default="UTC", description="IANA time zone the cron and at times are read in.",
+                               json_schema_extra=doc(allowed="an IANA time zone name, e.g. Europe/Berlin"))
+    cpu: FargateCpu = Field(default=256, description="Task CPU units (1024 = 1 vCPU).",
+                            json_schema_extra=doc(allowed=", ".join(map(str, CPU_UNITS))))
     memory: int = Field(default=512, description="Task memory in MiB, within Fargate's range for `cpu` (as for a "
                                                  "service).")
     architecture: Literal["x86_64", "arm64"] = Field(default="x86_64", description="CPU architecture of the image.")
@@ -69,16 +68,4 @@ class JobConfig(ConfigModel):
     )
     retry: RetryConfig = Field(default_factory=RetryConfig, description="Scheduler's retry policy.")
 
-    @field_validator("cpu")
-    @classmethod
-    def _fargate_cpu(cls, cpu: int) -> int:
-        if cpu not in CPU_UNITS:
-            raise ValueError(f"Fargate CPU units must be one of {', '.join(map(str, CPU_UNITS))}")
-        return cpu
 
-    @field_validator("timezone")
-    @classmethod
-    def _iana_time_zone(cls, timezone: str) -> str:
-        if timezone not in zoneinfo.available_timezones():
-            raise ValueError(f"{timezone!r} is not an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)")
-        return timezone

@@ -66,7 +66,22 @@ def _variable_name(name: str) -> str:
 
 PathPattern = Annotated[str, AfterValidator(_path_pattern)]
 HostPattern = Annotated[str, AfterValidator(_host_pattern)]
+def _fargate_cpu(cpu: int) -> int:
+    if cpu not in CPU_UNITS:
+        raise ValueError(f"Fargate CPU units must be one of {', '.join(map(str, CPU_UNITS))}")
+    return cpu
+
+
+def _iana_time_zone(timezone: str) -> str:
+    # The `tzdata` package (requirements.txt) provides the names wherever the OS has none.
+    if timezone not in zoneinfo.available_timezones():
+        raise ValueError(f"{timezone!r} is not an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)")
+    return timezone
+
+
 VariableName = Annotated[str, AfterValidator(_variable_name)]
+FargateCpu = Annotated[int, AfterValidator(_fargate_cpu)]
+TimeZone = Annotated[str, AfterValidator(_iana_time_zone)]
 
 
 class ImageConfig(ConfigModel):
@@ -217,16 +232,8 @@ class ScheduleConfig(ConfigModel):
     )
     min: int = Field(ge=0, le=5000, description="Minimum tasks from then on; at most `max`.")
     max: int = Field(ge=0, le=5000, description="Maximum tasks from then on.")
-    timezone: str = Field(default="UTC", description="IANA time zone the cron and at times are read in.",
-                          json_schema_extra=doc(allowed="an IANA time zone name, e.g. Europe/Berlin"))
-
-    @field_validator("timezone")
-    @classmethod
-    def _iana_time_zone(cls, timezone: str) -> str:
-        # The `tzdata` package (requirements.txt) provides the names wherever the OS has none.
-        if timezone not in zoneinfo.available_timezones():
-            raise ValueError(f"{timezone!r} is not an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)")
-        return timezone
+    timezone: TimeZone = Field(default="UTC", description="IANA time zone the cron and at times are read in.",
+                               json_schema_extra=doc(allowed="an IANA time zone name, e.g. Europe/Berlin"))
 
 
 class ScalingConfig(ConfigModel):
@@ -287,8 +294,8 @@ class ServiceConfig(ConfigModel):
         description="The container port the load balancer sends traffic to; none for a service that listens on "
                     "no port (a queue worker). Required with `routes`.",
     )
-    cpu: int = Field(default=256, description="Task CPU units (1024 = 1 vCPU).",
-                     json_schema_extra=doc(allowed=", ".join(map(str, CPU_UNITS))))
+    cpu: FargateCpu = Field(default=256, description="Task CPU units (1024 = 1 vCPU).",
+                            json_schema_extra=doc(allowed=", ".join(map(str, CPU_UNITS))))
     memory: int = Field(
         default=512,
         description="Task memory in MiB, within Fargate's range for `cpu`.",
@@ -348,9 +355,3 @@ class ServiceConfig(ConfigModel):
                     "store's security group admits the service.",
     )
 
-    @field_validator("cpu")
-    @classmethod
-    def _fargate_cpu(cls, cpu: int) -> int:
-        if cpu not in CPU_UNITS:
-            raise ValueError(f"Fargate CPU units must be one of {', '.join(map(str, CPU_UNITS))}")
-        return cpu

@@ -139,6 +139,9 @@ class StackConfig(ConfigModel):
             "registry": self.registry.resolved(production),
             "storage": self.storage.resolved(production) if self.storage is not None else None,
             "access_logs": self.access_logs.resolved(production),
+            # A job with `imageFrom` runs that service's image.
+            "jobs": {name: job.model_copy(update={"image": job.image or self.services[job.image_from].image})
+                     for name, job in self.jobs.items()},
         })
         resolved._secret_recovery_days = SECRET_RECOVERY_DAYS["prod" if production else "other"]
         return resolved
