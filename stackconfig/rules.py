@@ -73,6 +73,12 @@ def services(config: StackConfig) -> Iterator[tuple[str, ServiceConfig, Path]]:
         yield service_name, service, ("services", service_name)
 
 
+def workloads(config: StackConfig) -> Iterator[tuple[str, ServiceConfig | JobConfig, Path]]:
+    """Services and scheduled jobs: both run containers with environment, secrets and `uses`."""
+    yield from services(config)
+    yield from jobs(config)
+
+
 def configured(config: StackConfig, inputs: Inputs, section: str) -> Optional[bool]:
     """Whether an optional section is set; None when it is set but failed as a whole (unknown)."""
     if getattr(config, section) is not None:
@@ -305,10 +311,10 @@ def _spot_runs_x86_only(config: StackConfig, inputs: Inputs) -> Iterator[Problem
                                           f"~70 % cheaper on x86_64)", True)
 
 
-@rule("services.<name>.environment: no name or value that looks like a secret (those go under secrets).")
+@rule("services.<name>.environment and jobs.<name>.environment: no name or value that looks like a secret (those go under secrets).")
 def _no_plaintext_secrets(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     # Entries that failed their own validation are not in the dict: every entry here validated.
-    for _, service, at in services(config):
+    for _, service, at in workloads(config):
         for variable, value in service.environment.items():
             shape = secret_value_shape(value)
             if is_secret_name(variable):
@@ -326,9 +332,9 @@ def _no_plaintext_secrets(config: StackConfig, inputs: Inputs) -> Iterator[Probl
             ))
 
 
-@rule("services.<name>.secrets: a variable is not also in environment; each names exactly one source.")
+@rule("services.<name>.secrets and jobs.<name>.secrets: a variable is not also in environment; each names exactly one source.")
 def _secret_references(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
-    for _, service, at in services(config):
+    for _, service, at in workloads(config):
         for variable, ref in service.secrets.items():
             entry = at + ("secrets", variable)
             if inputs.ok(entry) and (ref.secrets_manager_arn is None) == (ref.from_config is None):
@@ -388,25 +394,26 @@ def _used_stores_exist(config: StackConfig, inputs: Inputs) -> Iterator[Problem]
                                                     f"{store} from {name(at + ('uses',))}", store)
 
 
-@rule("services.<name>.environment/secrets: none of the variables the data stores it uses inject.")
+@rule("services.<name> and jobs.<name> environment/secrets: none of the variables the data stores it uses inject.")
 def _injected_names_left_alone(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
-    for _, service, at in services(config):
+    for _, service, at in workloads(config):
         if not inputs.ok(at + ("uses",)):
             continue
         for section, variables in (("environment", service.environment), ("secrets", service.secrets)):
             for variable in variables:
                 store = next((store for store in service.uses if variable in INJECTED_BY[store]), None)
                 if store is not None:
-                    yield Problem(at + (section, variable), f"is set by the {store} the service uses "
+                    kind = "service" if at[0] == "services" else "job"
+                    yield Problem(at + (section, variable), f"is set by the {store} the {kind} uses "
                                                             f"({name(at + ('uses',))}); remove it from {section}")
 
 
-@rule("services.<name>.secrets.<VAR>.fromConfig and cache.authTokenFromConfig: the webstack:appSecrets entry "
+@rule("services.<name> and jobs.<name> secrets.<VAR>.fromConfig, and cache.authTokenFromConfig: the webstack:appSecrets entry "
       "exists (and is a valid AUTH token).")
 def _app_secret_references(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     if not inputs.ok(("appSecrets",)):
         return
-    for _, service, at in services(config):
+    for _, service, at in workloads(config):
         for variable, ref in service.secrets.items():
             if ref.from_config is not None and ref.from_config not in config.app_secrets:
                 yield Problem(at + ("secrets", variable, "fromConfig"), (

@@ -50,6 +50,19 @@ REFUSED = [
                                                 "equal to 185"),
     ({"retry": {"maximumEventAge": 59}}, "webstack:jobs.clearsessions.retry.maximumEventAge = 59: Input should be greater than or "
                                            "equal to 60"),
+    # The service rules on secrets, plaintext and injected names hold for jobs too.
+    ({"secrets": {"API_KEY": {"fromConfig": "missingKey"}}},
+     'webstack:jobs.clearsessions.secrets.API_KEY.fromConfig = "missingKey": webstack:appSecrets has no '
+     "'missingKey'; set it with `pulumi config set --secret --path 'webstack:appSecrets.missingKey' <value>`"),
+    ({"environment": {"DJANGO_SECRET_KEY": "abc"}},
+     "webstack:jobs.clearsessions.environment.DJANGO_SECRET_KEY: must not be plaintext (its name looks like a "
+     "secret); declare it under secrets instead: `secrets: {DJANGO_SECRET_KEY: {secretsManagerArn: "
+     "arn:aws:secretsmanager:<region>:<account>:secret:<name>-AbCdEf}}` for an existing secret, or `secrets: "
+     "{DJANGO_SECRET_KEY: {fromConfig: <key>}}` after `pulumi config set --secret --path "
+     "'webstack:appSecrets.<key>' <value>`"),
+    ({"environment": {"DATABASE_HOST": "localhost"}},
+     "webstack:jobs.clearsessions.environment.DATABASE_HOST: is set by the database the job uses "
+     "(jobs.clearsessions.uses); remove it from environment"),
 ]
 
 
