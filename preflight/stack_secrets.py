@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterator
 
-from policies.secret_shapes import holds_secret_value, is_secret_name, secret_value_shape
+from policies.secret_shapes import BY_NAME, plaintext_secret
 from preflight.stack_files import SECRET_PLACEHOLDER, StackFile
 
 
@@ -44,11 +44,9 @@ def plaintext_secrets(stack_file: StackFile) -> list[PlaintextSecret]:
     found = []
     for key, value in stack_file.config.items():
         for path, leaf in _leaves(value, key):
-            if leaf == SECRET_PLACEHOLDER or not holds_secret_value(leaf):
-                continue
-            shape = secret_value_shape(str(leaf))
-            if shape:
-                found.append(PlaintextSecret(path, f"plaintext value holds {shape}"))
-            elif is_secret_name(_last_key(path)):
+            judged = None if leaf == SECRET_PLACEHOLDER else plaintext_secret(_last_key(path), leaf)
+            if judged == BY_NAME:
                 found.append(PlaintextSecret(path, "secret-looking key holds a plaintext value"))
+            elif judged:
+                found.append(PlaintextSecret(path, f"plaintext value holds {judged}"))
     return found

@@ -19,7 +19,7 @@ from helpers.data_links import INJECTED_BY
 from helpers.fargate import describe_memory_choices, is_valid_size
 from helpers.instance_classes import ELASTICACHE_NODE_TYPES
 from helpers.database import max_connections, memory_gib
-from policies.secret_shapes import is_secret_name, secret_value_shape
+from policies.secret_shapes import BY_NAME, plaintext_secret
 from stackconfig.data import (
     AURORA_256_ACU_FROM,
     AURORA_PAUSE_FROM,
@@ -316,13 +316,10 @@ def _no_plaintext_secrets(config: StackConfig, inputs: Inputs) -> Iterator[Probl
     # Entries that failed their own validation are not in the dict: every entry here validated.
     for _, service, at in workloads(config):
         for variable, value in service.environment.items():
-            shape = secret_value_shape(value)
-            if is_secret_name(variable):
-                reason = "its name looks like a secret"
-            elif shape is not None:
-                reason = f"its value holds {shape}"
-            else:
+            found = plaintext_secret(variable, value)
+            if found is None:
                 continue
+            reason = "its name looks like a secret" if found == BY_NAME else f"its value holds {found}"
             # The value is never echoed.
             yield Problem(at + ("environment", variable), (
                 f"must not be plaintext ({reason}); declare it under secrets instead: "

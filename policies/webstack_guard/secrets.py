@@ -13,7 +13,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 # A plain module next to this package (policies/ is on sys.path when the pack runs).
-from secret_shapes import holds_secret_value, is_secret_name, secret_value_shape
+from secret_shapes import BY_NAME, holds_secret_value, is_secret_name, plaintext_secret, secret_value_shape
 
 from .common import (
     ADVISORY,
@@ -72,11 +72,9 @@ def _container_env_no_secrets(args: ResourceValidationArgs, report: ReportViolat
     for container in container_definitions(args.props):
         for variable in as_list(container.get("environment")):
             name, value = str(variable.get("name", "")), variable.get("value")
-            if name in allowed or not holds_secret_value(value):
-                continue
-            shape = secret_value_shape(str(value))
-            if shape or is_secret_name(name):
-                reason = f"holds {shape}" if shape else "has a secret-looking name"
+            found = None if name in allowed else plaintext_secret(name, value)
+            if found:
+                reason = "has a secret-looking name" if found == BY_NAME else f"holds {found}"
                 report(fix(f"Container '{container.get('name')}' passes {name} in plain `environment` ({reason}).",
                            remedy))
         arguments = [("command", a) for a in as_list(container.get("command"))]
