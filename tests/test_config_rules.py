@@ -351,37 +351,6 @@ REFUSED = [
         'webstack:jobs.nightly.uses[0] = "cache": webstack:cache is not configured; add it or remove cache from '
         "jobs.nightly.uses",
     ]),
-    (rules._connect_settings, "dev", {"services.internal": {k: v for k, v in INTERNAL.items() if k != "port"}}, [
-        "webstack:services.internal.connect: Service Connect makes the container port reachable by name: set "
-        "services.internal.port, or remove connect",
-    ]),
-    (rules._connect_settings, "dev", {"services.frontend.connect": {"name": "backend"}}, [
-        'webstack:services.frontend.connect.name = "backend": services.backend.connect.name is \'backend\' too (a '
-        "service's connect name defaults to the service's name); Service Connect names are unique in the stack's "
-        "namespace",
-    ]),
-    (rules._calls, "dev", {"services.frontend.calls": ["api"]}, [
-        'webstack:services.frontend.calls[0] = "api": is not a service of this stack (services: backend, frontend, '
-        'worker)',
-    ]),
-    (rules._calls, "dev", {"services.backend.connect": DELETE}, [
-        'webstack:services.frontend.calls[0] = "backend": services.backend is not reachable by name: add '
-        "`connect: {}` to services.backend (it needs a port), or remove backend from services.frontend.calls",
-    ]),
-    (rules._calls, "dev", {"services.frontend.calls": ["backend", "frontend", "backend"]}, [
-        'webstack:services.frontend.calls[1] = "frontend": a service does not call itself through Service Connect '
-        "(it reaches its own port on localhost); remove it",
-        'webstack:services.frontend.calls[2] = "backend": listed twice (also services.frontend.calls[0]); list each '
-        "service once",
-    ]),
-    (rules._calls, "dev", {"services.frontend.connect": {}, "services.backend.calls": ["frontend"]}, [
-        'webstack:services.backend.calls[0] = "frontend": backend -> frontend -> backend is a cycle: ECS cannot '
-        "deploy either side first, and a client only resolves names that were in the namespace when its tasks "
-        "started; let one side reach the other another way (e.g. a queue)",
-        'webstack:services.frontend.calls[0] = "backend": frontend -> backend -> frontend is a cycle: ECS cannot '
-        "deploy either side first, and a client only resolves names that were in the namespace when its tasks "
-        "started; let one side reach the other another way (e.g. a queue)",
-    ]),
     # --- queues ---
     (rules._queues_exist, "dev", {"services.backend.produces": ["tasks", "emails", "tasks"]}, [
         'webstack:services.backend.produces[1] = "emails": is not a queue of this stack (queues: tasks); declare it '
@@ -421,6 +390,36 @@ REFUSED = [
     (rules._queue_variables_left_alone, "dev", {"services.backend.environment": {"TASKS_QUEUE_URL": "x"}}, [
         "webstack:services.backend.environment.TASKS_QUEUE_URL: is set to queues.tasks's URL for the service "
         "(services.backend.produces/consumes); remove it from environment",
+    ]),
+    (rules._connect_settings, "dev", {"services.internal": {k: v for k, v in INTERNAL.items() if k != "port"}}, [
+        "webstack:services.internal.connect: Service Connect makes the container port reachable by name: set "
+        "services.internal.port, or remove connect",
+    ]),
+    (rules._connect_settings, "dev", {"services.frontend.connect": {"name": "backend"}}, [
+        'webstack:services.frontend.connect.name = "backend": services.backend.connect.name is \'backend\' too (a '
+        "service's connect name defaults to the service's name); Service Connect names are unique in the stack's "
+        "namespace",
+    ]),
+    (rules._calls, "dev", {"services.frontend.calls": ["api"]}, [
+        'webstack:services.frontend.calls[0] = "api": is not a service of this stack (services: backend, frontend, worker)',
+    ]),
+    (rules._calls, "dev", {"services.backend.connect": DELETE}, [
+        'webstack:services.frontend.calls[0] = "backend": services.backend is not reachable by name: add '
+        "`connect: {}` to services.backend (it needs a port), or remove backend from services.frontend.calls",
+    ]),
+    (rules._calls, "dev", {"services.frontend.calls": ["backend", "frontend", "backend"]}, [
+        'webstack:services.frontend.calls[1] = "frontend": a service does not call itself through Service Connect '
+        "(it reaches its own port on localhost); remove it",
+        'webstack:services.frontend.calls[2] = "backend": listed twice (also services.frontend.calls[0]); list each '
+        "service once",
+    ]),
+    (rules._calls, "dev", {"services.frontend.connect": {}, "services.backend.calls": ["frontend"]}, [
+        'webstack:services.backend.calls[0] = "frontend": backend -> frontend -> backend is a cycle: ECS cannot '
+        "deploy either side first, and a client only resolves names that were in the namespace when its tasks "
+        "started; let one side reach the other another way (e.g. a queue)",
+        'webstack:services.frontend.calls[0] = "backend": frontend -> backend -> frontend is a cycle: ECS cannot '
+        "deploy either side first, and a client only resolves names that were in the namespace when its tasks "
+        "started; let one side reach the other another way (e.g. a queue)",
     ]),
 ]
 
