@@ -83,18 +83,31 @@ def test_a_container_definition_without_a_port_has_no_port_mappings():
     validate("ecs", "RegisterTaskDefinition", {"family": "worker", "containerDefinitions": [definition]})
 
 
+def step_scaling(configuration: dict) -> dict:
+    """The provider takes step bounds as strings (its schema's type); the API takes numbers."""
+    converted = pascal(configuration)
+    for step in converted.get("StepAdjustments", []):
+        for bound in ("MetricIntervalLowerBound", "MetricIntervalUpperBound"):
+            if bound in step:
+                step[bound] = float(step[bound])
+    return converted
+
+
 def test_scaling_policies_pass_put_scaling_policy(any_run):
     policies = any_run.of_type("aws:appautoscaling/policy:Policy")
     assert policies
     for policy in policies:
         inputs = policy.inputs
+        configuration = {"TargetTrackingScalingPolicyConfiguration": pascal(
+            inputs["targetTrackingScalingPolicyConfiguration"])} if inputs["policyType"] == "TargetTrackingScaling" \
+            else {"StepScalingPolicyConfiguration": step_scaling(inputs["stepScalingPolicyConfiguration"])}
         validate("application-autoscaling", "PutScalingPolicy", {
             "PolicyName": inputs.get("name", policy.name),
             "ServiceNamespace": inputs["serviceNamespace"],
             "ResourceId": inputs["resourceId"],
             "ScalableDimension": inputs["scalableDimension"],
             "PolicyType": inputs["policyType"],
-            "TargetTrackingScalingPolicyConfiguration": pascal(inputs["targetTrackingScalingPolicyConfiguration"]),
+            **configuration,
         })
 
 
