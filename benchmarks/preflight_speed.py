@@ -59,15 +59,19 @@ def scratch_copy(target: Path) -> None:
 
 
 def generated_stack(services: int) -> dict:
-    """Prod's config with `services` copies of its backend, each with its own route."""
+    """Prod's config with `services` copies of its backend, each with its own route; prod's jobs run svc-00's image."""
     document = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())
-    template = document["config"]["webstack:services"]["backend"]
+    config = document["config"]
+    template = config["webstack:services"]["backend"]
     generated = {}
     for index in range(services):
         service = copy.deepcopy(template)
         service["routes"] = {"paths": [f"/svc{index:02d}/*"], "priority": 10 + index}
         generated[f"svc-{index:02d}"] = service
-    document["config"]["webstack:services"] = generated
+    config["webstack:services"] = generated
+    for job in config.get("webstack:jobs", {}).values():
+        if "imageFrom" in job:
+            job["imageFrom"] = "svc-00"
     return document
 
 

@@ -46,7 +46,7 @@ def test_converting_each_message_once_changes_no_verdict_and_saves_most_conversi
         once = evaluate_policies(run, config)
         converted_once = calls[0]
         with monkeypatch.context() as plain:
-            plain.setattr(gate_module, "_each_struct_converted_once", contextlib.nullcontext)
+            plain.setattr(gate_module, "_lean_analyzer_call", contextlib.nullcontext)
             calls[0] = 0
             every_time = evaluate_policies(run, config)
             converted_every_time = calls[0]
@@ -58,6 +58,7 @@ def test_converting_each_message_once_changes_no_verdict_and_saves_most_conversi
         assert analyzed <= converted_once <= analyzed + 3 * len(policy_gate().policies)
         assert converted_every_time > 10 * converted_once
     assert policy_sdk.json_format is json_format  # put back after every call
+    assert policy_sdk.deserialize_properties is gate_module._real_deserialize_properties
 
 
 def test_pulumi_policy_hands_each_policy_its_own_copy_of_the_converted_properties():
