@@ -194,7 +194,7 @@ class _PropertiesOnFirstRead(_DictProxy):
     policies, so one policy writing into its props changes no other policy's.
     """
 
-    def __init__(self, converted: Mapping[str, Any]) -> None:  # noqa: super().__init__ runs on first read
+    def __init__(self, converted: Mapping[str, Any]) -> None:  # the proxy's own fields are set on first read
         self._converted: Optional[Mapping[str, Any]] = converted
 
     def _built(self) -> None:
