@@ -126,12 +126,28 @@ def test_benchmark_fits_the_cost_of_one_more_service():
 
 def test_benchmark_stacks_are_prod_with_copies_of_its_backend_on_their_own_routes():
     bench = load_benchmark()
-    services = bench.generated_stack(3)["config"]["webstack:services"]
-    assert list(services) == ["svc-00", "svc-01", "svc-02"]
-    assert [s["routes"]["priority"] for s in services.values()] == [10, 11, 12]
-    backend = load_stack_file("prod").config["webstack:services"]["backend"]
+    prod = load_stack_file("prod").config
+    generated = bench.generated_stack(len(prod["webstack:services"]) + 3)["config"]
+    services = generated["webstack:services"]
+    assert list(services) == [*prod["webstack:services"], "svc-00", "svc-01", "svc-02"]
+    backend = prod["webstack:services"]["backend"]
+    priority = backend["routes"]["priority"]
+    assert [services[f"svc-0{i}"]["routes"] for i in range(3)] == [
+        {"paths": [f"/svc0{i}/*"], "priority": priority + 1 + i} for i in range(3)]
     assert {k: v for k, v in services["svc-01"].items() if k != "routes"} == \
         {k: v for k, v in backend.items() if k != "routes"}
+    # Prod's own services, queues and jobs are kept, so their references to each other still hold.
+    assert {k: v for k, v in generated.items() if k != "webstack:services"} == \
+        {k: v for k, v in prod.items() if k != "webstack:services"}
+    assert {name: services[name] for name in prod["webstack:services"]} == prod["webstack:services"]
+
+
+def test_benchmark_stacks_are_valid_stack_files():
+    from stackconfig import stack_config_problems
+    config = load_benchmark().generated_stack(50)["config"]
+    raw = {key.partition(":")[2]: value for key, value in config.items() if key.startswith("webstack:")}
+    problems, resolved = stack_config_problems({**raw, "region": config["aws:region"]})
+    assert problems == [] and len(resolved.services) == 50
 
 
 def test_registrations_under_mocks_skip_the_stack_walk_and_the_sdk_gets_it_back():
