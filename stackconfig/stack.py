@@ -139,6 +139,10 @@ class StackConfig(ConfigModel):
             "registry": self.registry.resolved(production),
             "storage": self.storage.resolved(production) if self.storage is not None else None,
             "access_logs": self.access_logs.resolved(production),
+            # Deployment alarms on in prod (and wherever they are the only rollback), a strategy's defaults.
+            "services": {name: service.model_copy(update={
+                "deployment": service.deployment.resolved(production, service.routes is not None)})
+                for name, service in self.services.items()},
             # A job with `imageFrom` runs that service's image.
             "jobs": {name: job.model_copy(update={"image": job.image or self.services[job.image_from].image})
                      for name, job in self.jobs.items()},

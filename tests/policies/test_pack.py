@@ -469,6 +469,10 @@ CLEAN_VARIANTS = [
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS-1-2-2017-01"))),
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"))),
     ("alb-http-redirects-to-https", lambda r: change(r, "https", drop("protocol"))),  # a certificate: HTTPS
+    # ECS Exec does not support a read-only root filesystem: the exec service's task definition may be writable.
+    ("ecs-containers-read-only-root", lambda r: change(
+        change(r, "app-service", set_in("enableExecuteCommand", True)), "app-task",
+        edit_containers(lambda c: c.update(readonlyRootFilesystem=False)))),
 ]
 
 
