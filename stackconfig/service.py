@@ -14,6 +14,7 @@ from helpers.names import has_registry_host
 from stackconfig.base import ConfigModel, doc
 from stackconfig.data import SecretRef
 from stackconfig.edge import ECR_REPOSITORY_NAME, MigrateConfig, StorageAccess
+from stackconfig.queues import QueueName
 
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # AWS: a listener rule has at most 5 condition values in total (path patterns + host headers), and at
@@ -285,6 +286,13 @@ class ScalingConfig(ConfigModel):
         default=None, ge=1,
         description="Target of ALBRequestCountPerTarget (requests per task per minute); none without it.",
     )
+    backlog_per_task: Optional[int] = Field(
+        default=None, ge=1, le=1000000,
+        description="Target of the consumed queue's backlog per task (ApproximateNumberOfMessagesVisible / running "
+                    "tasks): about how many messages one task works off in the latency you accept. A service with "
+                    "`consumes` only.",
+        json_schema_extra=doc(default="10 for a service with `consumes`, else none"),
+    )
     scale_out_cooldown: int = Field(default=60, ge=0, le=3600,
                                     description="Seconds after a scale-out before the next; at most scaleInCooldown.")
     scale_in_cooldown: int = Field(default=300, ge=0, le=3600, description="Seconds after a scale-in before the next.")
@@ -503,5 +511,17 @@ class ServiceConfig(ContainerFilesystem):
         description="Data stores the service connects to: their endpoints (environment) and credentials (ECS "
                     "secrets) are injected (see below, \"What a service that uses a data store receives\"); the "
                     "store's security group admits the service.",
+    )
+    produces: list[QueueName] = Field(
+        default_factory=list,
+        description="Queues (keys of `queues`) the service sends to: it gets `<QUEUE>_QUEUE_URL` (e.g. "
+                    "`TASKS_QUEUE_URL`) and may only send to them (sqs:SendMessage, sqs:GetQueueAttributes).",
+    )
+    consumes: Optional[QueueName] = Field(
+        default=None,
+        description="The queue (a key of `queues`) the service works off, a worker: it gets `<QUEUE>_QUEUE_URL`, "
+                    "may receive, delete and change the visibility of its messages, and scales on its backlog per "
+                    "task (`scaling.backlogPerTask`); with `scaling.min: 0` (not in prod) a first message starts "
+                    "one task.",
     )
 

@@ -15,11 +15,14 @@ from stackconfig.edge import AccessLogsConfig, DomainConfig, RegistryConfig, Sto
 from stackconfig.load_balancer import LoadBalancerConfig
 from stackconfig.monitoring import MonitoringConfig
 from stackconfig.network import NetworkConfig
+from stackconfig.queues import QueueConfig, QueueName
 from stackconfig.service import ServiceConfig
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 # Monitoring names the database's and cache's alarms `db-<label>-…` and `cache-<n>-…`.
 RESERVED_SERVICE_PREFIXES = ("db-", "cache-")
+# The backlog per task a queue consumer keeps when scaling.backlogPerTask is not set.
+DEFAULT_BACKLOG_PER_TASK = 10
 # Days a deleted secret (app secrets, the cache's AUTH token, a generated master password) can be restored.
 SECRET_RECOVERY_DAYS = {"prod": 30, "other": 7}
 
@@ -100,6 +103,12 @@ class StackConfig(ConfigModel):
         description="Scheduled jobs (EventBridge Scheduler runs a Fargate task), by name (same rules as a service "
                     "name).",
     )
+    queues: dict[QueueName, QueueConfig] = Field(
+        default_factory=dict,
+        description="SQS queues, by name (1-40 of a-z, 0-9 and '-', starting with a letter): each with a dead-letter "
+                    "queue, sent to by the services that list it in `produces`, worked off by the one that "
+                    "`consumes` it.",
+    )
     cache: Optional[CacheConfig] = Field(default=None, description="A Redis/Valkey cache; none without it.")
     database: Optional[DatabaseConfig] = Field(default=None, description="A PostgreSQL database; none without it.")
     app_secrets: Annotated[dict[str, SecretStr], AfterValidator(app_secrets_are_secret)] = Field(
@@ -129,6 +138,14 @@ class StackConfig(ConfigModel):
         """Days a deleted secret can be restored: 30 in prod, 7 elsewhere (Secrets Manager's range is 7-30)."""
         return self._secret_recovery_days
 
+    @staticmethod
+    def _resolved_service(service: ServiceConfig, production: bool) -> ServiceConfig:
+        update = {"deployment": service.deployment.resolved(production, service.routes is not None)}
+        if service.consumes is not None:
+            update["scaling"] = service.scaling.model_copy(update={
+                "backlog_per_task": service.scaling.backlog_per_task or DEFAULT_BACKLOG_PER_TASK})
+        return service.model_copy(update=update)
+
     def resolved(self) -> "StackConfig":
         """The config with every environment-dependent default filled in, once: what components read."""
         production = self.is_production
@@ -139,9 +156,9 @@ class StackConfig(ConfigModel):
             "registry": self.registry.resolved(production),
             "storage": self.storage.resolved(production) if self.storage is not None else None,
             "access_logs": self.access_logs.resolved(production),
-            # Deployment alarms on in prod (and wherever they are the only rollback), a strategy's defaults.
-            "services": {name: service.model_copy(update={
-                "deployment": service.deployment.resolved(production, service.routes is not None)})
+            # Deployment alarms on in prod (and wherever they are the only rollback), a strategy's defaults;
+            # a queue consumer scales on its backlog per task.
+            "services": {name: self._resolved_service(service, production)
                 for name, service in self.services.items()},
             # A job with `imageFrom` runs that service's image.
             "jobs": {name: job.model_copy(update={"image": job.image or self.services[job.image_from].image})

@@ -190,6 +190,8 @@ REFUSED = [
     (rules._used_stores_exist, "dev", {"database": DELETE}, [
         'webstack:services.backend.uses[0] = "database": webstack:database is not configured; add it or remove '
         "database from services.backend.uses",
+        'webstack:services.worker.uses[0] = "database": webstack:database is not configured; add it or remove '
+        "database from services.worker.uses",
         'webstack:jobs.clearsessions.uses[0] = "database": webstack:database is not configured; add it or remove '
         "database from jobs.clearsessions.uses",
     ]),
@@ -327,8 +329,9 @@ REFUSED = [
         'webstack:monitoring.alertEmails[2] = "A@example.com": the same address as monitoring.alertEmails[0]; list '
         "each address once",
     ]),
-    (rules._job_image, "dev", {"jobs.nightly": JOB | {"imageFrom": "worker"}}, [
-        'webstack:jobs.nightly.imageFrom = "worker": is not a service of this stack (services: backend, frontend)',
+    (rules._job_image, "dev", {"jobs.nightly": JOB | {"imageFrom": "mailer"}}, [
+        'webstack:jobs.nightly.imageFrom = "mailer": is not a service of this stack (services: backend, frontend, '
+        'worker)',
     ]),
     (rules._job_image, "dev", {"jobs.nightly": JOB | {"image": {"repository": "backend", "tag": "v1"}}}, [
         'webstack:jobs.nightly.imageFrom = "backend": set exactly one of image or imageFrom; jobs.nightly.image is '
@@ -355,13 +358,13 @@ REFUSED = [
         "webstack:services.backend.deployment.alarms = false: canary has no circuit breaker: its deployment alarms "
         "(with the bake time) are its only automatic rollback; keep alarms on, or use rolling",
     ]),
-    (rules._deployment_strategy, "dev", {"services.worker": {
+    (rules._deployment_strategy, "dev", {"services.mailer": {
         "image": {"repository": "backend", "tag": "2f1c9e0"}, "command": ["celery", "-A", "app", "worker"],
         "deployment": {"strategy": "blueGreen", "alarms": True}}}, [
-        'webstack:services.worker.deployment.strategy = "blueGreen": shifts load balancer traffic between two target '
-        "groups; this service has no services.worker.routes (use rolling, or add routes)",
-        "webstack:services.worker.deployment.alarms = true: the deployment alarms are the load balancer's 5xx-rate "
-        "and unhealthy-hosts alarms of this service; it has no services.worker.routes (remove alarms or add routes)",
+        'webstack:services.mailer.deployment.strategy = "blueGreen": shifts load balancer traffic between two target '
+        "groups; this service has no services.mailer.routes (use rolling, or add routes)",
+        "webstack:services.mailer.deployment.alarms = true: the deployment alarms are the load balancer's 5xx-rate "
+        "and unhealthy-hosts alarms of this service; it has no services.mailer.routes (remove alarms or add routes)",
     ]),
     (rules._test_route, "prod", {"services.backend.deployment": {
         "strategy": "blueGreen", "testTraffic": {"value": "1", "priority": 20}},
@@ -386,17 +389,64 @@ REFUSED = [
         "enableExec off",
     ]),
     (rules._job_stores, "dev", {"jobs.nightly": JOB | {"uses": ["cache"]}, "cache": DELETE,
-                                "services.backend.uses": ["database"]}, [
+                                "services.backend.uses": ["database"], "services.worker.uses": ["database"]}, [
         'webstack:jobs.nightly.uses[0] = "cache": webstack:cache is not configured; add it or remove cache from '
         "jobs.nightly.uses",
+    ]),
+    # --- queues ---
+    (rules._queues_exist, "dev", {"services.backend.produces": ["tasks", "emails", "tasks"]}, [
+        'webstack:services.backend.produces[1] = "emails": is not a queue of this stack (queues: tasks); declare it '
+        "under webstack:queues.emails",
+        'webstack:services.backend.produces[2] = "tasks": listed twice (also services.backend.produces[0]); list '
+        "each queue once",
+    ]),
+    (rules._queues_exist, "dev", {"services.worker.consumes": "email"}, [
+        'webstack:services.worker.consumes = "email": is not a queue of this stack (queues: tasks); declare it '
+        "under webstack:queues.email",
+        "webstack:queues.tasks: no service consumes it: its messages would wait until queues.tasks.retention "
+        "deletes them; set services.<worker>.consumes: tasks, or remove the queue",
+    ]),
+    (rules._one_consumer_per_queue, "dev", {"queues.reports": {}}, [
+        "webstack:queues.reports: no service consumes it: its messages would wait until queues.reports.retention "
+        "deletes them; set services.<worker>.consumes: reports, or remove the queue",
+    ]),
+    (rules._one_consumer_per_queue, "dev", {"services.frontend.consumes": "tasks"}, [
+        'webstack:services.worker.consumes = "tasks": services.frontend.consumes is tasks too; a queue has one '
+        "consuming service (it scales on that queue's backlog per task)",
+    ]),
+    (rules._dead_letters_outlive_messages, "dev", {"queues.tasks.retention": 86400,
+                                                   "queues.tasks.deadLetterRetention": 3600}, [
+        "webstack:queues.tasks.deadLetterRetention = 3600: is shorter than queues.tasks.retention (86400 s): a "
+        "message keeps its first enqueue time in the dead-letter queue and could expire there on arrival; set at "
+        "least 86400",
+    ]),
+    (rules._queue_scaling, "dev", {"services.frontend.scaling.backlogPerTask": 5}, [
+        "webstack:services.frontend.scaling.backlogPerTask = 5: tracks the backlog of the queue the service "
+        "consumes; it has no services.frontend.consumes (remove backlogPerTask or set consumes)",
+    ]),
+    (rules._queue_scaling, "prod", {"services.worker.scaling.min": 0}, [
+        "webstack:services.worker.scaling.min = 0: 0 is not allowed in prod for a queue consumer: a message would "
+        "wait for the scale-from-zero alarm (a minute or more) before a task even starts; keep at least 1 (min: 0 "
+        "is for dev and staging)",
+    ]),
+    (rules._queue_variables_left_alone, "dev", {"services.backend.environment": {"TASKS_QUEUE_URL": "x"}}, [
+        "webstack:services.backend.environment.TASKS_QUEUE_URL: is set to queues.tasks's URL for the service "
+        "(services.backend.produces/consumes); remove it from environment",
     ]),
 ]
 
 # One accepted neighbour per rule (the committed stacks are the plain case).
 ACCEPTED = [
+    ("dev", {"queues.emails": {"fifo": True, "encryption": "kms"}, "services.backend.produces": ["tasks", "emails"],
+             "services.mailer": {"image": {"repository": "backend", "tag": "2f1c9e0"}, "consumes": "emails",
+                                 "scaling": {"min": 1, "max": 2}}}),
+    ("dev", {"queues.tasks.retention": 1209600, "queues.tasks.deadLetterRetention": 1209600}),
+    ("dev", {"services.worker.scaling": {"min": 0, "max": 2}}),
+    ("prod", {"services.worker.scaling": {"min": 2, "max": 4}}),
+    ("dev", {"services.backend.environment": {"DJANGO_SETTINGS_MODULE": "x", "OTHER_QUEUE_URL": "https://x"}}),
     ("dev", {"jobs.nightly": JOB}),
     ("dev", {"jobs.nightly": JOB | {"imageFrom": None, "image": {"repository": "backend", "digest": "sha256:" + "0" * 64}}}),
-    ("dev", {"services.worker": {"image": {"repository": "backend", "tag": "2f1c9e0"},
+    ("dev", {"services.mailer": {"image": {"repository": "backend", "tag": "2f1c9e0"},
                                  "command": ["celery", "-A", "app", "worker"], "scaling": {"min": 1, "max": 3},
                                  "healthCheck": {"command": ["CMD-SHELL", "celery -A app inspect ping || exit 1"]},
                                  "uses": ["database", "cache"]}}),
