@@ -258,3 +258,9 @@ def test_a_writable_root_without_ecs_exec_is_a_mandatory_violation_in_prod():
     (violation,) = result.of_policy("ecs-containers-read-only-root")
     assert "frontend" in violation.message and "can write to its root filesystem" in violation.message
     assert violation.level == "mandatory"
+
+
+@pytest.mark.parametrize("strategy", ["blue_green_run", "canary_run"])
+def test_traffic_shifting_prod_passes_the_pack(strategy, request):
+    result = evaluate_policies(request.getfixturevalue(strategy), policy_config=load_policy_config("prod"))
+    assert not result.has_mandatory, result.render()
