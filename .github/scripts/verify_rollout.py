@@ -27,8 +27,9 @@ from typing import Callable, Mapping
 # `aws ecs describe-services` takes at most 10 services per call.
 DESCRIBE_BATCH = 10
 POLL_SECONDS = 30
-# Long enough for the default bake time (10 minutes) and canary/linear steps on top of a rollout.
-DEFAULT_MAX_WAIT_MINUTES = 60
+# Long enough for the default bake time (10 minutes) and canary/linear steps on top of a rollout, and well inside
+# deploy.yml's 90-minute job (a killed job would print no ::error:: line).
+DEFAULT_MAX_WAIT_MINUTES = 30
 
 
 def rollout_problems(described: Mapping, expected: Mapping[str, str]) -> list[str]:
