@@ -54,7 +54,14 @@ def test_task_definitions_pass_register_task_definition(any_run):
             "executionRoleArn": inputs["executionRoleArn"],
             "taskRoleArn": inputs["taskRoleArn"],
             "runtimePlatform": inputs["runtimePlatform"],
+            **({"volumes": inputs["volumes"]} if "volumes" in inputs else {}),
+            **({"ephemeralStorage": {"sizeInGiB": int(inputs["ephemeralStorage"]["sizeInGib"])}}
+               if "ephemeralStorage" in inputs else {}),
         })
+        # Every mount point names a volume of the task definition.
+        volumes = {volume["name"] for volume in inputs.get("volumes", [])}
+        for container in json.loads(inputs["containerDefinitions"]):
+            assert {mount["sourceVolume"] for mount in container["mountPoints"]} <= volumes, task.name
 
 
 def test_a_container_definition_with_every_option_passes():
