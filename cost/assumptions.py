@@ -68,6 +68,9 @@ class UsageAssumptions:
         0.0, "Share of CloudWatch's always-free allowance per account (10 standard alarm metrics, 3 dashboards) "
         "credited to this stack, as a separate line: 1 when it is alone in its account, 0 when others use it.",
         maximum=1.0)
+    job_run_minutes: float = _assumption(
+        10.0, "Minutes each run of a scheduled job takes (Fargate bills per second, at least 1 minute).",
+        maximum=1440.0)
     fargate_spot_discount: float | None = _assumption(
         None, "Fraction Fargate Spot costs less than on-demand (AWS: 50-70 %); unset: the price file's "
         "fargate.spotDiscount.", maximum=0.9)

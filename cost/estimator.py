@@ -20,8 +20,10 @@ from typing import Any, Callable, Iterable
 from cost.assumptions import UsageAssumptions
 from cost.prices import PriceBook, load_prices
 from cost.records import Record
+from cost.schedules import runs_per_month
 
 SCALES = ("min", "max")
+SCHEDULER_FREE_INVOCATIONS = 14e6  # a month, per account (pricing/us-east-1.json: scheduler.invocationsPerMillion)
 STACK_COMPONENT = "(stack)"
 
 # Types that never appear on the bill (their cost, if any, is priced on the resource that uses them).
@@ -224,17 +226,19 @@ class _Stack:
     # --- ECS scale -------------------------------------------------------------------------
     def task_definition_of(self, service: Record) -> Record | None:
         if service.urn not in self._definitions:
-            self._definitions[service.urn] = self._find_task_definition(service)
+            self._definitions[service.urn] = self.find_task_definition(service)
         return self._definitions[service.urn]
 
-    def _find_task_definition(self, service: Record) -> Record | None:
-        reference = service.props.get("taskDefinition")
+    def find_task_definition(self, user: Record, reference: Any = None) -> Record | None:
+        """The definition a service (its `taskDefinition`) or a schedule (`reference`) runs: by family, else the
+        only one in the same component."""
+        reference = user.props.get("taskDefinition") if reference is None else reference
         if isinstance(reference, str):
             family = reference.rsplit("task-definition/", 1)[-1].split(":")[0]
             for definition in self.of_type("aws:ecs/taskDefinition:TaskDefinition"):
                 if definition.props.get("family") == family:
                     return definition
-        same_component = self.siblings(service, "aws:ecs/taskDefinition:TaskDefinition")
+        same_component = self.siblings(user, "aws:ecs/taskDefinition:TaskDefinition")
         return same_component[0] if len(same_component) == 1 else None
 
     def scalable_target_of(self, service: Record) -> Record | None:
@@ -299,17 +303,12 @@ def prices(*types: str):
 
 
 # --- compute -------------------------------------------------------------------------------------
-@prices("aws:ecs/service:Service")
-def _fargate_service(stack: _Stack, service: Record) -> None:
-    definition = stack.task_definition_of(service)
-    if definition is None:
-        stack.not_priced(service, "its task definition is not among the declared resources (cpu/memory unknown)")
-        return
+def _fargate_size(stack: _Stack, definition: Record) -> tuple[str, float, float, float] | None:
+    """(architecture, vCPU, GB, on-demand $ per task-hour incl. ephemeral storage above 20 GB) of a definition."""
     vcpu = _number(definition.props.get("cpu"))
     memory_mib = _number(definition.props.get("memory"))
     if vcpu is None or memory_mib is None:
-        stack.not_priced(service, "task definition has no task-level cpu/memory")
-        return
+        return None
     vcpu, gb = vcpu / 1024, memory_mib / 1024
     architecture = (definition.props.get("runtimePlatform") or {}).get("cpuArchitecture") or "X86_64"
     arch = "arm" if architecture == "ARM64" else "x86"
@@ -317,6 +316,20 @@ def _fargate_service(stack: _Stack, service: Record) -> None:
     storage_gb = _number((definition.props.get("ephemeralStorage") or {}).get("sizeInGib"), 20.0)
     if storage_gb > 20:
         task_hour += (storage_gb - 20) * stack.prices.rate("fargate.ephemeralStorageGbHour")
+    return arch, vcpu, gb, task_hour
+
+
+@prices("aws:ecs/service:Service")
+def _fargate_service(stack: _Stack, service: Record) -> None:
+    definition = stack.task_definition_of(service)
+    if definition is None:
+        stack.not_priced(service, "its task definition is not among the declared resources (cpu/memory unknown)")
+        return
+    size = _fargate_size(stack, definition)
+    if size is None:
+        stack.not_priced(service, "task definition has no task-level cpu/memory")
+        return
+    arch, vcpu, gb, task_hour = size
     discount = stack.usage.fargate_spot_discount
     if discount is None:
         discount = stack.prices.rate("fargate.spotDiscount")
@@ -339,6 +352,32 @@ def _fargate_service(stack: _Stack, service: Record) -> None:
         rate = stack.prices.rate("publicIpv4.hour")
         stack.add(service, "public IPv4 per task", scale.tasks["min"] * rate * stack.hours,
                   scale.tasks["max"] * rate * stack.hours, f"tasks x {_usd(rate)}/h x {stack.hours:g} h")
+
+
+@prices("aws:scheduler/schedule:Schedule")
+def _scheduled_task(stack: _Stack, schedule: Record) -> None:
+    """A scheduled job: its runs a month x the assumed run time, billed by Fargate per second (1 minute minimum)."""
+    expression = str(schedule.props.get("scheduleExpression"))
+    runs = runs_per_month(expression)
+    ecs = (schedule.props.get("target") or {}).get("ecsParameters") or {}
+    definition = stack.find_task_definition(schedule, ecs.get("taskDefinitionArn") or "")
+    size = None if definition is None else _fargate_size(stack, definition)
+    if runs is None or size is None:
+        stack.not_priced(schedule, f"runs a month of {expression!r} unknown" if runs is None
+                         else "the task definition it runs is not among the declared resources (cpu/memory unknown)")
+        return
+    arch, vcpu, gb, task_hour = size
+    tasks = _number(ecs.get("taskCount"), 1.0)
+    minutes = max(stack.usage.job_run_minutes, 1.0)
+    stack.add_flat(schedule, f"Fargate {arch} {vcpu:g} vCPU/{gb:g} GB, {runs:.0f} runs x {minutes:g} min",
+                   runs * tasks * minutes / 60 * task_hour,
+                   f"{runs:.4g} runs/month ({expression}) x {tasks:g} task x {minutes:g} min (jobRunMinutes) x "
+                   f"{_usd(task_hour)}/task-hour")
+    rate = stack.prices.rate("scheduler.invocationsPerMillion")
+    billable = max(runs - SCHEDULER_FREE_INVOCATIONS, 0.0)
+    stack.add_flat(schedule, "Scheduler invocations", billable / 1e6 * rate,
+                   f"{runs:.4g} a month, within Scheduler's 14 million free invocations a month (then "
+                   f"{_usd(rate)}/million)")
 
 
 @prices("aws:ecs/cluster:Cluster")

@@ -102,9 +102,9 @@ class Rehearsal:
             if name == stack and mutate is not None:
                 mutate(document["config"])
             (self.project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(document))
-            for service in document["config"]["webstack:services"]:
-                (self.project / service).mkdir(exist_ok=True)
-                (self.project / service / "Dockerfile").write_text("FROM scratch\n")
+            for workload in [*document["config"]["webstack:services"], *document["config"].get("webstack:jobs", {})]:
+                (self.project / workload).mkdir(exist_ok=True)
+                (self.project / workload / "Dockerfile").write_text("FROM scratch\n")
         # What the workflow's steps run, relative to the checkout: the scripts and the helpers they import.
         shutil.copytree(SCRIPTS, self.project / ".github" / "scripts")
         shutil.copytree(ROOT / "helpers", self.project / "helpers")
@@ -240,6 +240,27 @@ def test_release_runs_every_step_in_order_and_builds_each_image_for_its_platform
                        "--tag", f"{REGISTRY}/dev/backend:{SHA}", "--push", "backend"]
     assert frontend[:4] == ["buildx", "build", "--platform", "linux/amd64"]
     assert values_of(result.calls[builds["frontend"]], "--tag") == [f"{REGISTRY}/dev/frontend:{SHA}"]
+
+
+def worker_and_report_job(config: dict) -> None:
+    """A queue worker on the backend's image (for arm64) and a job with an image of its own."""
+    config["webstack:services"]["worker"] = {**config["webstack:services"]["backend"], "architecture": "arm64",
+                                             "spot": False}
+    config["webstack:jobs"]["report"] = {"image": {"repository": "reports", "tag": "old"},
+                                         "command": ["python", "report.py"], "schedule": "cron(0 6 * * ? *)"}
+
+
+def test_an_image_is_built_once_for_all_who_run_it_and_jobs_images_are_built_too(tmp_path, dev_run):
+    result = Rehearsal(tmp_path, dev_run, mutate=worker_and_report_job).release()
+    assert result.returncode == 0, result.output
+    builds = {values_of(call, "--tag")[0]: call["argv"] for call in result.find(cli("docker", "buildx", "build"))}
+    assert sorted(builds) == [f"{REGISTRY}/dev/{repository}:{SHA}" for repository in ("backend", "frontend",
+                                                                                     "reports")]
+    assert values_of({"argv": builds[f"{REGISTRY}/dev/backend:{SHA}"]}, "--platform") == ["linux/amd64,linux/arm64"]
+    assert builds[f"{REGISTRY}/dev/backend:{SHA}"][-1] == "backend"
+    assert builds[f"{REGISTRY}/dev/reports:{SHA}"][-1] == "report"
+    tagged = [call["argv"][-2] for call in result.find(cli("pulumi", "config", "set"))]
+    assert {"webstack:services.worker.image.tag", "webstack:jobs.report.image.tag"} <= set(tagged)
 
 
 def test_the_partial_ups_name_the_programs_own_urns(tmp_path, dev_run):
