@@ -50,6 +50,7 @@ FREE_TYPES = frozenset({
     "aws:kms/alias:Alias", "aws:acm/certificate:Certificate",
     "aws:acm/certificateValidation:CertificateValidation", "aws:route53/record:Record",
     "aws:sns/topicSubscription:TopicSubscription", "aws:sns/topicPolicy:TopicPolicy",
+    "aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
     "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy",
     "aws:cloudfront/originAccessControl:OriginAccessControl", "aws:cloudfront/cachePolicy:CachePolicy",
     "aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
@@ -833,15 +834,36 @@ def _composite_alarm(stack: _Stack, alarm: Record) -> None:
     stack.add_flat(alarm, "CloudWatch composite alarm", rate, f"{_usd(rate)}/month")
 
 
+def _tracking_alarm_metrics(policy: Record) -> int:
+    """Alarm metrics target tracking creates: 2 alarms (1 without scale-in), each billed per metric it reads
+    (a metric-math spec reads each of its `metricStat` metrics)."""
+    config = policy.props.get("targetTrackingScalingPolicyConfiguration") or {}
+    alarms = 1 if config.get("disableScaleIn") else 2
+    metrics = (config.get("customizedMetricSpecification") or {}).get("metrics") or []
+    return alarms * max(1, sum(1 for metric in metrics if metric.get("metricStat")))
+
+
 @prices("aws:appautoscaling/policy:Policy")
 def _scaling_policy(stack: _Stack, policy: Record) -> None:
     if policy.props.get("policyType") != "TargetTrackingScaling":
         return  # step scaling uses alarms declared (and priced) separately
-    config = policy.props.get("targetTrackingScalingPolicyConfiguration") or {}
-    alarms = 1 if config.get("disableScaleIn") else 2
+    count = _tracking_alarm_metrics(policy)
     rate = stack.prices.rate("alarm.standardMonth")
-    stack.add_flat(policy, f"alarms target tracking creates x {alarms}", alarms * rate,
-                   f"{alarms} x {_usd(rate)}/alarm-month (scale-out and scale-in alarms)")
+    stack.add_flat(policy, f"alarm metrics target tracking creates x {count}", count * rate,
+                   f"{count} x {_usd(rate)}/alarm metric-month (scale-out and scale-in alarms)")
+
+
+@prices("aws:sqs/queue:Queue")
+def _queue(stack: _Stack, queue: Record) -> None:
+    if not queue.props.get("redrivePolicy"):
+        # A dead-letter queue (ours, or a scheduled job's): requests only when a message fails.
+        stack.add_flat(queue, "SQS dead-letter queue", 0.0, "requests only for failed messages (~$0)")
+        return
+    fifo = bool(queue.props.get("fifoQueue"))
+    rate = stack.prices.rate("sqs.fifoRequestsPerMillion" if fifo else "sqs.standardRequestsPerMillion")
+    millions = stack.usage.sqs_requests_millions_per_queue_month
+    stack.add_flat(queue, f"SQS {'FIFO' if fifo else 'standard'} requests", millions * rate,
+                   f"{millions:g} M requests (sqsRequestsMillionsPerQueueMonth) x {_usd(rate)}/million")
 
 
 @prices("aws:cloudwatch/dashboard:Dashboard")
@@ -930,8 +952,7 @@ def _cloudwatch_free_tier(stack: _Stack) -> None:
                  if not high)
     for policy in stack.of_type("aws:appautoscaling/policy:Policy"):
         if policy.props.get("policyType") == "TargetTrackingScaling":
-            config = policy.props.get("targetTrackingScalingPolicyConfiguration") or {}
-            alarms += 1 if config.get("disableScaleIn") else 2
+            alarms += _tracking_alarm_metrics(policy)
     dashboards = len(stack.of_type("aws:cloudwatch/dashboard:Dashboard"))
     alarm_rate, dashboard_rate = stack.prices.rate("alarm.standardMonth"), stack.prices.rate("dashboard.month")
     credit = share * (min(FREE_ALARM_METRICS, alarms) * alarm_rate + min(FREE_DASHBOARDS, dashboards) * dashboard_rate)

@@ -320,7 +320,8 @@ READ_2026_12_02 = {"ebs.gp3.gbMonth", "ec2.instanceHour", "aurora.serverlessV2.a
                    "aurora.serverlessV2.acuHour.ioOptimized", "aurora.storage.gbMonth.standard",
                    "aurora.storage.gbMonth.ioOptimized", "aurora.io.millionRequests.standard", "rds.proxy.acuHour",
                    "rds.proxy.minimumAcu"}
-READ_2026_12_03 = {"scheduler.invocationsPerMillion"}
+READ_2026_12_03 = {"scheduler.invocationsPerMillion", "sqs.standardRequestsPerMillion",
+                   "sqs.fifoRequestsPerMillion"}
 
 
 def date_read(key: str) -> str:
