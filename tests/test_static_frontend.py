@@ -262,3 +262,13 @@ def test_service_routes_under_api_paths():
     assert frontend.serves_api_path("/health")
     assert not frontend.serves_api_path("/*") and not frontend.serves_api_path("/admin/*")
     assert not frontend.serves_api_path("/healthz")
+
+
+def test_first_preview_declares_the_same_frontend_before_anything_exists():
+    """On a first preview every id, ARN and the origin secret are unknown: the same resources are declared."""
+    preview = run_stack("lean", preview=True)
+    names = {(r.type, r.name) for r in preview.resources}
+    for expected in [(DISTRIBUTION, "frontend-cdn"), ("aws:cloudfront/function:Function", "frontend-spa-fallback"),
+                     (INGRESS, "web-in-443-cloudfront"), ("random:index/randomPassword:RandomPassword", "web-origin-secret"),
+                     (RECORD, "frontend-origin-origin.lean.example.com-a"), (RECORD, "domain-lean.example.com-aaaa")]:
+        assert expected in names
