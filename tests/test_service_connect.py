@@ -7,6 +7,7 @@ import pytest
 
 from preflight.capture import ProgramRun
 from tests.conftest import container_definitions, run_stack
+from tests.test_config_rules import JOB, problems_of
 
 SERVICE = "aws:ecs/service:Service"
 NAMESPACE = "aws:servicediscovery/httpNamespace:HttpNamespace"
@@ -126,3 +127,10 @@ def test_an_internal_service_is_reachable_by_name_only_from_its_caller(internal_
     assert internal_run.outputs["serviceConnectEndpoints"] == {
         "backend": "http://backend:8000", "search": "http://search-api:9000",
     }
+
+
+def test_a_job_cannot_declare_calls_it_is_no_service_connect_client():
+    assert problems_of("dev", {"jobs.nightly": JOB | {"calls": ["backend"]}}) == [
+        'webstack:jobs.nightly.calls = ["backend"]: unknown key; allowed keys: architecture, command, cpu, '
+        "environment, image, imageFrom, memory, retry, schedule, secrets, timezone, uses",
+    ]
