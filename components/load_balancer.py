@@ -74,6 +74,7 @@ class LoadBalancer(pulumi.ComponentResource):
         if args.cloudfront_only and not https:
             raise ValueError("a load balancer behind CloudFront needs a certificate (the origin is HTTPS only)")
 
+        # The description predates `cloudfront_only` and stays as it is: changing it replaces the group.
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
