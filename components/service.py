@@ -75,6 +75,8 @@ class ServiceArgs:
     service_depends_on: Sequence[pulumi.Resource] = ()
     # IAM statements the application itself needs (e.g. on its bucket), granted on the task role.
     task_role_statements: Optional[pulumi.Input[Sequence[dict]]] = None
+    # Behind CloudFront: (header name, value) the listener rule also requires (`LoadBalancer.origin_header`).
+    required_header: Optional[tuple[str, pulumi.Input[str]]] = None
     # The stack's Service Connect namespace, for a service with `connect` (resolved: name and port set) or
     # `calls`; None for a service that takes no part in Service Connect.
     service_connect_namespace_arn: Optional[pulumi.Input[str]] = None
@@ -323,7 +325,7 @@ class Service(pulumi.ComponentResource):
                 listener_arn=args.listener_arn,
                 priority=settings.routes.priority,
                 actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.target_group.arn)],
-                conditions=self._conditions(settings),
+                conditions=self._conditions(settings, args.required_header),
                 opts=child,
             )
             return
@@ -339,7 +341,7 @@ class Service(pulumi.ComponentResource):
             listener_arn=args.listener_arn,
             priority=settings.routes.priority,
             actions=[self._weighted_forward()],
-            conditions=self._conditions(settings),
+            conditions=self._conditions(settings, args.required_header),
             opts=ecs_owns_actions,
         )
         test = settings.deployment.test_traffic
@@ -349,7 +351,7 @@ class Service(pulumi.ComponentResource):
                 listener_arn=args.listener_arn,
                 priority=test.priority,
                 actions=[self._weighted_forward()],
-                conditions=[*self._conditions(settings), aws.lb.ListenerRuleConditionArgs(
+                conditions=[*self._conditions(settings, args.required_header), aws.lb.ListenerRuleConditionArgs(
                     http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
                         http_header_name=test.header, values=[test.value]),
                 )],
@@ -472,7 +474,8 @@ class Service(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _conditions(settings: ServiceConfig) -> list[aws.lb.ListenerRuleConditionArgs]:
+    def _conditions(settings: ServiceConfig, required_header: Optional[tuple[str, pulumi.Input[str]]] = None
+                    ) -> list[aws.lb.ListenerRuleConditionArgs]:
         conditions = []
         if settings.routes.paths:
             conditions.append(aws.lb.ListenerRuleConditionArgs(
@@ -481,6 +484,11 @@ class Service(pulumi.ComponentResource):
         if settings.routes.hosts:
             conditions.append(aws.lb.ListenerRuleConditionArgs(
                 host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=settings.routes.hosts)
+            ))
+        if required_header is not None:
+            header_name, value = required_header
+            conditions.append(aws.lb.ListenerRuleConditionArgs(
+                http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(http_header_name=header_name, values=[value])
             ))
         return conditions
 

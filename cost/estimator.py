@@ -941,6 +941,17 @@ def _distribution(stack: _Stack, distribution: Record) -> None:
                    f"{_usd(p.rate('cloudfront.httpsRequestsPer10k'))}/10k")
 
 
+@prices("aws:cloudfront/function:Function")
+def _cloudfront_function(stack: _Stack, function: Record) -> None:
+    """A viewer-request function runs on every request of its behaviour: counted as every request of the
+    distribution (an upper bound; API paths do not run it)."""
+    usage, p = stack.usage, stack.prices
+    stack.add_flat(function, "CloudFront Functions invocations",
+                   usage.cloudfront_requests_millions_month * p.rate("cloudfront.functionInvocationsPerMillion"),
+                   f"{usage.cloudfront_requests_millions_month:g} M invocations x "
+                   f"{_usd(p.rate('cloudfront.functionInvocationsPerMillion'))}/M")
+
+
 # CloudWatch's always-free tier, per account and month (aws.amazon.com/cloudwatch/pricing, "Free tier").
 FREE_ALARM_METRICS, FREE_DASHBOARDS = 10, 3
 FREE_TIER_TYPE = "aws:cloudwatch (always-free allowance)"

@@ -34,10 +34,11 @@ from stackconfig.data import (
     weekly_window,
     windows_overlap,
 )
+from stackconfig.edge import CLOUDFRONT_CERTIFICATE_REGION
 from stackconfig.jobs import JobConfig
 from stackconfig.network import NAT_INSTANCE_MODES
 from stackconfig.monitoring import HOUR, MAX_EVALUATION_SECONDS, MAX_EVALUATION_SECONDS_HOURLY, AlarmTiming
-from stackconfig.problems import NAMESPACE, Inputs, Path, Problem, key_of
+from stackconfig.problems import NAMESPACE, Inputs, Path, Problem, key_of, shown
 from stackconfig.service import MAX_CONDITION_VALUES, MAX_CONDITION_WILDCARDS, ServiceConfig
 from stackconfig.stack import StackConfig
 
@@ -846,6 +847,70 @@ def _job_stores(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
             first.setdefault(store, index)
 
 
+# --- static frontend --------------------------------------------------------------------------------
+
+FRONTEND: Path = ("frontend",)
+
+
+@rule("frontend: needs webstack:domain; outside us-east-1 also frontend.certificateArn; originRecordName in the "
+      "zone and not one of the domain's names.")
+def _frontend_domain(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    frontend = config.frontend
+    if frontend is None:
+        return
+    domain = configured(config, inputs, "domain")
+    if domain is False:
+        yield Problem(FRONTEND, f"a static frontend needs {NAMESPACE}:domain: CloudFront answers viewers on "
+                                f"domain.recordName and reaches the load balancer over HTTPS on a name of the "
+                                f"stack's certificate (frontend.originRecordName)")
+        return
+    certificate = FRONTEND + ("certificateArn",)
+    if inputs.ok(("region",), certificate) and frontend.certificate_arn is None \
+            and config.region != CLOUDFRONT_CERTIFICATE_REGION:
+        yield Problem(certificate, f"needed with aws:region {config.region}: CloudFront uses ACM certificates from "
+                                   f"{CLOUDFRONT_CERTIFICATE_REGION} only and the stack's own certificate is in "
+                                   f"{config.region}; request one in {CLOUDFRONT_CERTIFICATE_REGION} for "
+                                   f"domain.recordName (+ alternativeNames) and set its ARN here")
+    origin = FRONTEND + ("originRecordName",)
+    if not domain or not inputs.ok(origin, ("domain", "recordName"), ("domain", "alternativeNames"),
+                                   ("domain", "zoneName")):
+        return
+    origin_name = frontend.origin_name(config.domain)
+    if origin_name in config.domain.names:
+        yield Problem(origin, "is one of domain.recordName/alternativeNames, which point at CloudFront; the "
+                              "load balancer needs a name of its own (e.g. origin.app.example.com)", origin_name)
+    zone = config.domain.zone_name
+    if zone is not None and origin_name != zone and not origin_name.endswith("." + zone):
+        yield Problem(origin, f"not in domain.zoneName {zone}; its alias and validation records can only be "
+                              f"created in that zone", origin_name)
+
+
+@rule(f"services.<name>.routes with a frontend: paths under frontend.apiPaths, no hosts, at most "
+      f"{MAX_CONDITION_VALUES - 1} values (the origin header takes one).")
+def _routes_behind_frontend(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if config.frontend is None or not inputs.ok(FRONTEND + ("apiPaths",)):
+        return
+    api_paths = config.frontend.api_paths
+    for _, service, at in services(config):
+        routes = at + ("routes",)
+        if service.routes is None or not inputs.ok(routes + ("paths",), routes + ("hosts",)):
+            continue
+        for index, path in enumerate(service.routes.paths):
+            if not config.frontend.serves_api_path(path):
+                yield Problem(routes + ("paths", index),
+                              f"is served by the static frontend: CloudFront sends only frontend.apiPaths "
+                              f"{shown(api_paths)} to the load balancer; route the service under one of them or "
+                              f"add the path to frontend.apiPaths", path)
+        for index, host in enumerate(service.routes.hosts):
+            yield Problem(routes + ("hosts", index),
+                          "never matches behind the static frontend: CloudFront calls the load balancer on "
+                          "frontend.originRecordName, not the viewer's Host; route by routes.paths", host)
+        values = len(service.routes.paths) + len(service.routes.hosts)
+        if values > MAX_CONDITION_VALUES - 1:
+            yield Problem(routes, f"{values} paths and hosts in one rule; behind the static frontend the rule "
+                                  f"also requires CloudFront's origin header, so at most "
+                                  f"{MAX_CONDITION_VALUES - 1} remain of AWS's {MAX_CONDITION_VALUES} condition "
+                                  f"values per listener rule")
 # --- queues ------------------------------------------------------------------------------------------
 
 def queues_known(config: StackConfig, inputs: Inputs) -> Optional[set[str]]:

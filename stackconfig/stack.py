@@ -12,7 +12,7 @@ from stackconfig.base import LOG_RETENTION_DAYS, ConfigModel, doc
 from stackconfig.cost import CostConfig
 from stackconfig.data import CacheConfig, DatabaseConfig, app_secrets_are_secret
 from stackconfig.jobs import JobConfig
-from stackconfig.edge import AccessLogsConfig, DomainConfig, RegistryConfig, StorageConfig
+from stackconfig.edge import AccessLogsConfig, DomainConfig, FrontendConfig, RegistryConfig, StorageConfig
 from stackconfig.load_balancer import LoadBalancerConfig
 from stackconfig.monitoring import MonitoringConfig
 from stackconfig.network import NetworkConfig
@@ -127,12 +127,24 @@ class StackConfig(ConfigModel):
     storage: Optional[StorageConfig] = Field(default=None, description="The media bucket; none without it.")
     access_logs: AccessLogsConfig = Field(default_factory=AccessLogsConfig,
                                           description="Load balancer access logs.")
+    frontend: Optional[FrontendConfig] = Field(
+        default=None,
+        description="A static frontend on S3 + CloudFront in front of the load balancer; none without it (the "
+                    "load balancer faces the internet).",
+    )
     # Set by `resolved()`: not a key.
     _secret_recovery_days: int = PrivateAttr(default=SECRET_RECOVERY_DAYS["prod"])
 
     @property
     def is_production(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def web_acl_scope(self) -> Literal["REGIONAL", "CLOUDFRONT"]:
+        """Where a WAF web ACL belongs: on the CloudFront distribution (CLOUDFRONT scope, created in us-east-1)
+        when one is in front of the load balancer, which then only sees CloudFront's addresses; else on the
+        load balancer (REGIONAL)."""
+        return "CLOUDFRONT" if self.frontend is not None else "REGIONAL"
 
     @property
     def secret_recovery_days(self) -> int:
@@ -173,6 +185,7 @@ class StackConfig(ConfigModel):
             "registry": self.registry.resolved(production),
             "storage": self.storage.resolved(production) if self.storage is not None else None,
             "access_logs": self.access_logs.resolved(production),
+            "frontend": self.frontend.resolved(production) if self.frontend is not None else None,
             "services": {name: self._resolved_service(name, service, production)
                          for name, service in self.services.items()},
             # A job with `imageFrom` runs that service's image.

@@ -398,6 +398,40 @@ REFUSED = [
         'webstack:jobs.nightly.uses[0] = "cache": webstack:cache is not configured; add it or remove cache from '
         "jobs.nightly.uses",
     ]),
+    (rules._frontend_domain, "lean", {"domain": DELETE}, [
+        "webstack:frontend: a static frontend needs webstack:domain: CloudFront answers viewers on domain.recordName "
+        "and reaches the load balancer over HTTPS on a name of the stack's certificate (frontend.originRecordName)",
+    ]),
+    (rules._frontend_domain, "lean", {"region": "eu-west-1",
+                                      "network.availabilityZones": ["eu-west-1a", "eu-west-1b"]}, [
+        "webstack:frontend.certificateArn: needed with aws:region eu-west-1: CloudFront uses ACM certificates from "
+        "us-east-1 only and the stack's own certificate is in eu-west-1; request one in us-east-1 for "
+        "domain.recordName (+ alternativeNames) and set its ARN here",
+    ]),
+    (rules._frontend_domain, "lean", {"frontend.originRecordName": "lean.example.com"}, [
+        'webstack:frontend.originRecordName = "lean.example.com": is one of domain.recordName/alternativeNames, which '
+        "point at CloudFront; the load balancer needs a name of its own (e.g. origin.app.example.com)",
+    ]),
+    (rules._frontend_domain, "lean", {"frontend.originRecordName": "origin.example.org"}, [
+        'webstack:frontend.originRecordName = "origin.example.org": not in domain.zoneName example.com; its alias and '
+        "validation records can only be created in that zone",
+    ]),
+    (rules._routes_behind_frontend, "lean", {"services.backend.routes": {"paths": ["/*"], "priority": 10}}, [
+        'webstack:services.backend.routes.paths[0] = "/*": is served by the static frontend: CloudFront sends only '
+        'frontend.apiPaths ["/api/*"] to the load balancer; route the service under one of them or add the path to '
+        "frontend.apiPaths",
+    ]),
+    (rules._routes_behind_frontend, "lean", {"services.backend.routes": {
+        "paths": ["/api/*"], "hosts": ["api.example.com"], "priority": 10}}, [
+        'webstack:services.backend.routes.hosts[0] = "api.example.com": never matches behind the static frontend: '
+        "CloudFront calls the load balancer on frontend.originRecordName, not the viewer's Host; route by "
+        "routes.paths",
+    ]),
+    (rules._routes_behind_frontend, "lean", {"services.backend.routes": {
+        "paths": ["/api/a", "/api/b", "/api/c", "/api/d", "/api/e"], "priority": 10}}, [
+        "webstack:services.backend.routes: 5 paths and hosts in one rule; behind the static frontend the rule also "
+        "requires CloudFront's origin header, so at most 4 remain of AWS's 5 condition values per listener rule",
+    ]),
     # --- queues ---
     (rules._queues_exist, "dev", {"services.backend.produces": ["tasks", "emails", "tasks"]}, [
         'webstack:services.backend.produces[1] = "emails": is not a queue of this stack (queues: tasks); declare it '
@@ -535,6 +569,10 @@ ACCEPTED = [
     ("dev", {"services.backend.enableExec": True, "services.backend.readOnlyRootFilesystem": False}),
     ("dev", {"services.backend.writablePaths": ["/tmp", "/var/cache/app"], "services.backend.ephemeralStorageGiB": 200,
              "jobs.nightly": JOB | {"writablePaths": ["/tmp"], "readOnlyRootFilesystem": False}}),
+    ("lean", {"region": "eu-west-1", "network.availabilityZones": ["eu-west-1a", "eu-west-1b"],
+              "frontend.certificateArn": CERTIFICATE, "frontend.originRecordName": "api-origin.example.com"}),
+    ("lean", {"frontend.apiPaths": ["/api/*", "/admin/*"],
+              "services.backend.routes": {"paths": ["/api/v1/*", "/admin/*", "/api/health/"], "priority": 10}}),
 ]
 
 

@@ -11,7 +11,7 @@ from components.storage import MediaStorage, MediaStorageArgs
 from helpers.bucket_policies import LEGACY_ELB_LOG_REGIONS, elb_log_delivery_statements
 from preflight.capture import ProgramRun, run_in_mocks
 from stackconfig.edge import AccessLogsConfig, StorageConfig
-from tests.conftest import container_definitions, run_stack
+from tests.conftest import committed, container_definitions, run_stack
 
 BUCKET = "aws:s3/bucket:Bucket"
 POLICY = "aws:s3/bucketPolicy:BucketPolicy"
@@ -132,8 +132,10 @@ def test_cdn_reads_through_origin_access_control_only():
     }
 
 
-def test_no_cdn_by_default(any_run):
-    assert any_run.of_type("aws:cloudfront/distribution:Distribution") == []
+def test_no_media_cdn_by_default(any_run):
+    # Lean's one distribution is its static frontend's (tests/test_static_frontend.py), not the media bucket's.
+    distributions = any_run.of_type("aws:cloudfront/distribution:Distribution")
+    assert [d.name for d in distributions] == (["frontend-cdn"] if committed(any_run, "frontend") else [])
 
 
 def test_prod_access_logs_bucket_policy_and_load_balancer(prod_run):

@@ -270,6 +270,7 @@ def test_flat_monthly_items():
         rec("aws:secretsmanager/secret:Secret", "secret"), rec("aws:kms/key:Key", "key"),
         rec("aws:route53/zone:Zone", "zone"), rec("aws:ecr/repository:Repository", "repo"),
         rec("aws:s3/bucketV2:BucketV2", "bucket"), rec("aws:cloudfront/distribution:Distribution", "cdn"),
+        rec("aws:cloudfront/function:Function", "spa-fallback"),
         rec("aws:sns/topic:Topic", "alerts"),
         rec("aws:ec2/vpcEndpoint:VpcEndpoint", "ecr-api", {"vpcEndpointType": "Interface",
                                                             "subnetIds": ["s-1", "s-2"]}),
@@ -281,6 +282,7 @@ def test_flat_monthly_items():
         "repo": 0.20,                                  # 2 GB x $0.10
         "bucket": 10 * 0.023 + 10 * 0.005 + 100 * 0.0004,  # 0.23 + 0.05 + 0.04 = 0.32
         "cdn": 50 * 0.085 + 100 * 0.01,                # 4.25 + 1 M requests = 100 x 10k x $0.01 -> 5.25
+        "spa-fallback": 1 * 0.10,                      # every one of the 1 M requests runs it, $0.10/M
         "alerts": 0.005,                               # 10,000 / 1 M x $0.50
         "ecr-api": 2 * 0.01 * 730 + 5 * 0.01,          # 14.65
     })
@@ -330,7 +332,7 @@ READ_2026_12_02 = {"ebs.gp3.gbMonth", "ec2.instanceHour", "aurora.serverlessV2.a
                    "aurora.storage.gbMonth.ioOptimized", "aurora.io.millionRequests.standard", "rds.proxy.acuHour",
                    "rds.proxy.minimumAcu"}
 READ_2026_12_03 = {"scheduler.invocationsPerMillion", "cloudMap.registeredInstanceMonth", "sqs.standardRequestsPerMillion",
-                   "sqs.fifoRequestsPerMillion"}
+                   "sqs.fifoRequestsPerMillion", "cloudfront.functionInvocationsPerMillion"}
 
 
 def date_read(key: str) -> str:

@@ -271,6 +271,10 @@ CASES = [
                                                                    lambda p: p["origins"][0].pop("originAccessControlId"))),
     ("cloudfront-s3-origin-oac", "frontend-cdn", lambda r: change(r, "frontend-cdn", lambda p: p["origins"][0].update(
         s3OriginConfig={"originAccessIdentity": "origin-access-identity/cloudfront/E2QWRUHAPOMQZL"}))),
+    ("cloudfront-origin-tls12", "frontend-cdn", lambda r: change(r, "frontend-cdn", lambda p: p["origins"][1][
+        "customOriginConfig"].update(originSslProtocols=["TLSv1.1", "TLSv1.2"]))),
+    ("cloudfront-origin-tls12", "frontend-cdn", lambda r: change(r, "frontend-cdn", lambda p: p["origins"][1][
+        "customOriginConfig"].update(originSslProtocols=["SSLv3"]))),
     ("alb-http-redirects-to-https", "http", lambda r: change(r, "http", set_in("defaultActions", [
         {"type": "forward", "targetGroupArn": r.by_name("app-tg").outputs["arn"]}]))),
     ("alb-http-redirects-to-https", "api-route", attach_rule_to_http_listener),
