@@ -6,7 +6,7 @@ import pulumi_aws as aws
 from components.access_logs import AccessLogs, AccessLogsArgs
 from components.alias_records import AliasRecords, AliasRecordsArgs
 from components.app_secrets import AppSecrets, AppSecretsArgs
-from components.autoscaling import Autoscaling, AutoscalingArgs
+from components.autoscaling import Autoscaling, AutoscalingArgs, ConsumedQueue
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs
 from components.aurora import Aurora, AuroraArgs
@@ -15,16 +15,22 @@ from components.domain import DomainCertificate, DomainCertificateArgs
 from components.job import ScheduledJob, ScheduledJobArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.monitoring import (
-    MonitoredAuroraInstance, MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs,
+    MonitoredAuroraInstance, MonitoredCache, MonitoredDatabase, MonitoredQueue, MonitoredService, Monitoring,
+    MonitoringArgs,
 )
 from components.network import Network, NetworkArgs
 from components.registry import ImageRepository, ImageRepositoryArgs
 from components.rotation import RedeployedService, SecretRotationRedeploy, SecretRotationRedeployArgs
+from components.queue import WorkQueue, WorkQueueArgs
 from components.service import Service, ServiceArgs
+from components.static_site import StaticSite, StaticSiteArgs
+from components.service_connect import ServiceConnectNamespace, ServiceConnectNamespaceArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from helpers.commands import run_task_command
+from helpers.static_site import CLOUDFRONT_HOSTED_ZONE_ID
 from helpers.names import (
-    ecr_registry, has_registry_host, image_reference, request_count_resource_label, stack_repository_name,
+    ecr_registry, has_registry_host, image_reference, queue_url_variable, request_count_resource_label,
+    stack_repository_name,
 )
 from stackconfig import load_stack_config
 
@@ -48,8 +54,11 @@ network = Network("network", NetworkArgs(
 cluster = Cluster("app", ClusterArgs(settings=config.cluster), opts=with_provider)
 
 # Edge: a certificate of our own when the stack has a domain, ALB access logs (prod by default).
-certificate = DomainCertificate("domain", DomainCertificateArgs(settings=config.domain), opts=with_provider) \
-    if config.domain is not None else None
+# Behind a static frontend the load balancer's certificate also names the origin CloudFront calls it on.
+origin_name = config.frontend.origin_name(config.domain) if config.frontend is not None else None
+certificate = DomainCertificate("domain", DomainCertificateArgs(
+    settings=config.domain, extra_names=[origin_name] if origin_name else [],
+), opts=with_provider) if config.domain is not None else None
 access_logs = AccessLogs("alb-logs", AccessLogsArgs(
     settings=config.access_logs,
     region=config.region,
@@ -63,14 +72,35 @@ load_balancer = LoadBalancer("web", LoadBalancerArgs(
     certificate_arn=certificate.certificate_arn if certificate is not None else config.load_balancer.certificate_arn,
     access_logs_bucket=access_logs.bucket_name if access_logs is not None else None,
     access_logs_prefix=access_logs.prefix if access_logs is not None else None,
+    cloudfront_only=config.frontend is not None,
 ), opts=with_provider)
+# A static frontend: the domain's names point at CloudFront, which reaches the load balancer on origin_name.
+frontend = None
+if config.frontend is not None:
+    AliasRecords("frontend-origin", AliasRecordsArgs(
+        settings=config.domain.model_copy(update={"record_name": origin_name, "alternative_names": []}),
+        zone_id=certificate.zone_id,
+        target_dns_name=load_balancer.dns_name,
+        target_zone_id=load_balancer.zone_id,
+    ), opts=with_provider)
+    frontend = StaticSite("frontend", StaticSiteArgs(
+        settings=config.frontend,
+        aliases=config.domain.names,
+        certificate_arn=config.frontend.certificate_arn or certificate.certificate_arn,
+        origin_domain_name=origin_name,
+        origin_header_name=load_balancer.origin_header[0],
+        origin_header_value=load_balancer.origin_header[1],
+        force_destroy=config.frontend.force_destroy,
+        protect=config.frontend.protect,
+    ), opts=with_provider)
 if config.domain is not None:
     domain_records = AliasRecords("domain", AliasRecordsArgs(
         settings=config.domain,
         zone_id=certificate.zone_id,
-        target_dns_name=load_balancer.dns_name,
-        target_zone_id=load_balancer.zone_id,
-        ipv6=load_balancer.ip_address_type == "dualstack",
+        target_dns_name=frontend.domain_name if frontend is not None else load_balancer.dns_name,
+        target_zone_id=CLOUDFRONT_HOSTED_ZONE_ID if frontend is not None else load_balancer.zone_id,
+        ipv6=frontend is not None or load_balancer.ip_address_type == "dualstack",
+        evaluate_target_health=frontend is None,
     ), opts=with_provider)
 
 # One ECR repository per image built for this stack (a bare repository name, not an external registry),
@@ -143,6 +173,33 @@ def data_links(settings) -> tuple[dict, dict]:
     return environment, secrets
 
 
+# Work queues: producers get the URL and send-only rights, the consumer receive/delete (and scales on it).
+queues = {
+    name: WorkQueue(name, WorkQueueArgs(settings=settings, account_id=account_id), opts=with_provider)
+    for name, settings in config.queues.items()
+}
+
+
+def queue_links(settings) -> tuple[dict, list]:
+    """A service's queue URL variables and the task role statements of the queues it produces to or consumes."""
+    environment, statements = {}, []
+    for queue in settings.produces:
+        environment[queue_url_variable(queue)] = queues[queue].queue_url
+        statements.append(queues[queue].producer_statements())
+    if settings.consumes is not None:
+        environment[queue_url_variable(settings.consumes)] = queues[settings.consumes].queue_url
+        statements.append(queues[settings.consumes].consumer_statements())
+    return environment, statements
+
+
+def task_role_statements(settings, uses_storage: bool, queue_statements: list):
+    """What the application's own role may do: its bucket access and its queues; None when nothing."""
+    parts = [*([storage.access_statements(settings.storage)] if uses_storage else []), *queue_statements]
+    if not parts:
+        return None
+    return pulumi.Output.all(*parts).apply(lambda lists: [statement for part in lists for statement in part])
+
+
 def image_of(image_settings) -> pulumi.Output[str]:
     """The image reference of a service or job: from the stack's repository, or an external registry."""
     if image_settings.repository in repositories:
@@ -152,11 +209,19 @@ def image_of(image_settings) -> pulumi.Output[str]:
     )
 
 
+# Service-to-service calls by name: one Cloud Map namespace; each callee is declared before its callers,
+# which wait for it, so their tasks start once its name is in the namespace.
+service_connect = ServiceConnectNamespace("service-connect", ServiceConnectNamespaceArgs(
+    stack_label=f"{project}-{stack}",
+), opts=with_provider) if config.uses_service_connect else None
+
 services = {}
-for name, settings in config.services.items():
+for name in config.call_order():
+    settings = config.services[name]
     image = image_of(settings.image)
     uses_storage = storage is not None and settings.storage is not None
     data_environment, data_secrets = data_links(settings)
+    queue_environment, queue_statements = queue_links(settings)
     service = Service(name, ServiceArgs(
         settings=settings,
         image=image,
@@ -168,10 +233,14 @@ for name, settings in config.services.items():
         load_balancer_security_group_id=load_balancer.security_group_id,
         listener_arn=load_balancer.listener_arn,
         account_id=account_id,
-        service_depends_on=[cluster.capacity_providers],
-        linked_environment={**(storage.environment() if uses_storage else {}), **data_environment},
+        service_depends_on=[cluster.capacity_providers, *(services[callee].service for callee in settings.calls)],
+        linked_environment={**(storage.environment() if uses_storage else {}), **data_environment,
+                            **queue_environment},
         secrets=data_secrets,
-        task_role_statements=storage.access_statements(settings.storage) if uses_storage else None,
+        task_role_statements=task_role_statements(settings, uses_storage, queue_statements),
+        service_connect_namespace_arn=service_connect.namespace_arn
+        if settings.connect is not None or settings.calls else None,
+        required_header=load_balancer.origin_header,
     ), opts=with_provider)
     Autoscaling(f"{name}-scaling", AutoscalingArgs(
         settings=settings.scaling,
@@ -180,10 +249,16 @@ for name, settings in config.services.items():
         request_count_label=pulumi.Output.all(load_balancer.arn_suffix, service.target_group_arn_suffix).apply(
             lambda suffixes: request_count_resource_label(*suffixes)
         ) if service.target_group_arn_suffix is not None else None,
+        queue=ConsumedQueue(settings.consumes, queues[settings.consumes].queue_name)
+        if settings.consumes is not None else None,
     ), opts=with_provider)
     for store in settings.uses:
         data_stores[store].admit(name, service.security_group_id)
     services[name] = service
+services = {name: services[name] for name in config.services}  # config order: the dashboard's
+for name, settings in config.services.items():
+    for callee in settings.calls:
+        services[callee].admit_caller(name, services[name].security_group_id)
 
 # Alarms and dashboard panels for every RDS instance (replicas inherit the primary's storage size).
 monitored_databases: dict[str, MonitoredDatabase] = {}
@@ -216,6 +291,7 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
             service_name=service.service_name,
             target_group_arn_suffix=service.target_group_arn_suffix,
             min_tasks=config.services[name].scaling.min,
+            alternate_target_group_arn_suffix=service.alternate_target_group_arn_suffix,
         )
         for name, service in services.items()
     },
@@ -224,6 +300,12 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
     cache=MonitoredCache(
         data_stores["cache"].member_cluster_ids, node_count=len(data_stores["cache"].member_cluster_ids)
     ) if "cache" in data_stores else None,
+    queues={
+        name: MonitoredQueue(queue.queue_name, queue.dead_letter_queue_name, consumer=next(
+            service for service, settings in config.services.items() if settings.consumes == name
+        ))
+        for name, queue in queues.items()
+    },
 ), opts=with_provider)
 
 # Scheduled jobs: EventBridge Scheduler runs each as a Fargate task; a failed run alerts the topic.
@@ -295,6 +377,11 @@ if storage is not None:
         pulumi.export("mediaCdnDomain", storage.cdn_domain_name)
 if config.domain is not None:
     pulumi.export("domainUrls", domain_records.urls)
+if frontend is not None:
+    # What the release syncs to and invalidates (docs/releases.md).
+    pulumi.export("frontendBucket", frontend.bucket_name)
+    pulumi.export("frontendDistributionId", frontend.distribution_id)
+    pulumi.export("frontendDomain", frontend.domain_name)
 if "database" in data_stores:
     database = data_stores["database"]
     pulumi.export("databaseHost", database.connection_host)
@@ -306,5 +393,12 @@ if "cache" in data_stores:
     pulumi.export("cacheAuthTokenSecretArn", data_stores["cache"].auth_token_secret_arn)
     # The release completes an AUTH token change on it (docs/releases.md).
     pulumi.export("cacheReplicationGroupId", data_stores["cache"].replication_group_id)
+if service_connect is not None:
+    pulumi.export("serviceConnectNamespace", service_connect.namespace_name)
+    # What a caller puts in its URL (docs/workloads.md); only services of this stack with `calls` resolve it.
+    pulumi.export("serviceConnectEndpoints", {
+        name: f"http://{settings.connect.name}:{settings.connect.port}"
+        for name, settings in config.services.items() if settings.connect is not None
+    })
 pulumi.export("alertTopicArn", monitoring.topic_arn)
 pulumi.export("dashboardName", monitoring.dashboard_name)

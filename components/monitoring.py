@@ -21,9 +21,10 @@ import pulumi
 import pulumi_aws as aws
 
 from helpers.alarms import (
-    AlarmSpec, Metric, aurora_alarms, cache_alarms, database_alarms, load_balancer_alarms, service_alarms, target_group_alarms,
+    AlarmSpec, Metric, alarm_name, aurora_alarms, cache_alarms, database_alarms, load_balancer_alarms, queue_alarms,
+    service_alarms, target_group_alarms,
 )
-from helpers.dashboard import DatabasePanels, ServicePanels, dashboard_body, dashboard_name
+from helpers.dashboard import DatabasePanels, QueuePanels, ServicePanels, dashboard_body, dashboard_name
 from helpers.database import max_connections as class_max_connections
 from helpers.database import memory_mib as class_memory_mib
 from stackconfig.monitoring import MonitoringConfig
@@ -36,6 +37,9 @@ class MonitoredService:
     target_group_arn_suffix: Optional[pulumi.Input[str]]
     # scaling.min: fewer running tasks than this pages; 0 means no running-task alarm.
     min_tasks: int
+    # The second target group of a blue/green, canary or linear service: its 5xx and unhealthy-host alarms
+    # cover both groups.
+    alternate_target_group_arn_suffix: Optional[pulumi.Input[str]] = None
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,14 @@ class MonitoredCache:
 
 
 @dataclass(frozen=True)
+class MonitoredQueue:
+    queue_name: pulumi.Input[str]
+    dead_letter_queue_name: pulumi.Input[str]
+    # The service that consumes it: named in the alarms' what-to-do.
+    consumer: str
+
+
+@dataclass(frozen=True)
 class MonitoringArgs:
     settings: MonitoringConfig
     region: str
@@ -83,6 +95,8 @@ class MonitoringArgs:
     # "writer", "reader-1", ...: each Aurora instance.
     aurora_instances: Mapping[str, MonitoredAuroraInstance] = field(default_factory=dict)
     cache: Optional[MonitoredCache] = None
+    # Work queues by their config name: oldest-message and dead-letter alarms, one dashboard row each.
+    queues: Mapping[str, MonitoredQueue] = field(default_factory=dict)
 
 
 def subscription_name(email: str) -> str:
@@ -152,7 +166,7 @@ class Monitoring(pulumi.ComponentResource):
             specs += service_alarms(service, args.cluster_name, target.service_name, target.min_tasks, alarms)
             if target.target_group_arn_suffix is not None:
                 specs += target_group_alarms(service, args.load_balancer_arn_suffix, target.target_group_arn_suffix,
-                                             alarms)
+                                             alarms, target.alternate_target_group_arn_suffix)
         for label, database in args.databases.items():
             specs += database_alarms(f"db-{label}", database.instance_identifier, database.max_connections,
                                      database.allocated_storage_gib, alarms, memory_mib=database.memory_mib)
@@ -163,6 +177,8 @@ class Monitoring(pulumi.ComponentResource):
             member_ids = pulumi.Output.from_input(args.cache.member_cluster_ids)
             for index in range(args.cache.node_count):
                 specs += cache_alarms(f"cache-{index + 1}", member_ids.apply(lambda ids, i=index: ids[i]), alarms)
+        for queue, watched in args.queues.items():
+            specs += queue_alarms(queue, watched.queue_name, watched.dead_letter_queue_name, watched.consumer, alarms)
         keys = [spec.key for spec in specs]
         clashes = sorted({key for key in keys if keys.count(key) > 1})
         if clashes:
@@ -171,7 +187,7 @@ class Monitoring(pulumi.ComponentResource):
                 f"alarm names {', '.join(clashes)} are declared twice: rename the service whose name starts "
                 f"with 'db-' or 'cache-' (those prefixes name the database and cache alarms)"
             )
-        self.alarms = {spec.key: self._alarm(name, prefix, spec) for spec in specs}
+        self.alarms = {spec.key: self._alarm(name, spec) for spec in specs}
 
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
@@ -190,11 +206,11 @@ class Monitoring(pulumi.ComponentResource):
             "alarmNames": [alarm.name for alarm in self.alarms.values()],
         })
 
-    def _alarm(self, name: str, prefix: str, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
+    def _alarm(self, name: str, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
         metric = spec.metric
         return aws.cloudwatch.MetricAlarm(
             f"{name}-{spec.key}",
-            name=f"{prefix}-{spec.key}",
+            name=alarm_name(pulumi.get_project(), pulumi.get_stack(), spec.key),
             alarm_description=spec.description,
             comparison_operator=spec.comparison,
             threshold=spec.threshold,
@@ -242,12 +258,19 @@ class Monitoring(pulumi.ComponentResource):
         databases.update({label: DatabasePanels(instance.instance_identifier, instance.max_connections)
                           for label, instance in args.aurora_instances.items()})
         cache_ids = args.cache.member_cluster_ids if args.cache is not None else []
+        queues = {
+            name: pulumi.Output.all(watched.queue_name, watched.dead_letter_queue_name).apply(
+                lambda values: QueuePanels(*values)
+            )
+            for name, watched in args.queues.items()
+        }
         return pulumi.Output.all(
             cluster=args.cluster_name,
             load_balancer=args.load_balancer_arn_suffix,
             services=pulumi.Output.all(**services) if services else {},
             databases=pulumi.Output.all(**databases) if databases else {},
             cache_ids=cache_ids,
+            queues=pulumi.Output.all(**queues) if queues else {},
         ).apply(lambda values: json.dumps(dashboard_body(
             region=args.region,
             cluster_name=values["cluster"],
@@ -256,6 +279,7 @@ class Monitoring(pulumi.ComponentResource):
             alarms=args.settings.alarms,
             databases=values["databases"],
             cache_cluster_ids=values["cache_ids"],
+            queues=values["queues"],
         )))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Mapping, Optional, Sequence
 
 
@@ -10,6 +11,12 @@ def secret_arn_of(value_from: str) -> str:
     if value_from.startswith("arn:") and ":secretsmanager:" in value_from:
         return ":".join(value_from.split(":")[:7])
     return value_from
+
+
+def writable_volume_name(path: str) -> str:
+    """The task volume mounted at a writable path: `/var/cache/nginx` -> `writable-var-cache-nginx` (ECS volume
+    names: letters, digits, hyphens and underscores)."""
+    return "writable-" + re.sub(r"[^A-Za-z0-9_-]", "-", path.strip("/").replace("/", "-"))
 
 
 def pinned_secret_reference(secret_arn: str, version_id: str, json_key: str = "") -> str:
@@ -23,6 +30,11 @@ def pinned_secret_reference(secret_arn: str, version_id: str, json_key: str = ""
     if not version_id:
         raise ValueError(f"no version id to pin {secret_arn} to")
     return f"{secret_arn}:{json_key}::{version_id}"
+
+
+def port_name(container: str) -> str:
+    """The name of a container's port mapping, which Service Connect refers to (`portName`)."""
+    return f"{container}-http"
 
 
 def container_definition(
@@ -42,9 +54,12 @@ def container_definition(
     health_retries: int = 3,
     health_start_period: int = 60,
     init_process: bool = False,
+    read_only_root: bool = True,
+    writable_paths: Sequence[str] = (),
 ) -> dict:
     """One essential container: port mapping (none without a port), awslogs, plain env vars and secrets by
-    reference only."""
+    reference only, a read-only root filesystem unless told otherwise, with a task volume at each writable path
+    (the task definition declares them: `writable_volume_name`)."""
     definition: dict = {
         "name": name,
         "image": image,
@@ -52,6 +67,11 @@ def container_definition(
         "environment": [{"name": key, "value": value} for key, value in sorted(environment.items())],
         "secrets": [{"name": key, "valueFrom": value} for key, value in sorted(secrets.items())],
         "stopTimeout": stop_timeout,
+        "readonlyRootFilesystem": read_only_root,
+        "mountPoints": [
+            {"sourceVolume": writable_volume_name(path), "containerPath": path, "readOnly": False}
+            for path in writable_paths
+        ],
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {
@@ -66,7 +86,7 @@ def container_definition(
     }
     if port is not None:
         definition["portMappings"] = [
-            {"name": f"{name}-http", "containerPort": port, "hostPort": port, "protocol": "tcp"}
+            {"name": port_name(name), "containerPort": port, "hostPort": port, "protocol": "tcp"}
         ]
     if command:
         definition["command"] = list(command)

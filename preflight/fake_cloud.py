@@ -251,8 +251,13 @@ class FakeCloud(pulumi.runtime.Mocks):
             fqdn = str(inputs.get("name", name)).rstrip(".")
             return {"id": f"{inputs.get('zoneId')}_{fqdn}_{inputs.get('type')}", "fqdn": fqdn}
         if typ == "aws:cloudfront/distribution:Distribution":
-            return {"arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E{_hex(seed, 13).upper()}",
+            distribution = f"E{_hex(seed, 13).upper()}"
+            return {"id": distribution, "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{distribution}",
                     "domainName": f"d{_hex(seed, 13)}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2"}
+        if typ == "aws:cloudfront/function:Function":
+            function = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"name": function, "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{function}",
+                    "etag": f"E{_hex(seed + 'etag', 13).upper()}", "status": "UNASSOCIATED"}
         if typ == "aws:appautoscaling/target:Target":
             return {"arn": self._arn("application-autoscaling", f"scalable-target/{_hex(seed, 20)}")}
         if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
@@ -285,6 +290,10 @@ class FakeCloud(pulumi.runtime.Mocks):
             endpoint = f"vpce-{_hex(seed, 17)}"
             return {"id": endpoint, "arn": self._arn("ec2", f"vpc-endpoint/{endpoint}"),
                     "prefixListId": f"pl-{_hex(seed, 8)}", "state": "available"}
+        if typ == "aws:servicediscovery/httpNamespace:HttpNamespace":
+            namespace, namespace_name = f"ns-{_hex(seed, 16)}", given_name or f"{name}-{_hex(seed, 7)}"
+            return {"id": namespace, "name": namespace_name, "httpName": namespace_name,
+                    "arn": self._arn("servicediscovery", f"namespace/{namespace}")}
         if typ == "aws:ec2/route:Route":
             return {"id": f"r-{inputs.get('routeTableId')}{_hex(inputs.get('destinationCidrBlock', ''), 10)}"}
         if "arn" not in inputs and typ.startswith("aws:"):
@@ -314,6 +323,13 @@ class FakeCloud(pulumi.runtime.Mocks):
                     "arn": self._arn("ec2", f"route-table/{table}"), "routes": [],
                     "associations": [{"routeTableAssociationId": f"rtbassoc-{_hex(table + subnet, 17)}",
                                       "routeTableId": table, "subnetId": subnet, "main": False}]}
+        if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            # AWS-managed lists have one id per region; CloudFront's origin-facing list has about 55 entries.
+            name = args.args.get("name", "")
+            prefix_list = f"pl-{_hex(self.region + name, 8)}"
+            return {"id": prefix_list, "name": name, "maxEntries": 55, "addressFamily": "IPv4",
+                    "ownerId": "AWS", "arn": f"arn:aws:ec2:{self.region}:aws:prefix-list/{prefix_list}",
+                    "entries": [], "version": 1}
         if token == "aws:ec2/getAmi:getAmi":
             filters = {f.get("name"): (f.get("values") or [""])[0] for f in args.args.get("filters") or []}
             image = f"ami-{_hex(self.region + filters.get('name', ''), 17)}"

@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Optional
 from helpers.data_links import INJECTED_BY
 from helpers.fargate import describe_memory_choices, is_valid_size
 from helpers.instance_classes import ELASTICACHE_NODE_TYPES
+from helpers.names import queue_url_variable
 from helpers.database import max_connections, memory_gib
 from policies.secret_shapes import BY_NAME, plaintext_secret
 from stackconfig.data import (
@@ -33,10 +34,11 @@ from stackconfig.data import (
     weekly_window,
     windows_overlap,
 )
+from stackconfig.edge import CLOUDFRONT_CERTIFICATE_REGION
 from stackconfig.jobs import JobConfig
 from stackconfig.network import NAT_INSTANCE_MODES
 from stackconfig.monitoring import HOUR, MAX_EVALUATION_SECONDS, MAX_EVALUATION_SECONDS_HOURLY, AlarmTiming
-from stackconfig.problems import NAMESPACE, Inputs, Path, Problem, key_of
+from stackconfig.problems import NAMESPACE, Inputs, Path, Problem, key_of, shown
 from stackconfig.service import MAX_CONDITION_VALUES, MAX_CONDITION_WILDCARDS, ServiceConfig
 from stackconfig.stack import StackConfig
 
@@ -302,6 +304,72 @@ def _room_to_deploy(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
                           service.deployment.maximum_percent)
 
 
+def _one_of(choices: tuple[str, ...]) -> str:
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+
+@rule("services.<name>.deployment: blueGreen, canary and linear need routes and keep their alarms; bakeTimeMinutes, "
+      "testTraffic, canary and linear only with a strategy that uses them; alarms need routes.")
+def _deployment_strategy(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        deployment, at_deployment = service.deployment, at + ("deployment",)
+        strategy = at_deployment + ("strategy",)
+        if not inputs.ok(strategy, at + ("routes",)):
+            continue
+        if deployment.shifts_traffic and service.routes is None:
+            yield Problem(strategy, f"shifts load balancer traffic between two target groups; this service has no "
+                                    f"{name(at + ('routes',))} (use rolling, or add routes)", deployment.strategy)
+        for key, strategies in (("canary", ("canary",)), ("linear", ("linear",)),
+                                ("bakeTimeMinutes", ("blueGreen", "canary", "linear")),
+                                ("testTraffic", ("blueGreen", "canary", "linear"))):
+            value = getattr(deployment, {"bakeTimeMinutes": "bake_time_minutes",
+                                         "testTraffic": "test_traffic"}.get(key, key))
+            if value is not None and deployment.strategy not in strategies and inputs.ok(at_deployment + (key,)):
+                yield Problem(at_deployment + (key,), f"is only used with {name(strategy)} "
+                                                      f"{_one_of(strategies)} (strategy is {deployment.strategy})",
+                              value.model_dump(by_alias=True) if hasattr(value, "model_dump") else value)
+        alarms = at_deployment + ("alarms",)
+        if deployment.alarms is False and deployment.shifts_traffic and inputs.ok(alarms):
+            yield Problem(alarms, f"{deployment.strategy} has no circuit breaker: its deployment alarms (with the "
+                                  f"bake time) are its only automatic rollback; keep alarms on, or use rolling",
+                          False)
+        if deployment.alarms and service.routes is None and inputs.ok(alarms):
+            yield Problem(alarms, f"the deployment alarms are the load balancer's 5xx-rate and unhealthy-hosts alarms "
+                                  f"of this service; it has no {name(at + ('routes',))} (remove alarms or add "
+                                  f"routes)", True)
+
+
+@rule("services.<name>.deployment.testTraffic: priority below routes.priority (evaluated first); the header fits "
+      f"the {MAX_CONDITION_VALUES} condition values of a listener rule.")
+def _test_route(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        test, at_test = service.deployment.test_traffic, at + ("deployment", "testTraffic")
+        if test is None or service.routes is None or not inputs.ok(at_test, at + ("routes",)):
+            continue
+        priority = at + ("routes", "priority")
+        if test.priority >= service.routes.priority:
+            yield Problem(at_test + ("priority",), f"must be lower than {name(priority)} "
+                                                   f"({service.routes.priority}): the load balancer evaluates lower "
+                                                   f"numbers first, so the production rule would take the test "
+                                                   f"requests", test.priority)
+        values = len(service.routes.paths) + len(service.routes.hosts) + 1
+        if values > MAX_CONDITION_VALUES:
+            yield Problem(at_test + ("header",), f"the test rule repeats {name(at + ('routes',))}' paths and hosts "
+                                                 f"and adds this header: {values} condition values, AWS allows at "
+                                                 f"most {MAX_CONDITION_VALUES} per listener rule", test.header)
+
+
+@rule("services.<name>.enableExec: only with readOnlyRootFilesystem false (ECS Exec does not support a read-only "
+      "root filesystem).")
+def _exec_needs_writable_root(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        read_only = at + ("readOnlyRootFilesystem",)
+        if service.enable_exec and service.read_only_root_filesystem and inputs.ok(at + ("enableExec",), read_only):
+            yield Problem(at + ("enableExec",), f"ECS Exec does not support a read-only root filesystem (its agent "
+                                                f"writes into the container): set {name(read_only)} to false as "
+                                                f"well, or turn enableExec off", True)
+
+
 @rule("services.<name>.spot: only with architecture x86_64 (Fargate Spot has no ARM64 capacity).")
 def _spot_runs_x86_only(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     for _, service, at in services(config):
@@ -356,17 +424,23 @@ def _distinct_stores(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
 
 # --- across services and sections ---------------------------------------------------------------
 
-@rule("services.<name>.routes.priority: unique across services (one listener).")
+@rule("services.<name>.routes.priority and deployment.testTraffic.priority: unique across services (one "
+      "listener).")
 def _unique_priorities(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     owners: dict[int, Path] = {}
     for _, service, at in services(config):
         priority = at + ("routes", "priority")
         if service.routes is None or not inputs.ok(priority):
             continue
-        owner = owners.setdefault(service.routes.priority, priority)
-        if owner != priority:
-            yield Problem(priority, f"{name(owner)} is {service.routes.priority} too; listener rule priorities must "
-                                    f"be unique across services", service.routes.priority)
+        test = service.deployment.test_traffic
+        claims = [(priority, service.routes.priority)]
+        if test is not None and inputs.ok(at + ("deployment", "testTraffic")):
+            claims.append((at + ("deployment", "testTraffic", "priority"), test.priority))
+        for key, value in claims:
+            owner = owners.setdefault(value, key)
+            if owner != key:
+                yield Problem(key, f"{name(owner)} is {value} too; listener rule priorities must be unique across "
+                                   f"services", value)
 
 
 @rule("services.<name>.deployment.minimumHealthyPercent: 100 in prod.")
@@ -768,3 +842,246 @@ def _job_stores(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
                 yield Problem(at + ("uses", index), f"{NAMESPACE}:{store} is not configured; add it or remove "
                                                     f"{store} from {name(at + ('uses',))}", store)
             first.setdefault(store, index)
+
+
+# --- static frontend --------------------------------------------------------------------------------
+
+FRONTEND: Path = ("frontend",)
+
+
+@rule("frontend: needs webstack:domain; outside us-east-1 also frontend.certificateArn; originRecordName in the "
+      "zone and not one of the domain's names.")
+def _frontend_domain(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    frontend = config.frontend
+    if frontend is None:
+        return
+    domain = configured(config, inputs, "domain")
+    if domain is False:
+        yield Problem(FRONTEND, f"a static frontend needs {NAMESPACE}:domain: CloudFront answers viewers on "
+                                f"domain.recordName and reaches the load balancer over HTTPS on a name of the "
+                                f"stack's certificate (frontend.originRecordName)")
+        return
+    certificate = FRONTEND + ("certificateArn",)
+    if inputs.ok(("region",), certificate) and frontend.certificate_arn is None \
+            and config.region != CLOUDFRONT_CERTIFICATE_REGION:
+        yield Problem(certificate, f"needed with aws:region {config.region}: CloudFront uses ACM certificates from "
+                                   f"{CLOUDFRONT_CERTIFICATE_REGION} only and the stack's own certificate is in "
+                                   f"{config.region}; request one in {CLOUDFRONT_CERTIFICATE_REGION} for "
+                                   f"domain.recordName (+ alternativeNames) and set its ARN here")
+    origin = FRONTEND + ("originRecordName",)
+    if not domain or not inputs.ok(origin, ("domain", "recordName"), ("domain", "alternativeNames"),
+                                   ("domain", "zoneName")):
+        return
+    origin_name = frontend.origin_name(config.domain)
+    if origin_name in config.domain.names:
+        yield Problem(origin, "is one of domain.recordName/alternativeNames, which point at CloudFront; the "
+                              "load balancer needs a name of its own (e.g. origin.app.example.com)", origin_name)
+    zone = config.domain.zone_name
+    if zone is not None and origin_name != zone and not origin_name.endswith("." + zone):
+        yield Problem(origin, f"not in domain.zoneName {zone}; its alias and validation records can only be "
+                              f"created in that zone", origin_name)
+
+
+@rule(f"services.<name>.routes with a frontend: paths under frontend.apiPaths, no hosts, at most "
+      f"{MAX_CONDITION_VALUES - 1} values (the origin header takes one).")
+def _routes_behind_frontend(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if config.frontend is None or not inputs.ok(FRONTEND + ("apiPaths",)):
+        return
+    api_paths = config.frontend.api_paths
+    for _, service, at in services(config):
+        routes = at + ("routes",)
+        if service.routes is None or not inputs.ok(routes + ("paths",), routes + ("hosts",)):
+            continue
+        for index, path in enumerate(service.routes.paths):
+            if not config.frontend.serves_api_path(path):
+                yield Problem(routes + ("paths", index),
+                              f"is served by the static frontend: CloudFront sends only frontend.apiPaths "
+                              f"{shown(api_paths)} to the load balancer; route the service under one of them or "
+                              f"add the path to frontend.apiPaths", path)
+        for index, host in enumerate(service.routes.hosts):
+            yield Problem(routes + ("hosts", index),
+                          "never matches behind the static frontend: CloudFront calls the load balancer on "
+                          "frontend.originRecordName, not the viewer's Host; route by routes.paths", host)
+        values = len(service.routes.paths) + len(service.routes.hosts)
+        if values > MAX_CONDITION_VALUES - 1:
+            yield Problem(routes, f"{values} paths and hosts in one rule; behind the static frontend the rule "
+                                  f"also requires CloudFront's origin header, so at most "
+                                  f"{MAX_CONDITION_VALUES - 1} remain of AWS's {MAX_CONDITION_VALUES} condition "
+                                  f"values per listener rule")
+# --- queues ------------------------------------------------------------------------------------------
+
+def queues_known(config: StackConfig, inputs: Inputs) -> Optional[set[str]]:
+    """The stack's queue names; None when `queues` failed as a whole (unknown)."""
+    return set(config.queues or {}) if inputs.ok(("queues",)) else None
+
+
+def _not_a_queue(queue: str, known: set[str]) -> str:
+    listed = ", ".join(sorted(known)) or "none"
+    return f"is not a queue of this stack (queues: {listed}); declare it under {NAMESPACE}:queues.{queue}"
+
+
+@rule("services.<name>.produces and consumes: queues of webstack:queues, each produced to once.")
+def _queues_exist(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    known = queues_known(config, inputs)
+    if known is None:
+        return
+    for _, service, at in services(config):
+        if inputs.ok(at + ("produces",)):
+            first: dict[str, int] = {}
+            for index, queue in enumerate(service.produces):
+                if queue in first:
+                    yield Problem(at + ("produces", index), f"listed twice (also "
+                                                            f"{name(at + ('produces', first[queue]))}); list each "
+                                                            f"queue once", queue)
+                elif queue not in known:
+                    yield Problem(at + ("produces", index), _not_a_queue(queue, known), queue)
+                first.setdefault(queue, index)
+        if inputs.ok(at + ("consumes",)) and service.consumes is not None and service.consumes not in known:
+            yield Problem(at + ("consumes",), _not_a_queue(service.consumes, known), service.consumes)
+
+
+@rule("queues.<name>: consumed by exactly one service (services.<name>.consumes).")
+def _one_consumer_per_queue(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if queues_known(config, inputs) is None:
+        return
+    consumers: dict[str, Path] = {}
+    complete = True
+    for _, service, at in services(config):
+        if not inputs.ok(at + ("consumes",)):
+            complete = False
+            continue
+        if service.consumes is None:
+            continue
+        owner = consumers.setdefault(service.consumes, at + ("consumes",))
+        if owner != at + ("consumes",):
+            yield Problem(at + ("consumes",), f"{name(owner)} is {service.consumes} too; a queue has one consuming "
+                                              f"service (it scales on that queue's backlog per task)",
+                          service.consumes)
+    if not complete or not inputs.ok(("services",)):
+        return
+    for queue in config.queues:
+        if queue not in consumers:
+            yield Problem(("queues", queue), f"no service consumes it: its messages would wait until "
+                                             f"queues.{queue}.retention deletes them; set "
+                                             f"services.<worker>.consumes: {queue}, or remove the queue")
+
+
+@rule("queues.<name>.deadLetterRetention: at least queues.<name>.retention.")
+def _dead_letters_outlive_messages(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    # SQS: a standard queue's message keeps its original enqueue time in the dead-letter queue, so a
+    # dead-letter retention below the source's deletes messages as soon as they arrive.
+    for queue, settings in (config.queues or {}).items():
+        at: Path = ("queues", queue)
+        if inputs.ok(at + ("retention",), at + ("deadLetterRetention",)) \
+                and settings.dead_letter_retention < settings.retention:
+            yield Problem(at + ("deadLetterRetention",), f"is shorter than {name(at + ('retention',))} "
+                                                         f"({settings.retention} s): a message keeps its first "
+                                                         f"enqueue time in the dead-letter queue and could expire "
+                                                         f"there on arrival; set at least {settings.retention}",
+                          settings.dead_letter_retention)
+
+
+@rule("services.<name>.scaling.backlogPerTask: only with consumes; scaling.min 0 on a consumer only outside prod.")
+def _queue_scaling(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        if not inputs.ok(at + ("consumes",)):
+            continue
+        backlog, low = at + ("scaling", "backlogPerTask"), at + ("scaling", "min")
+        if service.consumes is None:
+            if inputs.ok(backlog) and service.scaling.backlog_per_task is not None:
+                yield Problem(backlog, f"tracks the backlog of the queue the service consumes; it has no "
+                                       f"{name(at + ('consumes',))} (remove backlogPerTask or set consumes)",
+                              service.scaling.backlog_per_task)
+        elif inputs.ok(low, ("environment",)) and config.is_production and service.scaling.min == 0:
+            yield Problem(low, "0 is not allowed in prod for a queue consumer: a message would wait for the "
+                               "scale-from-zero alarm (a minute or more) before a task even starts; keep at least "
+                               "1 (min: 0 is for dev and staging)", 0)
+
+
+@rule("services.<name> environment/secrets: not the <QUEUE>_QUEUE_URL variables of the queues it produces to or "
+      "consumes.")
+def _queue_variables_left_alone(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        if not inputs.ok(at + ("produces",), at + ("consumes",)):
+            continue
+        queues = [*service.produces, *([service.consumes] if service.consumes else [])]
+        injected = {queue_url_variable(queue): queue for queue in queues}
+        for section, variables in (("environment", service.environment), ("secrets", service.secrets)):
+            for variable in variables:
+                if variable in injected:
+                    yield Problem(at + (section, variable), f"is set to queues.{injected[variable]}'s URL for the "
+                                                            f"service ({name(at + ('produces',))}/consumes); "
+                                                            f"remove it from {section}")
+
+
+# --- service-to-service calls (Service Connect) -------------------------------------------------------
+
+@rule("services.<name>.connect: needs port; connect.name unique across services.")
+def _connect_settings(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    owners: dict[str, Path] = {}
+    for service_name, service, at in services(config):
+        connect = at + ("connect",)
+        if service.connect is None or not inputs.ok(connect):
+            continue
+        if service.port is None and inputs.ok(at + ("port",)):
+            yield Problem(connect, f"Service Connect makes the container port reachable by name: set "
+                                   f"{name(at + ('port',))}, or remove connect")
+        connect_name = service.connect.name or service_name
+        owner = owners.setdefault(connect_name, connect + ("name",))
+        if owner != connect + ("name",):
+            yield Problem(connect + ("name",), f"{name(owner)} is {connect_name!r} too (a service's connect name "
+                                               f"defaults to the service's name); Service Connect names are unique "
+                                               f"in the stack's namespace", connect_name)
+
+
+@rule("services.<name>.calls: other services of the stack that have connect, each once, no cycle.")
+def _calls(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(("services",)):
+        return
+    known = config.services or {}
+    for service_name, service, at in services(config):
+        calls = at + ("calls",)
+        if not inputs.ok(calls):
+            continue
+        first: dict[str, int] = {}
+        for index, callee in enumerate(service.calls):
+            item = calls + (index,)
+            if callee in first:
+                yield Problem(item, f"listed twice (also {name(calls + (first[callee],))}); list each service once",
+                              callee)
+            elif callee == service_name:
+                yield Problem(item, "a service does not call itself through Service Connect (it reaches its own "
+                                    "port on localhost); remove it", callee)
+            elif callee not in known:
+                yield Problem(item, f"is not a service of this stack (services: {', '.join(sorted(known))})", callee)
+            elif known[callee].connect is None and inputs.ok(("services", callee, "connect")):
+                yield Problem(item, f"{name(('services', callee))} is not reachable by name: add "
+                                    f"`connect: {{}}` to {name(('services', callee))} (it needs a port), or remove "
+                                    f"{callee} from {name(calls)}", callee)
+            else:
+                back = _call_path(known, callee, service_name)
+                if back is not None:
+                    yield Problem(item, f"{' -> '.join([service_name, *back])} is a cycle: ECS cannot deploy either "
+                                        f"side first, and a client only resolves names that were in the namespace "
+                                        f"when its tasks started; let one side reach the other another way (e.g. "
+                                        f"a queue)", callee)
+            first.setdefault(callee, index)
+
+
+def _call_path(known: dict[str, ServiceConfig], start: str, goal: str) -> Optional[list[str]]:
+    """The services `start` reaches through `calls` up to `goal` (start ... goal), or None."""
+    path, seen = [start], {start}
+
+    def walk(current: str) -> bool:
+        if current == goal:
+            return True
+        for callee in known[current].calls if current in known else ():
+            if callee not in seen:
+                seen.add(callee)
+                path.append(callee)
+                if walk(callee):
+                    return True
+                path.pop()
+        return False
+
+    return path if walk(start) else None

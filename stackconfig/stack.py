@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import graphlib
 import re
 from typing import Annotated, Literal, Optional
 
@@ -11,15 +12,18 @@ from stackconfig.base import LOG_RETENTION_DAYS, ConfigModel, doc
 from stackconfig.cost import CostConfig
 from stackconfig.data import CacheConfig, DatabaseConfig, app_secrets_are_secret
 from stackconfig.jobs import JobConfig
-from stackconfig.edge import AccessLogsConfig, DomainConfig, RegistryConfig, StorageConfig
+from stackconfig.edge import AccessLogsConfig, DomainConfig, FrontendConfig, RegistryConfig, StorageConfig
 from stackconfig.load_balancer import LoadBalancerConfig
 from stackconfig.monitoring import MonitoringConfig
 from stackconfig.network import NetworkConfig
+from stackconfig.queues import QueueConfig, QueueName
 from stackconfig.service import ServiceConfig
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 # Monitoring names the database's and cache's alarms `db-<label>-…` and `cache-<n>-…`.
 RESERVED_SERVICE_PREFIXES = ("db-", "cache-")
+# The backlog per task a queue consumer keeps when scaling.backlogPerTask is not set.
+DEFAULT_BACKLOG_PER_TASK = 10
 # Days a deleted secret (app secrets, the cache's AUTH token, a generated master password) can be restored.
 SECRET_RECOVERY_DAYS = {"prod": 30, "other": 7}
 
@@ -100,6 +104,12 @@ class StackConfig(ConfigModel):
         description="Scheduled jobs (EventBridge Scheduler runs a Fargate task), by name (same rules as a service "
                     "name).",
     )
+    queues: dict[QueueName, QueueConfig] = Field(
+        default_factory=dict,
+        description="SQS queues, by name (1-40 of a-z, 0-9 and '-', starting with a letter): each with a dead-letter "
+                    "queue, sent to by the services that list it in `produces`, worked off by the one that "
+                    "`consumes` it.",
+    )
     cache: Optional[CacheConfig] = Field(default=None, description="A Redis/Valkey cache; none without it.")
     database: Optional[DatabaseConfig] = Field(default=None, description="A PostgreSQL database; none without it.")
     app_secrets: Annotated[dict[str, SecretStr], AfterValidator(app_secrets_are_secret)] = Field(
@@ -117,6 +127,11 @@ class StackConfig(ConfigModel):
     storage: Optional[StorageConfig] = Field(default=None, description="The media bucket; none without it.")
     access_logs: AccessLogsConfig = Field(default_factory=AccessLogsConfig,
                                           description="Load balancer access logs.")
+    frontend: Optional[FrontendConfig] = Field(
+        default=None,
+        description="A static frontend on S3 + CloudFront in front of the load balancer; none without it (the "
+                    "load balancer faces the internet).",
+    )
     # Set by `resolved()`: not a key.
     _secret_recovery_days: int = PrivateAttr(default=SECRET_RECOVERY_DAYS["prod"])
 
@@ -125,9 +140,40 @@ class StackConfig(ConfigModel):
         return self.environment == "prod"
 
     @property
+    def web_acl_scope(self) -> Literal["REGIONAL", "CLOUDFRONT"]:
+        """Where a WAF web ACL belongs: on the CloudFront distribution (CLOUDFRONT scope, created in us-east-1)
+        when one is in front of the load balancer, which then only sees CloudFront's addresses; else on the
+        load balancer (REGIONAL)."""
+        return "CLOUDFRONT" if self.frontend is not None else "REGIONAL"
+
+    @property
     def secret_recovery_days(self) -> int:
         """Days a deleted secret can be restored: 30 in prod, 7 elsewhere (Secrets Manager's range is 7-30)."""
         return self._secret_recovery_days
+
+    @property
+    def uses_service_connect(self) -> bool:
+        return any(service.connect is not None or service.calls for service in self.services.values())
+
+    def call_order(self) -> list[str]:
+        """The service names, each after the services it `calls` (the rules refuse cycles): a client's tasks
+        resolve only the names already in the namespace when they start."""
+        order = graphlib.TopologicalSorter({name: service.calls for name, service in self.services.items()})
+        return list(order.static_order())
+
+    @staticmethod
+    def _resolved_service(name: str, service: ServiceConfig, production: bool) -> ServiceConfig:
+        """Deployment alarms on in prod (and wherever they are the only rollback) and a strategy's defaults; a
+        queue consumer scales on its backlog per task; a service reachable by name answers to its own name on its
+        own port unless `connect` says otherwise."""
+        update = {"deployment": service.deployment.resolved(production, service.routes is not None)}
+        if service.consumes is not None:
+            update["scaling"] = service.scaling.model_copy(update={
+                "backlog_per_task": service.scaling.backlog_per_task or DEFAULT_BACKLOG_PER_TASK})
+        if service.connect is not None:
+            update["connect"] = service.connect.model_copy(update={
+                "name": service.connect.name or name, "port": service.connect.port or service.port})
+        return service.model_copy(update=update)
 
     def resolved(self) -> "StackConfig":
         """The config with every environment-dependent default filled in, once: what components read."""
@@ -139,6 +185,9 @@ class StackConfig(ConfigModel):
             "registry": self.registry.resolved(production),
             "storage": self.storage.resolved(production) if self.storage is not None else None,
             "access_logs": self.access_logs.resolved(production),
+            "frontend": self.frontend.resolved(production) if self.frontend is not None else None,
+            "services": {name: self._resolved_service(name, service, production)
+                         for name, service in self.services.items()},
             # A job with `imageFrom` runs that service's image.
             "jobs": {name: job.model_copy(update={"image": job.image or self.services[job.image_from].image})
                      for name, job in self.jobs.items()},

@@ -97,14 +97,14 @@ class Rehearsal:
         for directory in (self.project, self.calls_dir, self.bin):
             directory.mkdir()
         shutil.copy(ROOT / "Pulumi.yaml", self.project)
-        for name in ("dev", "prod"):
+        for name in ("dev", "prod", "lean"):
             document = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())
             if name == stack and mutate is not None:
                 mutate(document["config"])
             (self.project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(document))
-            for service in document["config"]["webstack:services"]:
-                (self.project / service).mkdir(exist_ok=True)
-                (self.project / service / "Dockerfile").write_text("FROM scratch\n")
+            for workload in [*document["config"]["webstack:services"], *document["config"].get("webstack:jobs", {})]:
+                (self.project / workload).mkdir(exist_ok=True)
+                (self.project / workload / "Dockerfile").write_text("FROM scratch\n")
         # What the workflow's steps run, relative to the checkout: the scripts and the helpers they import.
         shutil.copytree(SCRIPTS, self.project / ".github" / "scripts")
         shutil.copytree(ROOT / "helpers", self.project / "helpers")
@@ -208,8 +208,10 @@ class Rehearsal:
 
 
 def arm64_backend(config: dict) -> None:
-    # Fargate Spot has no ARM64 capacity, so an arm64 service runs on-demand.
-    config["webstack:services"]["backend"].update(architecture="arm64", spot=False)
+    # Fargate Spot has no ARM64 capacity, so an arm64 service runs on-demand; the committed worker runs the
+    # backend's image, so it moves to arm64 with it.
+    for service in ("backend", "worker"):
+        config["webstack:services"][service].update(architecture="arm64", spot=False)
 
 
 # --- one release, in order --------------------------------------------------------------------------
@@ -242,6 +244,27 @@ def test_release_runs_every_step_in_order_and_builds_each_image_for_its_platform
     assert values_of(result.calls[builds["frontend"]], "--tag") == [f"{REGISTRY}/dev/frontend:{SHA}"]
 
 
+def worker_and_report_job(config: dict) -> None:
+    """A queue worker on the backend's image (for arm64) and a job with an image of its own."""
+    config["webstack:services"]["worker"] = {**config["webstack:services"]["backend"], "architecture": "arm64",
+                                             "spot": False}
+    config["webstack:jobs"]["report"] = {"image": {"repository": "reports", "tag": "old"},
+                                         "command": ["python", "report.py"], "schedule": "cron(0 6 * * ? *)"}
+
+
+def test_an_image_is_built_once_for_all_who_run_it_and_jobs_images_are_built_too(tmp_path, dev_run):
+    result = Rehearsal(tmp_path, dev_run, mutate=worker_and_report_job).release()
+    assert result.returncode == 0, result.output
+    builds = {values_of(call, "--tag")[0]: call["argv"] for call in result.find(cli("docker", "buildx", "build"))}
+    assert sorted(builds) == [f"{REGISTRY}/dev/{repository}:{SHA}" for repository in ("backend", "frontend",
+                                                                                     "reports")]
+    assert values_of({"argv": builds[f"{REGISTRY}/dev/backend:{SHA}"]}, "--platform") == ["linux/amd64,linux/arm64"]
+    assert builds[f"{REGISTRY}/dev/backend:{SHA}"][-1] == "backend"
+    assert builds[f"{REGISTRY}/dev/reports:{SHA}"][-1] == "report"
+    tagged = [call["argv"][-2] for call in result.find(cli("pulumi", "config", "set"))]
+    assert {"webstack:services.worker.image.tag", "webstack:jobs.report.image.tag"} <= set(tagged)
+
+
 def test_the_partial_ups_name_the_programs_own_urns(tmp_path, dev_run):
     result = Rehearsal(tmp_path, dev_run).release()
     assert result.returncode == 0, result.output
@@ -257,7 +280,7 @@ def test_the_partial_ups_name_the_programs_own_urns(tmp_path, dev_run):
     assert len(values_of(repositories, "--target")) == 6
     assert set(values_of(but_services, "--exclude")) == {
         f"urn:pulumi:dev::webstack::webstack:service:Service$aws:ecs/service:Service::{name}-service"
-        for name in ("backend", "frontend")}
+        for name in ("backend", "frontend", "worker")}
     assert "--exclude-dependents" in but_services["argv"]
     for call in (repositories, but_services):
         assert call["argv"][:6] == ["up", "--stack", "dev", "--yes", "--non-interactive", "--message"]
@@ -401,8 +424,9 @@ def test_a_changed_cache_token_is_set_after_the_services_run_with_it(tmp_path, d
     # The version read is the new AWSCURRENT one; the services checked are the ones reading the secret.
     [read] = result.find(cli("aws", "secretsmanager", "get-secret-value"))
     assert values_of(read, "--version-id") == [NEW_VERSION]
+    # The backend and the worker both use the cache.
     assert [values_of(c, "--service-name") for c in result.find(cli("aws", "ecs", "list-tasks"))] == [
-        [dev_run.outputs["serviceNames"]["backend"]]]
+        [dev_run.outputs["serviceNames"]["backend"]], [dev_run.outputs["serviceNames"]["worker"]]]
     assert not result.find(cli("aws", "ecs", "update-service"))
 
 
@@ -437,7 +461,8 @@ def test_set_is_refused_while_a_service_still_holds_the_old_token(tmp_path, dev_
     assert result.returncode == 1
     assert not result.find(cli("aws", "elasticache"))
     assert not result.find(cli("aws", "secretsmanager", "get-secret-value"))
-    assert (f"{dev_run.outputs['serviceNames']['backend']} still run tasks started before the new cache AUTH token; "
+    names = dev_run.outputs["serviceNames"]
+    assert (f"{names['backend']}, {names['worker']} still run tasks started before the new cache AUTH token; "
             f"both tokens stay valid (ROTATE)") in result.output
     assert "release.py dev --complete-cache-rotation" in result.output
 
@@ -512,8 +537,8 @@ def test_a_dev_image_for_another_platform_is_never_promoted(tmp_path, prod_run, 
     sha = prod_checkout(rehearsal.project)
     result = rehearsal.workflow_job("deploy-prod", STACK_NAME="prod", DEPLOY_SHA=sha, DEV_AWS_ACCOUNT_ID="")
     assert result.returncode == 1
-    assert (f"::error::{REGISTRY}/dev/backend:{sha} is built for linux/amd64, but prod's service 'backend' runs on "
-            f"linux/arm64 (services.<name>.architecture)") in result.output
+    assert (f"::error::{REGISTRY}/dev/backend:{sha} is built for linux/amd64, but prod's service 'backend', service "
+            f"'worker' run on linux/arm64 (services.<name>.architecture)") in result.output
     assert not result.find(cli("docker", "buildx", "imagetools", "create"))
     assert not result.find(up_with("--exclude")) and not result.find(full_up)
 
@@ -538,7 +563,7 @@ def test_release_urns_are_the_programs(dev_run):
                              "webstack:registry:ImageRepository")}
     assert set(release.repository_urns("dev", "webstack", ["backend", "frontend"])) == program
     services = {engine_urn(r) for r in dev_run.of_type("aws:ecs/service:Service")}
-    assert set(release.service_urns("dev", "webstack", ["backend", "frontend"])) == services
+    assert set(release.service_urns("dev", "webstack", ["backend", "frontend", "worker"])) == services
 
 
 def test_the_program_exports_what_the_release_reads(dev_run, prod_run):
@@ -628,3 +653,63 @@ def test_release_refuses_an_unreadable_stack_file_in_one_line(tmp_path, capsys):
     output = capsys.readouterr().out.strip()
     assert output.startswith("::error::cannot read the project's Pulumi.yaml or Pulumi.dev.yaml: ")
     assert "\n" not in output
+
+
+# --- the static frontend (lean) ---------------------------------------------------------------------
+
+INVALIDATION = "I2J0EXAMPLE7Q3"
+BUILD = ["sh", "-c", "mkdir -p frontend/dist/assets && echo '<html></html>' > frontend/dist/index.html "
+                     "&& echo 'app()' > frontend/dist/assets/app.js"]
+
+
+def built_frontend(config: dict) -> None:
+    config["webstack:frontend"]["buildCommand"] = BUILD
+
+
+def lean_rehearsal(tmp_path, lean_run, mutate=None) -> Rehearsal:
+    """Lean is a prod environment: its release promotes dev's image (built for arm64 too) instead of building."""
+    rehearsal = Rehearsal(tmp_path, lean_run, stack="lean", mutate=mutate)
+    rehearsal.rule("docker", ["buildx", "imagetools", "inspect"], {"stdout": {
+        "linux/amd64": {"architecture": "amd64"}, "linux/arm64": {"architecture": "arm64"}}})
+    return rehearsal
+
+
+def test_lean_release_syncs_the_frontend_after_the_services_roll_then_invalidates(tmp_path, lean_run):
+    rehearsal = lean_rehearsal(tmp_path, lean_run, built_frontend)
+    rehearsal.rule("aws", ["cloudfront", "create-invalidation"],
+                   {"stdout": {"Invalidation": {"Id": INVALIDATION, "Status": "InProgress"}}})
+    result = rehearsal.release()
+    assert result.returncode == 0, result.output
+    bucket, distribution = lean_run.outputs["frontendBucket"], lean_run.outputs["frontendDistributionId"]
+    # The build command ran in the project before the sync: its files are where the sync reads them.
+    assert (rehearsal.project / "frontend" / "dist" / "index.html").is_file()
+    assets, pages = result.find(cli("aws", "s3", "sync"))
+    assert assets["argv"] == ["s3", "sync", "frontend/dist", f"s3://{bucket}/", "--exclude", "*.html", "--no-progress"]
+    assert pages["argv"] == ["s3", "sync", "frontend/dist", f"s3://{bucket}/", "--exclude", "*", "--include", "*.html",
+                             "--cache-control", "no-cache", "--no-progress"]
+    [invalidate] = result.find(cli("aws", "cloudfront", "create-invalidation"))
+    assert values_of(invalidate, "--distribution-id") == [distribution] and values_of(invalidate, "--paths") == ["/*"]
+    [wait] = result.find(cli("aws", "cloudfront", "wait", "invalidation-completed"))
+    assert values_of(wait, "--distribution-id") == [distribution] and values_of(wait, "--id") == [INVALIDATION]
+    everything, rollout = result.index(full_up), result.index(cli("aws", "ecs", "describe-services"))
+    assert everything < rollout < result.calls.index(assets) < result.calls.index(pages) \
+        < result.calls.index(invalidate) < result.calls.index(wait)
+    assert f"frontend/dist is live on {distribution}" in result.output
+
+
+def test_a_missing_frontend_build_fails_the_release_before_any_sync(tmp_path, lean_run):
+    def no_build(config: dict) -> None:
+        del config["webstack:frontend"]["buildCommand"]
+
+    result = lean_rehearsal(tmp_path, lean_run, no_build).release()
+    assert result.returncode == 1
+    assert "::error::the static frontend's build has no frontend/dist/index.html (frontend.buildDir)" in result.output
+    assert result.find(full_up)  # the services are released; the previous frontend keeps serving
+    assert not result.find(cli("aws", "s3", "sync")) and not result.find(cli("aws", "cloudfront"))
+
+
+def test_a_stack_without_a_frontend_syncs_nothing(tmp_path, dev_run):
+    result = Rehearsal(tmp_path, dev_run).release()
+    assert result.returncode == 0, result.output
+    assert "no webstack:frontend" in result.output
+    assert not result.find(cli("aws", "s3")) and not result.find(cli("aws", "cloudfront"))

@@ -159,11 +159,24 @@ elasticache_backups = ResourceValidationPolicy(
 )
 
 
+# ECS's traffic-shifting strategies: the circuit breaker does not apply to them (AWS: "can only be used for
+# services using the rolling update deployment type"); their deployment alarms roll them back.
+TRAFFIC_SHIFTING_STRATEGIES = ("BLUE_GREEN", "CANARY", "LINEAR")
+
+
 def _circuit_breaker(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != ECS_SERVICE:
         return
     controller = (args.props.get("deploymentController") or {}).get("type", "ECS")
     if controller != "ECS":
+        return
+    strategy = str((args.props.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING")
+    if strategy in TRAFFIC_SHIFTING_STRATEGIES:
+        alarms = args.props.get("alarms") or {}
+        if not truthy(alarms.get("enable")) or not truthy(alarms.get("rollback")) or not alarms.get("alarmNames"):
+            report(fix(f"A {strategy} deployment has no circuit breaker, and no deployment alarms roll it back.",
+                       "set alarms={'enable': True, 'rollback': True, 'alarm_names': [<the service's 5xx and "
+                       "unhealthy-host alarms>]} (stack config: keep services.<name>.deployment.alarms on)."))
         return
     breaker = args.props.get("deploymentCircuitBreaker") or {}
     if not truthy(breaker.get("enable")) or not truthy(breaker.get("rollback")):
@@ -173,10 +186,16 @@ def _circuit_breaker(args: ResourceValidationArgs, report: ReportViolation) -> N
 
 ecs_deployment_circuit_breaker = ResourceValidationPolicy(
     name="ecs-deployment-circuit-breaker",
-    description="ECS services must use the deployment circuit breaker with rollback.",
+    description="ECS services roll back a failed deployment: the circuit breaker with rollback (rolling), or "
+                "deployment alarms with rollback (blue/green, canary, linear).",
     validate=_circuit_breaker,
     enforcement_level=MANDATORY,
 )
+
+
+# Set by components/autoscaling.py on a queue consumer's scalable target: the queue whose first message
+# starts a task when none runs.
+SCALES_FROM_ZERO_TAG = "ScalesFromZeroOn"
 
 
 def _min_tasks(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -190,6 +209,10 @@ def _min_tasks(args: ResourceValidationArgs, report: ReportViolation) -> None:
                        f"set desired_count={minimum} or more (and the scaling minimum alike)."))
     elif args.resource_type == SCALABLE_TARGET and args.props.get("serviceNamespace") == "ecs":
         floor = int(args.props.get("minCapacity") or 0)
+        tags = plain(args.props.get("tags")) or {}
+        if floor == 0 and truthy(args.get_config().get("queueWorkersMayScaleToZero")) \
+                and isinstance(tags, dict) and tags.get(SCALES_FROM_ZERO_TAG):
+            return  # a queue worker that a visible message starts again (its step policy); dev only
         if floor < minimum:
             report(fix(f"Autoscaling may scale the service down to {floor} task(s); at least {minimum} required.",
                        f"set min_capacity={minimum} or more."))
@@ -200,7 +223,12 @@ ecs_service_min_tasks = ResourceValidationPolicy(
     description="ECS services must run, and scale down to no fewer than, the configured number of tasks.",
     validate=_min_tasks,
     enforcement_level=MANDATORY,
-    config_schema=PolicyConfigSchema(properties={"minTasks": {"type": "integer", "minimum": 1, "default": 2}}),
+    config_schema=PolicyConfigSchema(properties={
+        "minTasks": {"type": "integer", "minimum": 1, "default": 2},
+        # A scalable target tagged ScalesFromZeroOn (a queue worker with a 0 -> 1 step policy) may have
+        # minCapacity 0 where this is true (dev, lean); never in prod.
+        "queueWorkersMayScaleToZero": {"type": "boolean", "default": False},
+    }),
 )
 
 
