@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from itertools import groupby
 
-from cost.estimator import Estimate
+from policies.webstack_cost.estimator import Estimate
 
 ITEM_WIDTH = 68
 

@@ -2,7 +2,7 @@
 
 Kept by hand from AWS's pages (read 2026-12-01); a type AWS adds is refused until it is listed here,
 so a typo (`cache.t4g.mini`) is refused before anything is declared instead of failing in `pulumi up`.
-Prices are separate (`pricing/<region>.json`): a listed type without a price is reported as unpriced
+Prices are separate (`policies/pricing/<region>.json`): a listed type without a price is reported as unpriced
 by the cost estimate, never counted as free.
 
 ElastiCache: "Supported node types", Amazon ElastiCache User Guide,

@@ -8,14 +8,6 @@ Config (in `policies/config/<stack>.json`):
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-# The estimator and its price data live at the project root, next to the pack directory.
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-if str(PROJECT_ROOT) not in sys.path:
-    sys.path.append(str(PROJECT_ROOT))
-
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
@@ -24,7 +16,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from cost import SCALES, UsageAssumptions, estimate, records_from_policy_resources
+# The estimator and its prices ship in the pack (policies/webstack_cost, policies/pricing); policies/ is on sys.path.
+from webstack_cost import SCALES, UsageAssumptions, estimate, records_from_policy_resources
 
 TOP_LINES = 5
 

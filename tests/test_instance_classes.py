@@ -73,10 +73,10 @@ def test_a_known_type_without_a_price_is_reported_unpriced_not_free():
     result = estimate(records_from_captured(run_stack("dev", bigger).resources))
     reasons = {u.type: u.reason for u in result.unpriced}
     assert reasons["aws:elasticache/replicationGroup:ReplicationGroup"] == (
-        "no price yet for node type 'cache.r7g.2xlarge' in pricing/us-east-1.json (tables.elasticache.nodeHour)"
+        "no price yet for node type 'cache.r7g.2xlarge' in policies/pricing/us-east-1.json (tables.elasticache.nodeHour)"
     )
     assert reasons["aws:rds/instance:Instance"] == (
-        "no price yet for instance class 'db.r7g.2xlarge' in pricing/us-east-1.json "
+        "no price yet for instance class 'db.r7g.2xlarge' in policies/pricing/us-east-1.json "
         "(tables.rds.postgres.instanceHour)"
     )
     assert not [line for line in result.lines if "r7g.2xlarge" in line.item]

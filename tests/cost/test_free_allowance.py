@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cost import UsageAssumptions, estimate
-from cost.estimator import FREE_TIER_TYPE
+from policies.webstack_cost.estimator import FREE_TIER_TYPE
 from stackconfig.cost import CostConfig
 from tests.cost.test_estimator import rec
 

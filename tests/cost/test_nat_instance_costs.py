@@ -84,7 +84,7 @@ def test_unknown_instance_type_and_snapshot_sized_volume_are_listed_unpriced():
     result = estimate(nat_records(instance_type="c7gn.16xlarge", volume_gb=None))
     reasons = sorted(u.reason for u in result.unpriced)
     assert reasons == ["/dev/xvda: volume size comes from the AMI's snapshot",
-                       "instance type 'c7gn.16xlarge' is not in pricing/us-east-1.json"]
+                       "instance type 'c7gn.16xlarge' is not in policies/pricing/us-east-1.json"]
     assert only_line(result, GROUP, "IPv4").monthly_usd_min == pytest.approx(3.65)
 
 

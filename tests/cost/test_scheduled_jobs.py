@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cost import UsageAssumptions, estimate
-from cost.schedules import DAYS_PER_MONTH, WEEKS_PER_MONTH, runs_per_month
+from policies.webstack_cost.schedules import DAYS_PER_MONTH, WEEKS_PER_MONTH, runs_per_month
 from tests.cost.test_estimator import component_urn, only_line, rec
 
 JOB = component_urn("webstack:job:ScheduledJob", "clearsessions")

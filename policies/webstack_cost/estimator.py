@@ -17,13 +17,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from cost.assumptions import UsageAssumptions
-from cost.prices import PriceBook, load_prices
-from cost.records import Record
-from cost.schedules import runs_per_month
+from .assumptions import UsageAssumptions
+from .prices import PriceBook, load_prices
+from .records import Record
+from .schedules import runs_per_month
 
 SCALES = ("min", "max")
-SCHEDULER_FREE_INVOCATIONS = 14e6  # a month, per account (pricing/us-east-1.json: scheduler.invocationsPerMillion)
+SCHEDULER_FREE_INVOCATIONS = 14e6  # a month, per account (policies/pricing/us-east-1.json: scheduler.invocationsPerMillion)
 STACK_COMPONENT = "(stack)"
 
 # Types that never appear on the bill (their cost, if any, is priced on the resource that uses them).
@@ -491,7 +491,7 @@ def _auto_scaling_group(stack: _Stack, group: Record) -> None:
     counted = f"{instances['min']:g}-{instances['max']:g}" if instances["min"] != instances["max"] \
         else f"{instances['min']:g}"
     if hourly is None:
-        stack.not_priced(group, f"instance type {instance_type!r} is not in pricing/{stack.prices.region}.json")
+        stack.not_priced(group, f"instance type {instance_type!r} is not in policies/pricing/{stack.prices.region}.json")
     else:
         burst = ", burstable: surplus CPU credits not priced" if str(instance_type).startswith("t") else ""
         stack.add(group, f"EC2 {instance_type} x {counted} (on-demand)", instances["min"] * hourly * stack.hours,
@@ -590,7 +590,7 @@ def _cache(stack: _Stack, cache: Record) -> None:
         return
     hourly = stack.prices.cache_node_hour(str(node_type), engine)
     if hourly is None:
-        stack.not_priced(cache, f"no price yet for node type {node_type!r} in pricing/{stack.prices.region}.json "
+        stack.not_priced(cache, f"no price yet for node type {node_type!r} in policies/pricing/{stack.prices.region}.json "
                                 f"(tables.elasticache.nodeHour)")
         return
     stack.add_flat(cache, f"ElastiCache {engine} {node_type} x {nodes} nodes", nodes * hourly * stack.hours,
@@ -611,7 +611,7 @@ def _rds_instance(stack: _Stack, db: Record) -> None:
         stack.not_priced(db, f"engine {engine!r}: only PostgreSQL instance prices are in the price data")
     elif class_price is None:
         stack.not_priced(db, f"no price yet for instance class {instance_class!r} in "
-                             f"pricing/{stack.prices.region}.json (tables.rds.postgres.instanceHour)")
+                             f"policies/pricing/{stack.prices.region}.json (tables.rds.postgres.instanceHour)")
     else:
         hourly = class_price.multi_az_hour if multi_az else class_price.single_az_hour
         stack.add_flat(db, f"RDS PostgreSQL {role} {instance_class} {deployment}", hourly * stack.hours,

@@ -1,4 +1,4 @@
-"""The price book: list prices read from `pricing/<region>.json`, each with its unit, date and source.
+"""The price book: list prices read from `policies/pricing/<region>.json`, each with its unit, date and source.
 
 A price that is missing is an error, never a zero: the estimator reports an unpriced item instead.
 """
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-PRICING_DIR = Path(__file__).resolve().parent.parent / "pricing"
+PRICING_DIR = Path(__file__).resolve().parent.parent / "pricing"  # policies/pricing, shipped with the pack
 DEFAULT_REGION = "us-east-1"
 REQUIRED_FIGURE_KEYS = ("usd", "unit", "dateRead", "source")
 
@@ -34,7 +34,7 @@ class PriceBook:
         try:
             return float(self.figures[key]["usd"])
         except KeyError:
-            raise KeyError(f"no price {key!r} in pricing/{self.region}.json") from None
+            raise KeyError(f"no price {key!r} in policies/pricing/{self.region}.json") from None
 
     def cache_node_hour(self, node_type: str, engine: str) -> float | None:
         """Hourly price of one ElastiCache node; Valkey nodes cost `valkeyDiscount` less than Redis OSS."""
