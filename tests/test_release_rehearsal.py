@@ -184,7 +184,7 @@ class Rehearsal:
 
     def workflow_job(self, job_id: str, **env: str) -> Result:
         """The job's `run` steps from deploy.yml, with bash as GitHub runs them (`bash -eo pipefail`).
-        `make venv` is left out: the stand-in checkout uses this repository's virtualenv."""
+        `make venv policy-venv` is left out: the stand-in checkout uses this repository's virtualenv."""
         # Answered at once: the script's 15 s between polls is rehearsed by the direct runs above.
         self.migration[:] = [STOPPED_OK]
         (self.calls_dir / "rules.json").write_text(json.dumps(self.answers()))
@@ -194,7 +194,7 @@ class Rehearsal:
                 "GITHUB_SHA": SHA, **{k: v for k, v in job["env"].items() if not v.startswith("${{")}, **env}
         output, returncode = "", 0
         for step in job["steps"]:
-            if "run" not in step or step["run"] == "make venv":
+            if "run" not in step or step["run"] == "make venv policy-venv":
                 continue
             step_env = {**base, **{k: v for k, v in step.get("env", {}).items() if not v.startswith("${{")}}
             process = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
