@@ -88,13 +88,25 @@ def test_scaling_policies_pass_put_scaling_policy(any_run):
     assert policies
     for policy in policies:
         inputs = policy.inputs
+        if inputs["policyType"] == "StepScaling":  # a queue worker's 0 -> 1 policy (dev)
+            step = pascal(inputs["stepScalingPolicyConfiguration"])
+            # The provider takes the bounds as strings and sends them as the API's doubles.
+            for adjustment in step["StepAdjustments"]:
+                for bound in ("MetricIntervalLowerBound", "MetricIntervalUpperBound"):
+                    if bound in adjustment:
+                        adjustment[bound] = float(adjustment[bound])
+            configuration = {"StepScalingPolicyConfiguration": step}
+        else:
+            configuration = {
+                "TargetTrackingScalingPolicyConfiguration": pascal(inputs["targetTrackingScalingPolicyConfiguration"])
+            }
         validate("application-autoscaling", "PutScalingPolicy", {
             "PolicyName": inputs.get("name", policy.name),
             "ServiceNamespace": inputs["serviceNamespace"],
             "ResourceId": inputs["resourceId"],
             "ScalableDimension": inputs["scalableDimension"],
             "PolicyType": inputs["policyType"],
-            "TargetTrackingScalingPolicyConfiguration": pascal(inputs["targetTrackingScalingPolicyConfiguration"]),
+            **configuration,
         })
 
 

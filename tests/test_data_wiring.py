@@ -42,7 +42,8 @@ def test_the_names_a_store_injects_are_exactly_the_declared_ones():
     received = {item["name"] for item in backend["environment"] + backend["secrets"]}
     own = set(load_stack_file("dev").config["webstack:services"]["backend"]["environment"])
     bucket = {"MEDIA_BUCKET", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_REGION_NAME"}
-    assert received - own - bucket == set(INJECTED_BY["database"]) | set(INJECTED_BY["cache"])
+    queue = {"TASKS_QUEUE_URL"}  # it produces to the tasks queue
+    assert received - own - bucket - queue == set(INJECTED_BY["database"]) | set(INJECTED_BY["cache"])
 
 
 def primary_database(run):
@@ -287,6 +288,7 @@ def test_without_data_config_nothing_is_created():
     def no_data(config):
         del config["webstack:cache"], config["webstack:database"]
         config["webstack:services"]["backend"].pop("uses")
+        config["webstack:services"]["worker"].pop("uses")
         config.pop("webstack:jobs", None)
 
     run = run_stack("dev", no_data)
