@@ -23,6 +23,7 @@ from components.registry import ImageRepository, ImageRepositoryArgs
 from components.rotation import RedeployedService, SecretRotationRedeploy, SecretRotationRedeployArgs
 from components.queue import WorkQueue, WorkQueueArgs
 from components.service import Service, ServiceArgs
+from components.service_connect import ServiceConnectNamespace, ServiceConnectNamespaceArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from helpers.commands import run_task_command
 from helpers.names import (
@@ -182,8 +183,15 @@ def image_of(image_settings) -> pulumi.Output[str]:
     )
 
 
+# Service-to-service calls by name: one Cloud Map namespace; each callee is declared before its callers,
+# which wait for it, so their tasks start once its name is in the namespace.
+service_connect = ServiceConnectNamespace("service-connect", ServiceConnectNamespaceArgs(
+    stack_label=f"{project}-{stack}",
+), opts=with_provider) if config.uses_service_connect else None
+
 services = {}
-for name, settings in config.services.items():
+for name in config.call_order():
+    settings = config.services[name]
     image = image_of(settings.image)
     uses_storage = storage is not None and settings.storage is not None
     data_environment, data_secrets = data_links(settings)
@@ -199,11 +207,13 @@ for name, settings in config.services.items():
         load_balancer_security_group_id=load_balancer.security_group_id,
         listener_arn=load_balancer.listener_arn,
         account_id=account_id,
-        service_depends_on=[cluster.capacity_providers],
+        service_depends_on=[cluster.capacity_providers, *(services[callee].service for callee in settings.calls)],
         linked_environment={**(storage.environment() if uses_storage else {}), **data_environment,
                             **queue_environment},
         secrets=data_secrets,
         task_role_statements=task_role_statements(settings, uses_storage, queue_statements),
+        service_connect_namespace_arn=service_connect.namespace_arn
+        if settings.connect is not None or settings.calls else None,
     ), opts=with_provider)
     Autoscaling(f"{name}-scaling", AutoscalingArgs(
         settings=settings.scaling,
@@ -218,6 +228,10 @@ for name, settings in config.services.items():
     for store in settings.uses:
         data_stores[store].admit(name, service.security_group_id)
     services[name] = service
+services = {name: services[name] for name in config.services}  # config order: the dashboard's
+for name, settings in config.services.items():
+    for callee in settings.calls:
+        services[callee].admit_caller(name, services[name].security_group_id)
 
 # Alarms and dashboard panels for every RDS instance (replicas inherit the primary's storage size).
 monitored_databases: dict[str, MonitoredDatabase] = {}
@@ -346,5 +360,12 @@ if "cache" in data_stores:
     pulumi.export("cacheAuthTokenSecretArn", data_stores["cache"].auth_token_secret_arn)
     # The release completes an AUTH token change on it (docs/releases.md).
     pulumi.export("cacheReplicationGroupId", data_stores["cache"].replication_group_id)
+if service_connect is not None:
+    pulumi.export("serviceConnectNamespace", service_connect.namespace_name)
+    # What a caller puts in its URL (docs/workloads.md); only services of this stack with `calls` resolve it.
+    pulumi.export("serviceConnectEndpoints", {
+        name: f"http://{settings.connect.name}:{settings.connect.port}"
+        for name, settings in config.services.items() if settings.connect is not None
+    })
 pulumi.export("alertTopicArn", monitoring.topic_arn)
 pulumi.export("dashboardName", monitoring.dashboard_name)

@@ -381,6 +381,17 @@ def _scheduled_task(stack: _Stack, schedule: Record) -> None:
                    f"{_usd(rate)}/million)")
 
 
+@prices("aws:servicediscovery/httpNamespace:HttpNamespace")
+def _service_connect_namespace(stack: _Stack, namespace: Record) -> None:
+    """Cloud Map bills each registered instance: a running task of a service others call by name."""
+    servers = [s for s in stack.of_type("aws:ecs/service:Service")
+               if ((s.props.get("serviceConnectConfiguration") or {}).get("services"))]
+    tasks = {scale: sum(stack.service_scales[s.urn].tasks[scale] for s in servers) for scale in SCALES}
+    rate = stack.prices.rate("cloudMap.registeredInstanceMonth")
+    stack.add(namespace, f"Cloud Map instances ({tasks['min']:g}-{tasks['max']:g} tasks reachable by name)",
+              tasks["min"] * rate, tasks["max"] * rate, f"running tasks of services with connect x {_usd(rate)}/month")
+
+
 @prices("aws:ecs/cluster:Cluster")
 def _cluster(stack: _Stack, cluster: Record) -> None:
     settings = cluster.props.get("settings")

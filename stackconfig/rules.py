@@ -878,3 +878,76 @@ def _queue_variables_left_alone(config: StackConfig, inputs: Inputs) -> Iterator
                     yield Problem(at + (section, variable), f"is set to queues.{injected[variable]}'s URL for the "
                                                             f"service ({name(at + ('produces',))}/consumes); "
                                                             f"remove it from {section}")
+
+
+# --- service-to-service calls (Service Connect) -------------------------------------------------------
+
+@rule("services.<name>.connect: needs port; connect.name unique across services.")
+def _connect_settings(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    owners: dict[str, Path] = {}
+    for service_name, service, at in services(config):
+        connect = at + ("connect",)
+        if service.connect is None or not inputs.ok(connect):
+            continue
+        if service.port is None and inputs.ok(at + ("port",)):
+            yield Problem(connect, f"Service Connect makes the container port reachable by name: set "
+                                   f"{name(at + ('port',))}, or remove connect")
+        connect_name = service.connect.name or service_name
+        owner = owners.setdefault(connect_name, connect + ("name",))
+        if owner != connect + ("name",):
+            yield Problem(connect + ("name",), f"{name(owner)} is {connect_name!r} too (a service's connect name "
+                                               f"defaults to the service's name); Service Connect names are unique "
+                                               f"in the stack's namespace", connect_name)
+
+
+@rule("services.<name>.calls: other services of the stack that have connect, each once, no cycle.")
+def _calls(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(("services",)):
+        return
+    known = config.services or {}
+    for service_name, service, at in services(config):
+        calls = at + ("calls",)
+        if not inputs.ok(calls):
+            continue
+        first: dict[str, int] = {}
+        for index, callee in enumerate(service.calls):
+            item = calls + (index,)
+            if callee in first:
+                yield Problem(item, f"listed twice (also {name(calls + (first[callee],))}); list each service once",
+                              callee)
+            elif callee == service_name:
+                yield Problem(item, "a service does not call itself through Service Connect (it reaches its own "
+                                    "port on localhost); remove it", callee)
+            elif callee not in known:
+                yield Problem(item, f"is not a service of this stack (services: {', '.join(sorted(known))})", callee)
+            elif known[callee].connect is None and inputs.ok(("services", callee, "connect")):
+                yield Problem(item, f"{name(('services', callee))} is not reachable by name: add "
+                                    f"`connect: {{}}` to {name(('services', callee))} (it needs a port), or remove "
+                                    f"{callee} from {name(calls)}", callee)
+            else:
+                back = _call_path(known, callee, service_name)
+                if back is not None:
+                    yield Problem(item, f"{' -> '.join([service_name, *back])} is a cycle: ECS cannot deploy either "
+                                        f"side first, and a client only resolves names that were in the namespace "
+                                        f"when its tasks started; let one side reach the other another way (e.g. "
+                                        f"a queue)", callee)
+            first.setdefault(callee, index)
+
+
+def _call_path(known: dict[str, ServiceConfig], start: str, goal: str) -> Optional[list[str]]:
+    """The services `start` reaches through `calls` up to `goal` (start ... goal), or None."""
+    path, seen = [start], {start}
+
+    def walk(current: str) -> bool:
+        if current == goal:
+            return True
+        for callee in known[current].calls if current in known else ():
+            if callee not in seen:
+                seen.add(callee)
+                path.append(callee)
+                if walk(callee):
+                    return True
+                path.pop()
+        return False
+
+    return path if walk(start) else None

@@ -36,6 +36,8 @@ SCHEDULE_EXPRESSION = (
 )
 # Cookie names the load balancer keeps for itself (AWSALB, AWSALBAPP, AWSALBTG, ...).
 RESERVED_COOKIE_PREFIX = "AWSALB"
+# A Service Connect name (client alias DNS name and Cloud Map service name): one DNS label.
+CONNECT_NAME = r"^[a-z][a-z0-9-]{0,62}$"
 # AWS's limit on an ECS container stop timeout for Fargate.
 MAX_STOP_TIMEOUT = 120
 
@@ -288,6 +290,27 @@ class DeploymentConfig(ConfigModel):
     )
 
 
+class ConnectConfig(ConfigModel):
+    """The service's `port` reachable by name from the stack's other services (ECS Service Connect).
+
+    Callers list the service in their `calls`; its security group admits exactly those callers, on
+    `port`. Clients reach it at `http://<name>:<port>` (this block's `name` and `port`).
+    """
+
+    name: Optional[str] = Field(
+        default=None, pattern=CONNECT_NAME,
+        description="The name callers use (`http://<name>:<port>`), also the Cloud Map service's name; unique "
+                    "across the stack's services.",
+        json_schema_extra=doc(default="the service's name", allowed="1-63 of a-z, 0-9 and '-', starting with a "
+                                                                    "letter"),
+    )
+    port: Optional[int] = Field(
+        default=None, ge=1, le=65535,
+        description="The port callers use in the URL; the proxy forwards to the container's `port` either way.",
+        json_schema_extra=doc(default="the service's `port`"),
+    )
+
+
 class ServiceConfig(ConfigModel):
     """One Fargate service: task definition, autoscaling and, with `routes`, a target group and listener rule.
 
@@ -355,6 +378,19 @@ class ServiceConfig(ConfigModel):
         default_factory=dict,
         description="Container variables read from Secrets Manager at task start (never plaintext in the task "
                     "definition).",
+    )
+    connect: Optional[ConnectConfig] = Field(
+        default=None,
+        description="Make `port` reachable by name from the services that list this one in `calls` (ECS Service "
+                    "Connect, docs/workloads.md); `{}` for the defaults. Not reachable by name without it.",
+    )
+    calls: list[str] = Field(
+        default_factory=list,
+        description="Services this one calls by name (each with `connect`): it becomes a Service Connect client "
+                    "and their security groups admit it on their port. Scheduled jobs and the migration task "
+                    "are not clients.",
+        json_schema_extra=doc(allowed="names of other services of this stack that have `connect`, each once, "
+                                      "no cycle"),
     )
     uses: list[Literal["database", "cache"]] = Field(
         default_factory=list,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import graphlib
 import re
 from typing import Annotated, Literal, Optional
 
@@ -138,6 +139,29 @@ class StackConfig(ConfigModel):
         """Days a deleted secret can be restored: 30 in prod, 7 elsewhere (Secrets Manager's range is 7-30)."""
         return self._secret_recovery_days
 
+    @property
+    def uses_service_connect(self) -> bool:
+        return any(service.connect is not None or service.calls for service in self.services.values())
+
+    def call_order(self) -> list[str]:
+        """The service names, each after the services it `calls` (the rules refuse cycles): a client's tasks
+        resolve only the names already in the namespace when they start."""
+        order = graphlib.TopologicalSorter({name: service.calls for name, service in self.services.items()})
+        return list(order.static_order())
+
+    @staticmethod
+    def _resolved_service(name: str, service: ServiceConfig) -> ServiceConfig:
+        """A queue consumer scales on its backlog per task; a service reachable by name answers to its own name on
+        its own port unless `connect` says otherwise."""
+        update = {}
+        if service.consumes is not None:
+            update["scaling"] = service.scaling.model_copy(update={
+                "backlog_per_task": service.scaling.backlog_per_task or DEFAULT_BACKLOG_PER_TASK})
+        if service.connect is not None:
+            update["connect"] = service.connect.model_copy(update={
+                "name": service.connect.name or name, "port": service.connect.port or service.port})
+        return service.model_copy(update=update) if update else service
+
     def resolved(self) -> "StackConfig":
         """The config with every environment-dependent default filled in, once: what components read."""
         production = self.is_production
@@ -148,11 +172,7 @@ class StackConfig(ConfigModel):
             "registry": self.registry.resolved(production),
             "storage": self.storage.resolved(production) if self.storage is not None else None,
             "access_logs": self.access_logs.resolved(production),
-            # A queue consumer scales on its backlog per task.
-            "services": {name: service.model_copy(update={"scaling": service.scaling.model_copy(update={
-                "backlog_per_task": service.scaling.backlog_per_task or DEFAULT_BACKLOG_PER_TASK})})
-                if service.consumes is not None else service
-                for name, service in self.services.items()},
+            "services": {name: self._resolved_service(name, service) for name, service in self.services.items()},
             # A job with `imageFrom` runs that service's image.
             "jobs": {name: job.model_copy(update={"image": job.image or self.services[job.image_from].image})
                      for name, job in self.jobs.items()},

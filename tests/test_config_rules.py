@@ -44,12 +44,17 @@ def schedule(name: str, low: int, high: int) -> dict:
 
 
 JOB = {"imageFrom": "backend", "command": ["python", "manage.py", "clearsessions"], "schedule": "rate(1 day)"}
+# An internal service: a port reachable by name, no route through the load balancer.
+INTERNAL = {"image": {"repository": "backend", "tag": "2f1c9e0"}, "port": 9000, "connect": {},
+            "command": ["gunicorn", "search.wsgi", "--bind", "0.0.0.0:9000"], "scaling": {"min": 1, "max": 2}}
 
 # (rule, stack, edits, every problem of the stack file, in order)
 REFUSED = [
     (rules._load_balancer_settings, "dev", {"services.backend.port": DELETE}, [
         "webstack:services.backend.routes: the load balancer needs a container port to send these requests to: set "
         "services.backend.port, or remove the routes for a service that is not behind the load balancer (a worker)",
+        "webstack:services.backend.connect: Service Connect makes the container port reachable by name: set "
+        "services.backend.port, or remove connect",
     ]),
     (rules._load_balancer_settings, "dev", {"services.backend.routes": DELETE,
                                             "services.backend.stickiness": {"type": "lb_cookie"},
@@ -386,6 +391,36 @@ REFUSED = [
         "webstack:services.backend.environment.TASKS_QUEUE_URL: is set to queues.tasks's URL for the service "
         "(services.backend.produces/consumes); remove it from environment",
     ]),
+    (rules._connect_settings, "dev", {"services.internal": {k: v for k, v in INTERNAL.items() if k != "port"}}, [
+        "webstack:services.internal.connect: Service Connect makes the container port reachable by name: set "
+        "services.internal.port, or remove connect",
+    ]),
+    (rules._connect_settings, "dev", {"services.frontend.connect": {"name": "backend"}}, [
+        'webstack:services.frontend.connect.name = "backend": services.backend.connect.name is \'backend\' too (a '
+        "service's connect name defaults to the service's name); Service Connect names are unique in the stack's "
+        "namespace",
+    ]),
+    (rules._calls, "dev", {"services.frontend.calls": ["api"]}, [
+        'webstack:services.frontend.calls[0] = "api": is not a service of this stack (services: backend, frontend, worker)',
+    ]),
+    (rules._calls, "dev", {"services.backend.connect": DELETE}, [
+        'webstack:services.frontend.calls[0] = "backend": services.backend is not reachable by name: add '
+        "`connect: {}` to services.backend (it needs a port), or remove backend from services.frontend.calls",
+    ]),
+    (rules._calls, "dev", {"services.frontend.calls": ["backend", "frontend", "backend"]}, [
+        'webstack:services.frontend.calls[1] = "frontend": a service does not call itself through Service Connect '
+        "(it reaches its own port on localhost); remove it",
+        'webstack:services.frontend.calls[2] = "backend": listed twice (also services.frontend.calls[0]); list each '
+        "service once",
+    ]),
+    (rules._calls, "dev", {"services.frontend.connect": {}, "services.backend.calls": ["frontend"]}, [
+        'webstack:services.backend.calls[0] = "frontend": backend -> frontend -> backend is a cycle: ECS cannot '
+        "deploy either side first, and a client only resolves names that were in the namespace when its tasks "
+        "started; let one side reach the other another way (e.g. a queue)",
+        'webstack:services.frontend.calls[0] = "backend": frontend -> backend -> frontend is a cycle: ECS cannot '
+        "deploy either side first, and a client only resolves names that were in the namespace when its tasks "
+        "started; let one side reach the other another way (e.g. a queue)",
+    ]),
 ]
 
 # One accepted neighbour per rule (the committed stacks are the plain case).
@@ -398,6 +433,9 @@ ACCEPTED = [
     ("prod", {"services.worker.scaling": {"min": 2, "max": 4}}),
     ("dev", {"services.backend.environment": {"DJANGO_SETTINGS_MODULE": "x", "OTHER_QUEUE_URL": "https://x"}}),
     ("dev", {"jobs.nightly": JOB}),
+    ("dev", {"services.backend.connect": {"name": "api", "port": 80}}),
+    ("dev", {"services.internal": INTERNAL, "services.frontend.calls": ["backend", "internal"],
+             "services.backend.calls": ["internal"]}),
     ("dev", {"jobs.nightly": JOB | {"imageFrom": None, "image": {"repository": "backend", "digest": "sha256:" + "0" * 64}}}),
     ("dev", {"services.mailer": {"image": {"repository": "backend", "tag": "2f1c9e0"},
                                  "command": ["celery", "-A", "app", "worker"], "scaling": {"min": 1, "max": 3},

@@ -320,7 +320,7 @@ READ_2026_12_02 = {"ebs.gp3.gbMonth", "ec2.instanceHour", "aurora.serverlessV2.a
                    "aurora.serverlessV2.acuHour.ioOptimized", "aurora.storage.gbMonth.standard",
                    "aurora.storage.gbMonth.ioOptimized", "aurora.io.millionRequests.standard", "rds.proxy.acuHour",
                    "rds.proxy.minimumAcu"}
-READ_2026_12_03 = {"scheduler.invocationsPerMillion", "sqs.standardRequestsPerMillion",
+READ_2026_12_03 = {"scheduler.invocationsPerMillion", "cloudMap.registeredInstanceMonth", "sqs.standardRequestsPerMillion",
                    "sqs.fifoRequestsPerMillion"}
 
 
