@@ -264,6 +264,7 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
             service_name=service.service_name,
             target_group_arn_suffix=service.target_group_arn_suffix,
             min_tasks=config.services[name].scaling.min,
+            alternate_target_group_arn_suffix=service.alternate_target_group_arn_suffix,
         )
         for name, service in services.items()
     },

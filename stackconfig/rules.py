@@ -303,6 +303,72 @@ def _room_to_deploy(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
                           service.deployment.maximum_percent)
 
 
+def _one_of(choices: tuple[str, ...]) -> str:
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+
+@rule("services.<name>.deployment: blueGreen, canary and linear need routes and keep their alarms; bakeTimeMinutes, "
+      "testTraffic, canary and linear only with a strategy that uses them; alarms need routes.")
+def _deployment_strategy(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        deployment, at_deployment = service.deployment, at + ("deployment",)
+        strategy = at_deployment + ("strategy",)
+        if not inputs.ok(strategy, at + ("routes",)):
+            continue
+        if deployment.shifts_traffic and service.routes is None:
+            yield Problem(strategy, f"shifts load balancer traffic between two target groups; this service has no "
+                                    f"{name(at + ('routes',))} (use rolling, or add routes)", deployment.strategy)
+        for key, strategies in (("canary", ("canary",)), ("linear", ("linear",)),
+                                ("bakeTimeMinutes", ("blueGreen", "canary", "linear")),
+                                ("testTraffic", ("blueGreen", "canary", "linear"))):
+            value = getattr(deployment, {"bakeTimeMinutes": "bake_time_minutes",
+                                         "testTraffic": "test_traffic"}.get(key, key))
+            if value is not None and deployment.strategy not in strategies and inputs.ok(at_deployment + (key,)):
+                yield Problem(at_deployment + (key,), f"is only used with {name(strategy)} "
+                                                      f"{_one_of(strategies)} (strategy is {deployment.strategy})",
+                              value.model_dump(by_alias=True) if hasattr(value, "model_dump") else value)
+        alarms = at_deployment + ("alarms",)
+        if deployment.alarms is False and deployment.shifts_traffic and inputs.ok(alarms):
+            yield Problem(alarms, f"{deployment.strategy} has no circuit breaker: its deployment alarms (with the "
+                                  f"bake time) are its only automatic rollback; keep alarms on, or use rolling",
+                          False)
+        if deployment.alarms and service.routes is None and inputs.ok(alarms):
+            yield Problem(alarms, f"the deployment alarms are the load balancer's 5xx-rate and unhealthy-hosts alarms "
+                                  f"of this service; it has no {name(at + ('routes',))} (remove alarms or add "
+                                  f"routes)", True)
+
+
+@rule("services.<name>.deployment.testTraffic: priority below routes.priority (evaluated first); the header fits "
+      f"the {MAX_CONDITION_VALUES} condition values of a listener rule.")
+def _test_route(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        test, at_test = service.deployment.test_traffic, at + ("deployment", "testTraffic")
+        if test is None or service.routes is None or not inputs.ok(at_test, at + ("routes",)):
+            continue
+        priority = at + ("routes", "priority")
+        if test.priority >= service.routes.priority:
+            yield Problem(at_test + ("priority",), f"must be lower than {name(priority)} "
+                                                   f"({service.routes.priority}): the load balancer evaluates lower "
+                                                   f"numbers first, so the production rule would take the test "
+                                                   f"requests", test.priority)
+        values = len(service.routes.paths) + len(service.routes.hosts) + 1
+        if values > MAX_CONDITION_VALUES:
+            yield Problem(at_test + ("header",), f"the test rule repeats {name(at + ('routes',))}' paths and hosts "
+                                                 f"and adds this header: {values} condition values, AWS allows at "
+                                                 f"most {MAX_CONDITION_VALUES} per listener rule", test.header)
+
+
+@rule("services.<name>.enableExec: only with readOnlyRootFilesystem false (ECS Exec does not support a read-only "
+      "root filesystem).")
+def _exec_needs_writable_root(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        read_only = at + ("readOnlyRootFilesystem",)
+        if service.enable_exec and service.read_only_root_filesystem and inputs.ok(at + ("enableExec",), read_only):
+            yield Problem(at + ("enableExec",), f"ECS Exec does not support a read-only root filesystem (its agent "
+                                                f"writes into the container): set {name(read_only)} to false as "
+                                                f"well, or turn enableExec off", True)
+
+
 @rule("services.<name>.spot: only with architecture x86_64 (Fargate Spot has no ARM64 capacity).")
 def _spot_runs_x86_only(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     for _, service, at in services(config):
@@ -360,17 +426,23 @@ def _distinct_stores(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
 
 # --- across services and sections ---------------------------------------------------------------
 
-@rule("services.<name>.routes.priority: unique across services (one listener).")
+@rule("services.<name>.routes.priority and deployment.testTraffic.priority: unique across services (one "
+      "listener).")
 def _unique_priorities(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     owners: dict[int, Path] = {}
     for _, service, at in services(config):
         priority = at + ("routes", "priority")
         if service.routes is None or not inputs.ok(priority):
             continue
-        owner = owners.setdefault(service.routes.priority, priority)
-        if owner != priority:
-            yield Problem(priority, f"{name(owner)} is {service.routes.priority} too; listener rule priorities must "
-                                    f"be unique across services", service.routes.priority)
+        test = service.deployment.test_traffic
+        claims = [(priority, service.routes.priority)]
+        if test is not None and inputs.ok(at + ("deployment", "testTraffic")):
+            claims.append((at + ("deployment", "testTraffic", "priority"), test.priority))
+        for key, value in claims:
+            owner = owners.setdefault(value, key)
+            if owner != key:
+                yield Problem(key, f"{name(owner)} is {value} too; listener rule priorities must be unique across "
+                                   f"services", value)
 
 
 @rule("services.<name>.deployment.minimumHealthyPercent: 100 in prod.")

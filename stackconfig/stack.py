@@ -150,17 +150,18 @@ class StackConfig(ConfigModel):
         return list(order.static_order())
 
     @staticmethod
-    def _resolved_service(name: str, service: ServiceConfig) -> ServiceConfig:
-        """A queue consumer scales on its backlog per task; a service reachable by name answers to its own name on
-        its own port unless `connect` says otherwise."""
-        update = {}
+    def _resolved_service(name: str, service: ServiceConfig, production: bool) -> ServiceConfig:
+        """Deployment alarms on in prod (and wherever they are the only rollback) and a strategy's defaults; a
+        queue consumer scales on its backlog per task; a service reachable by name answers to its own name on its
+        own port unless `connect` says otherwise."""
+        update = {"deployment": service.deployment.resolved(production, service.routes is not None)}
         if service.consumes is not None:
             update["scaling"] = service.scaling.model_copy(update={
                 "backlog_per_task": service.scaling.backlog_per_task or DEFAULT_BACKLOG_PER_TASK})
         if service.connect is not None:
             update["connect"] = service.connect.model_copy(update={
                 "name": service.connect.name or name, "port": service.connect.port or service.port})
-        return service.model_copy(update=update) if update else service
+        return service.model_copy(update=update)
 
     def resolved(self) -> "StackConfig":
         """The config with every environment-dependent default filled in, once: what components read."""
@@ -172,7 +173,8 @@ class StackConfig(ConfigModel):
             "registry": self.registry.resolved(production),
             "storage": self.storage.resolved(production) if self.storage is not None else None,
             "access_logs": self.access_logs.resolved(production),
-            "services": {name: self._resolved_service(name, service) for name, service in self.services.items()},
+            "services": {name: self._resolved_service(name, service, production)
+                         for name, service in self.services.items()},
             # A job with `imageFrom` runs that service's image.
             "jobs": {name: job.model_copy(update={"image": job.image or self.services[job.image_from].image})
                      for name, job in self.jobs.items()},

@@ -54,7 +54,14 @@ def test_task_definitions_pass_register_task_definition(any_run):
             "executionRoleArn": inputs["executionRoleArn"],
             "taskRoleArn": inputs["taskRoleArn"],
             "runtimePlatform": inputs["runtimePlatform"],
+            **({"volumes": inputs["volumes"]} if "volumes" in inputs else {}),
+            **({"ephemeralStorage": {"sizeInGiB": int(inputs["ephemeralStorage"]["sizeInGib"])}}
+               if "ephemeralStorage" in inputs else {}),
         })
+        # Every mount point names a volume of the task definition.
+        volumes = {volume["name"] for volume in inputs.get("volumes", [])}
+        for container in json.loads(inputs["containerDefinitions"]):
+            assert {mount["sourceVolume"] for mount in container["mountPoints"]} <= volumes, task.name
 
 
 def test_a_container_definition_with_every_option_passes():
@@ -83,23 +90,24 @@ def test_a_container_definition_without_a_port_has_no_port_mappings():
     validate("ecs", "RegisterTaskDefinition", {"family": "worker", "containerDefinitions": [definition]})
 
 
+def step_scaling(configuration: dict) -> dict:
+    """The provider takes step bounds as strings (its schema's type); the API takes numbers."""
+    converted = pascal(configuration)
+    for step in converted.get("StepAdjustments", []):
+        for bound in ("MetricIntervalLowerBound", "MetricIntervalUpperBound"):
+            if bound in step:
+                step[bound] = float(step[bound])
+    return converted
+
+
 def test_scaling_policies_pass_put_scaling_policy(any_run):
     policies = any_run.of_type("aws:appautoscaling/policy:Policy")
     assert policies
     for policy in policies:
         inputs = policy.inputs
-        if inputs["policyType"] == "StepScaling":  # a queue worker's 0 -> 1 policy (dev)
-            step = pascal(inputs["stepScalingPolicyConfiguration"])
-            # The provider takes the bounds as strings and sends them as the API's doubles.
-            for adjustment in step["StepAdjustments"]:
-                for bound in ("MetricIntervalLowerBound", "MetricIntervalUpperBound"):
-                    if bound in adjustment:
-                        adjustment[bound] = float(adjustment[bound])
-            configuration = {"StepScalingPolicyConfiguration": step}
-        else:
-            configuration = {
-                "TargetTrackingScalingPolicyConfiguration": pascal(inputs["targetTrackingScalingPolicyConfiguration"])
-            }
+        configuration = {"TargetTrackingScalingPolicyConfiguration": pascal(
+            inputs["targetTrackingScalingPolicyConfiguration"])} if inputs["policyType"] == "TargetTrackingScaling" \
+            else {"StepScalingPolicyConfiguration": step_scaling(inputs["stepScalingPolicyConfiguration"])}
         validate("application-autoscaling", "PutScalingPolicy", {
             "PolicyName": inputs.get("name", policy.name),
             "ServiceNamespace": inputs["serviceNamespace"],

@@ -59,6 +59,15 @@ def test_fargate_x86_on_demand_min_and_max():
     assert line.component == "webstack:service:Service backend"
 
 
+def test_ephemeral_storage_above_20_gb_is_billed_per_task_hour():
+    records = service_records()
+    records[1].props["ephemeralStorage"] = {"sizeInGib": 50.0}
+    line = only_line(estimate(records), "aws:ecs/service:Service", "Fargate")
+    # + 30 GB x 0.000111 = 0.00333 $/task-hour on top of 0.024685; x 730 h per task
+    assert line.monthly_usd_min == pytest.approx(2 * (0.024685 + 0.00333) * 730)
+    assert "30 GB ephemeral storage above 20" in line.basis
+
+
 def test_fargate_arm_is_cheaper():
     line = only_line(estimate(service_records(architecture="ARM64", minimum=1, maximum=1)),
                      "aws:ecs/service:Service", "Fargate")

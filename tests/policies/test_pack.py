@@ -303,6 +303,11 @@ CASES = [
     ("elasticache-backups", "cache", lambda r: change(r, "cache", set_in("snapshotRetentionLimit", 0))),
     ("ecs-deployment-circuit-breaker", "app-service",
      lambda r: change(r, "app-service", set_in("deploymentCircuitBreaker.rollback", False))),
+    # Blue/green without the circuit breaker (rolling only) and without deployment alarms: no rollback at all.
+    ("ecs-deployment-circuit-breaker", "app-service", lambda r: change(r, "app-service", lambda p: p.update(
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "10"},
+        deploymentCircuitBreaker={"enable": False, "rollback": False},
+        alarms={"enable": True, "rollback": False, "alarmNames": ["app-5xx-rate"]}))),
     ("ecs-service-min-tasks", "app-service", lambda r: change(r, "app-service", set_in("desiredCount", 1))),
     ("ecs-service-min-tasks", "app-scaling", lambda r: change(r, "app-scaling", set_in("minCapacity", 1))),
     ("ecs-autoscaling-configured", "app-service", lambda r: change(r, "app-service", ignore_changes=())),
@@ -545,6 +550,15 @@ CLEAN_VARIANTS = [
     # Dead-letter queues need none of their own: a redrive target (without its allow policy too), a schedule's.
     ("sqs-dead-letter-queue", without_redrive_allow),
     ("sqs-dead-letter-queue", lambda r: change(r, "work-dlq", set_in("redriveAllowPolicy", '{"redrivePermission": "denyAll"}'))),
+    # Blue/green rolls back on its deployment alarms (the circuit breaker is for rolling deployments only).
+    ("ecs-deployment-circuit-breaker", lambda r: change(r, "app-service", lambda p: p.update(
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "10"},
+        deploymentCircuitBreaker={"enable": False, "rollback": False},
+        alarms={"enable": True, "rollback": True, "alarmNames": ["app-5xx-rate", "app-unhealthy-hosts"]}))),
+    # ECS Exec does not support a read-only root filesystem: the exec service's task definition may be writable.
+    ("ecs-containers-read-only-root", lambda r: change(
+        change(r, "app-service", set_in("enableExecuteCommand", True)), "app-task",
+        edit_containers(lambda c: c.update(readonlyRootFilesystem=False)))),
     ("ecs-service-no-public-ip", schedule(assign_public_ip=False)),
     # Scoped resources; a wildcard only where a family or a cluster's tasks are meant.
     ("workload-roles-no-wildcard-resources", role_with_policy("scheduler.amazonaws.com", RUN_TASK, {
