@@ -124,6 +124,18 @@ def default_tags_without_owner(props):
     props["defaultTags"] = json.dumps({"tags": {"Project": "webstack", "Environment": "prod"}})
 
 
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:work-queue-1234567"
+
+
+def queue_policy(*statements) -> Callable[[dict], None]:
+    """Replace the work queue's policy with these statements (on the work queue's ARN)."""
+    return set_in("policy", policy_doc(*({"Action": "sqs:SendMessage", "Resource": QUEUE_ARN, **s} for s in statements)))
+
+
+def without_redrive_allow(run: ProgramRun) -> ProgramRun:
+    return without(run, "work-dlq-sources")
+
+
 def trusting(service: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
@@ -375,6 +387,20 @@ CASES = [
     ("ecr-immutable-scanned-images", "backend-repo", lambda r: change(r, "backend-repo", set_in("imageTagMutability", "MUTABLE"))),
     ("ecr-immutable-scanned-images", "backend-repo", lambda r: change(r, "backend-repo", drop("imageScanningConfiguration"))),
     ("required-tags", "db", lambda r: change(r, "aws", default_tags_without_owner)),
+    ("sqs-queue-encrypted", "work-queue", lambda r: change(r, "work-queue", drop("sqsManagedSseEnabled"))),
+    ("sqs-queue-encrypted", "schedule-dlq", lambda r: change(r, "schedule-dlq", drop("kmsMasterKeyId"))),
+    ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": "*"}))),
+    ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": {"AWS": "*"},
+         "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "123456789012"}}}))),
+    ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}}))),
+    ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}}))),
+    ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": "*", "Condition": {"StringEquals": {"aws:SourceAccount": "999999999999"}}}))),
+    ("sqs-dead-letter-queue", "work-queue", lambda r: change(r, "work-queue", drop("redrivePolicy"))),
 ]
 
 
@@ -519,6 +545,15 @@ CLEAN_VARIANTS = [
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS-1-2-2017-01"))),
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"))),
     ("alb-http-redirects-to-https", lambda r: change(r, "https", drop("protocol"))),  # a certificate: HTTPS
+    ("sqs-queue-policy-account-only", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}},
+        {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+         "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:events"}}},
+        {"Effect": "Deny", "Principal": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "123456789012"}}},
+        {"Effect": "Allow", "Principal": {"AWS": "123456789012"}}))),
+    # Dead-letter queues need none of their own: a redrive target (without its allow policy too), a schedule's.
+    ("sqs-dead-letter-queue", without_redrive_allow),
+    ("sqs-dead-letter-queue", lambda r: change(r, "work-dlq", set_in("redriveAllowPolicy", '{"redrivePermission": "denyAll"}'))),
     # Blue/green rolls back on its deployment alarms (the circuit breaker is for rolling deployments only).
     ("ecs-deployment-circuit-breaker", lambda r: change(r, "app-service", lambda p: p.update(
         deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "10"},
