@@ -57,3 +57,12 @@ def test_config_modules_import_each_other_without_a_circle():
 
     for name in sorted(modules):
         visit(name, ())
+
+
+def test_the_pack_imports_nothing_of_the_project_root():
+    """`pulumi policy publish` uploads policies/ alone (tests/policies/test_standalone_pack.py runs that copy)."""
+    project = {path.name for path in ROOT.iterdir() if path.is_dir() and (path / "__init__.py").exists()}
+    project |= {path.stem for path in ROOT.glob("*.py")} | {"policies"}
+    offenders = {str(path.relative_to(ROOT)): sorted(m for m in imported_modules(path) if m.split(".")[0] in project)
+                 for path in sorted((ROOT / "policies").rglob("*.py"))}
+    assert {path: modules for path, modules in offenders.items() if modules} == {}
