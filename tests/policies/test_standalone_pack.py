@@ -51,6 +51,10 @@ try:
     runpy.run_path("__main__.py", run_name="__main__")
 except Loaded as loaded:
     servicer = loaded.args[0]
+project, installed = sys.argv[2], sys.argv[3]  # the checkout, and its packages (which may lie inside it)
+files = {name: getattr(module, "__file__", None) or "" for name, module in list(sys.modules.items())}
+outside = sorted(name for name, file in files.items() if file.startswith(project) and not file.startswith(installed))
+assert outside == [], f"the pack loaded modules of the project: {outside}"
 REQUESTS = {"Configure": "ConfigureAnalyzerRequest", "Analyze": "AnalyzeRequest", "AnalyzeStack": "AnalyzeStackRequest"}
 verdicts = []
 for method, data in json.load(open(sys.argv[1])):
@@ -124,7 +128,8 @@ def test_policies_copied_alone_load_and_give_the_same_verdicts(secure_run, tmp_p
     assert {"container-env-no-secrets", "stack-monthly-budget"} <= {v.policy for v in in_process.mandatory}
 
     (tmp_path / "calls.json").write_text(json.dumps(recorder.calls))
-    replayed = subprocess.run([str(pack / "venv" / "bin" / "python"), "-I", "-c", REPLAY, str(tmp_path / "calls.json")],
+    replayed = subprocess.run([str(pack / "venv" / "bin" / "python"), "-I", "-c", REPLAY, str(tmp_path / "calls.json"),
+                               str(ROOT) + "/", site.getsitepackages()[0]],
                               cwd=pack, capture_output=True, text=True, timeout=120)
     assert replayed.returncode == 0, replayed.stderr
     assert json.loads(replayed.stdout) == recorder.verdicts
