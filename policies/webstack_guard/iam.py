@@ -18,10 +18,10 @@ from .common import (
     TASK_DEFINITION,
     as_list,
     fix,
-    json_document,
     plain,
     truthy,
 )
+from .documents import Statement, allow_statements, is_every_resource
 from .secrets import container_definitions
 
 # Managed policies that grant everything (or everything in a service).
@@ -41,19 +41,15 @@ MANAGED_POLICY_ATTACHMENTS = {
 }
 
 
-def policy_documents(args: ResourceValidationArgs) -> list[tuple[str, dict]]:
-    """(label, document) for every permission policy a resource carries (not trust policies)."""
+def policy_documents(args: ResourceValidationArgs) -> list[tuple[str, list[Statement]]]:
+    """(label, Allow statements) for every permission policy a resource carries (not trust policies)."""
     documents = []
     if args.resource_type in IAM_POLICY_DOCUMENT_HOLDERS:
-        documents.append((args.name, json_document(args.props.get("policy"))))
+        documents.append((args.name, plain(args.props.get("policy"))))
     elif args.resource_type == IAM_ROLE:
         for inline in as_list(args.props.get("inlinePolicies")):
-            documents.append((f"inline policy {inline.get('name')}", json_document(inline.get("policy"))))
-    return [(label, doc) for label, doc in documents if isinstance(doc, dict)]
-
-
-def allow_statements(document: dict) -> list[dict]:
-    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict) and s.get("Effect") == "Allow"]
+            documents.append((f"inline policy {inline.get('name')}", plain(inline.get("policy"))))
+    return [(label, allow_statements(document)) for label, document in documents]
 
 
 def _is_wildcard_action(action: str) -> bool:
@@ -69,12 +65,12 @@ def _no_wildcard_actions(args: ResourceValidationArgs, report: ReportViolation) 
                 report(fix(f"The principal gets the managed policy {arn}, which allows every action of a service "
                            "(or all).",
                            "attach a policy that lists the actions the workload calls."))
-    for label, document in policy_documents(args):
-        for statement in allow_statements(document):
-            if "NotAction" in statement:
+    for label, statements in policy_documents(args):
+        for statement in statements:
+            if statement.not_actions is not None:
                 report(fix(f"{label} allows everything except a list (Allow + NotAction).",
                            "list the allowed actions under Action instead."))
-            wildcards = [a for a in as_list(statement.get("Action")) if _is_wildcard_action(str(a))]
+            wildcards = [a for a in statement.actions if _is_wildcard_action(a)]
             if wildcards:
                 report(fix(f"{label} allows wildcard action(s) {wildcards}.",
                            "list the exact actions needed, e.g. 's3:GetObject' instead of 's3:*'."))
@@ -95,15 +91,9 @@ def _is_every_secret(resource: str) -> bool:
     `arn:aws:kms:us-east-1:123456789012:*`, `...:secret:*`, `...:key/*`, `...:parameter/*`, `arn:aws:*:*:*:*`
     and `arn:*` all count; `...:secret:prod/app-*` or `...:parameter/webstack/prod/*` name a subtree.
     """
-    parts = resource.split(":", 5)
-    if len(parts) < 6:
+    if len(resource.split(":", 5)) < 6:
         return "*" in resource
-    path = parts[5]
-    for kind in ("secret:", "key/", "alias/", "parameter/", "parameter"):
-        if path.startswith(kind):
-            path = path[len(kind):]
-            break
-    return path.strip("*/") == ""
+    return is_every_resource(resource, ("secret:", "key/", "alias/", "parameter/", "parameter"))
 
 
 def _reads_secrets(actions) -> list[str]:
@@ -113,13 +103,14 @@ def _reads_secrets(actions) -> list[str]:
 
 
 def _no_wildcard_secret_reads(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    for label, document in policy_documents(args):
-        for statement in allow_statements(document):
-            reads = _reads_secrets(as_list(statement.get("Action")))
+    for label, statements in policy_documents(args):
+        for statement in statements:
+            # Only listed actions: Allow + NotAction is refused by iam-no-wildcard-actions.
+            reads = _reads_secrets(statement.actions)
             if not reads:
                 continue
-            resources = [str(r) for r in as_list(statement.get("Resource"))]
-            if "NotResource" in statement:
+            resources = statement.resources
+            if statement.not_resources is not None:
                 report(fix(f"{label} lets {reads} read every secret/key/parameter but a list (NotResource).",
                            "name the secret, KMS key and parameter ARNs the workload reads under Resource."))
             elif any(_is_every_secret(r) for r in resources):
