@@ -6,7 +6,7 @@ import pulumi_aws as aws
 from components.access_logs import AccessLogs, AccessLogsArgs
 from components.alias_records import AliasRecords, AliasRecordsArgs
 from components.app_secrets import AppSecrets, AppSecretsArgs
-from components.autoscaling import Autoscaling, AutoscalingArgs
+from components.autoscaling import Autoscaling, AutoscalingArgs, ConsumedQueue
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs
 from components.aurora import Aurora, AuroraArgs
@@ -15,16 +15,20 @@ from components.domain import DomainCertificate, DomainCertificateArgs
 from components.job import ScheduledJob, ScheduledJobArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.monitoring import (
-    MonitoredAuroraInstance, MonitoredCache, MonitoredDatabase, MonitoredService, Monitoring, MonitoringArgs,
+    MonitoredAuroraInstance, MonitoredCache, MonitoredDatabase, MonitoredQueue, MonitoredService, Monitoring,
+    MonitoringArgs,
 )
 from components.network import Network, NetworkArgs
 from components.registry import ImageRepository, ImageRepositoryArgs
 from components.rotation import RedeployedService, SecretRotationRedeploy, SecretRotationRedeployArgs
+from components.queue import WorkQueue, WorkQueueArgs
 from components.service import Service, ServiceArgs
+from components.service_connect import ServiceConnectNamespace, ServiceConnectNamespaceArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from helpers.commands import run_task_command
 from helpers.names import (
-    ecr_registry, has_registry_host, image_reference, request_count_resource_label, stack_repository_name,
+    ecr_registry, has_registry_host, image_reference, queue_url_variable, request_count_resource_label,
+    stack_repository_name,
 )
 from stackconfig import load_stack_config
 
@@ -143,6 +147,33 @@ def data_links(settings) -> tuple[dict, dict]:
     return environment, secrets
 
 
+# Work queues: producers get the URL and send-only rights, the consumer receive/delete (and scales on it).
+queues = {
+    name: WorkQueue(name, WorkQueueArgs(settings=settings, account_id=account_id), opts=with_provider)
+    for name, settings in config.queues.items()
+}
+
+
+def queue_links(settings) -> tuple[dict, list]:
+    """A service's queue URL variables and the task role statements of the queues it produces to or consumes."""
+    environment, statements = {}, []
+    for queue in settings.produces:
+        environment[queue_url_variable(queue)] = queues[queue].queue_url
+        statements.append(queues[queue].producer_statements())
+    if settings.consumes is not None:
+        environment[queue_url_variable(settings.consumes)] = queues[settings.consumes].queue_url
+        statements.append(queues[settings.consumes].consumer_statements())
+    return environment, statements
+
+
+def task_role_statements(settings, uses_storage: bool, queue_statements: list):
+    """What the application's own role may do: its bucket access and its queues; None when nothing."""
+    parts = [*([storage.access_statements(settings.storage)] if uses_storage else []), *queue_statements]
+    if not parts:
+        return None
+    return pulumi.Output.all(*parts).apply(lambda lists: [statement for part in lists for statement in part])
+
+
 def image_of(image_settings) -> pulumi.Output[str]:
     """The image reference of a service or job: from the stack's repository, or an external registry."""
     if image_settings.repository in repositories:
@@ -152,11 +183,19 @@ def image_of(image_settings) -> pulumi.Output[str]:
     )
 
 
+# Service-to-service calls by name: one Cloud Map namespace; each callee is declared before its callers,
+# which wait for it, so their tasks start once its name is in the namespace.
+service_connect = ServiceConnectNamespace("service-connect", ServiceConnectNamespaceArgs(
+    stack_label=f"{project}-{stack}",
+), opts=with_provider) if config.uses_service_connect else None
+
 services = {}
-for name, settings in config.services.items():
+for name in config.call_order():
+    settings = config.services[name]
     image = image_of(settings.image)
     uses_storage = storage is not None and settings.storage is not None
     data_environment, data_secrets = data_links(settings)
+    queue_environment, queue_statements = queue_links(settings)
     service = Service(name, ServiceArgs(
         settings=settings,
         image=image,
@@ -168,10 +207,13 @@ for name, settings in config.services.items():
         load_balancer_security_group_id=load_balancer.security_group_id,
         listener_arn=load_balancer.listener_arn,
         account_id=account_id,
-        service_depends_on=[cluster.capacity_providers],
-        linked_environment={**(storage.environment() if uses_storage else {}), **data_environment},
+        service_depends_on=[cluster.capacity_providers, *(services[callee].service for callee in settings.calls)],
+        linked_environment={**(storage.environment() if uses_storage else {}), **data_environment,
+                            **queue_environment},
         secrets=data_secrets,
-        task_role_statements=storage.access_statements(settings.storage) if uses_storage else None,
+        task_role_statements=task_role_statements(settings, uses_storage, queue_statements),
+        service_connect_namespace_arn=service_connect.namespace_arn
+        if settings.connect is not None or settings.calls else None,
     ), opts=with_provider)
     Autoscaling(f"{name}-scaling", AutoscalingArgs(
         settings=settings.scaling,
@@ -180,10 +222,16 @@ for name, settings in config.services.items():
         request_count_label=pulumi.Output.all(load_balancer.arn_suffix, service.target_group_arn_suffix).apply(
             lambda suffixes: request_count_resource_label(*suffixes)
         ) if service.target_group_arn_suffix is not None else None,
+        queue=ConsumedQueue(settings.consumes, queues[settings.consumes].queue_name)
+        if settings.consumes is not None else None,
     ), opts=with_provider)
     for store in settings.uses:
         data_stores[store].admit(name, service.security_group_id)
     services[name] = service
+services = {name: services[name] for name in config.services}  # config order: the dashboard's
+for name, settings in config.services.items():
+    for callee in settings.calls:
+        services[callee].admit_caller(name, services[name].security_group_id)
 
 # Alarms and dashboard panels for every RDS instance (replicas inherit the primary's storage size).
 monitored_databases: dict[str, MonitoredDatabase] = {}
@@ -224,6 +272,12 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
     cache=MonitoredCache(
         data_stores["cache"].member_cluster_ids, node_count=len(data_stores["cache"].member_cluster_ids)
     ) if "cache" in data_stores else None,
+    queues={
+        name: MonitoredQueue(queue.queue_name, queue.dead_letter_queue_name, consumer=next(
+            service for service, settings in config.services.items() if settings.consumes == name
+        ))
+        for name, queue in queues.items()
+    },
 ), opts=with_provider)
 
 # Scheduled jobs: EventBridge Scheduler runs each as a Fargate task; a failed run alerts the topic.
@@ -306,5 +360,12 @@ if "cache" in data_stores:
     pulumi.export("cacheAuthTokenSecretArn", data_stores["cache"].auth_token_secret_arn)
     # The release completes an AUTH token change on it (docs/releases.md).
     pulumi.export("cacheReplicationGroupId", data_stores["cache"].replication_group_id)
+if service_connect is not None:
+    pulumi.export("serviceConnectNamespace", service_connect.namespace_name)
+    # What a caller puts in its URL (docs/workloads.md); only services of this stack with `calls` resolve it.
+    pulumi.export("serviceConnectEndpoints", {
+        name: f"http://{settings.connect.name}:{settings.connect.port}"
+        for name, settings in config.services.items() if settings.connect is not None
+    })
 pulumi.export("alertTopicArn", monitoring.topic_arn)
 pulumi.export("dashboardName", monitoring.dashboard_name)

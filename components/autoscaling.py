@@ -1,8 +1,13 @@
-"""Autoscaling: a scalable target for an ECS service and its target-tracking and scheduled policies.
+"""Autoscaling: a scalable target for an ECS service and its target-tracking, step and scheduled policies.
 
-CPU tracking is always on; memory and ALB requests-per-target tracking are optional. With several
-policies, Application Auto Scaling scales out on whichever asks for more and scales in only when
-all of them allow it.
+CPU tracking is always on; memory and ALB requests-per-target tracking are optional. A queue consumer
+also tracks its backlog per task, AWS's metric-math pattern: the queue's ApproximateNumberOfMessagesVisible
+divided by the service's running tasks (Container Insights RunningTaskCount). At zero tasks that
+quotient has no value and target tracking does nothing, so a consumer with `min: 0` gets a step
+policy too: an alarm on a visible message while no task runs sets the count to exactly one (idempotent
+while the alarm re-invokes it each minute; never scales a running fleet in). With several policies,
+Application Auto Scaling scales out on whichever asks for more and scales in only when all of them
+allow it.
 """
 
 from __future__ import annotations
@@ -13,10 +18,17 @@ from typing import Optional
 import pulumi
 import pulumi_aws as aws
 
+from helpers.alarms import CONTAINER_INSIGHTS, SQS
 from helpers.names import ecs_service_resource_id
 from stackconfig.service import ScalingConfig
 
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
+
+
+@dataclass(frozen=True)
+class ConsumedQueue:
+    name: str
+    sqs_name: pulumi.Input[str]
 
 
 @dataclass(frozen=True)
@@ -26,6 +38,8 @@ class AutoscalingArgs:
     service_name: pulumi.Input[str]
     # `<alb arn suffix>/<target group arn suffix>`; required when requestsPerTarget is set.
     request_count_label: Optional[pulumi.Input[str]] = None
+    # The queue the service consumes (its config name and SQS name); required when backlogPerTask is set.
+    queue: Optional[ConsumedQueue] = None
 
 
 class Autoscaling(pulumi.ComponentResource):
@@ -44,6 +58,8 @@ class Autoscaling(pulumi.ComponentResource):
             resource_id=resource_id,
             min_capacity=settings.min,
             max_capacity=settings.max,
+            # What webstack-guard's ecs-service-min-tasks accepts as a floor of 0 where the stack allows it.
+            tags={"ScalesFromZeroOn": args.queue.name} if self._starts_from_zero(settings, args) else None,
             opts=child,
         )
         self.policies = [
@@ -60,6 +76,12 @@ class Autoscaling(pulumi.ComponentResource):
                 name, "requests", "ALBRequestCountPerTarget", settings.requests_per_target, settings,
                 args.request_count_label, child,
             ))
+        if settings.backlog_per_task is not None:
+            if args.queue is None:
+                raise ValueError(f"{name}: backlogPerTask needs the consumed queue's name")
+            self.policies.append(self._backlog_tracking(name, settings, args, child))
+            if self._starts_from_zero(settings, args):
+                self.policies.append(self._start_from_zero(name, settings, args, child))
         for schedule in settings.schedules:
             aws.appautoscaling.ScheduledAction(
                 f"{name}-{schedule.name}",
@@ -82,6 +104,116 @@ class Autoscaling(pulumi.ComponentResource):
             "maxCapacity": settings.max,
             "policyArns": [policy.arn for policy in self.policies],
         })
+
+    @staticmethod
+    def _starts_from_zero(settings: ScalingConfig, args: AutoscalingArgs) -> bool:
+        return settings.min == 0 and settings.backlog_per_task is not None and args.queue is not None
+
+    def _backlog_tracking(self, name: str, settings: ScalingConfig, args: AutoscalingArgs,
+                          child) -> aws.appautoscaling.Policy:
+        """Backlog per task = visible messages / running tasks, kept at `backlogPerTask`."""
+        def metric(id_: str, namespace: str, metric_name: str, dimensions: dict, stat: str):
+            return aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricArgs(
+                id=id_,
+                return_data=False,
+                metric_stat=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatArgs(
+                    stat=stat,
+                    metric=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricArgs(
+                        namespace=namespace,
+                        metric_name=metric_name,
+                        dimensions=[
+                            aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricDimensionArgs(
+                                name=key, value=value,
+                            ) for key, value in dimensions.items()
+                        ],
+                    ),
+                ),
+            )
+
+        return aws.appautoscaling.Policy(
+            f"{name}-backlog",
+            policy_type="TargetTrackingScaling",
+            service_namespace=self.target.service_namespace,
+            scalable_dimension=self.target.scalable_dimension,
+            resource_id=self.target.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=float(settings.backlog_per_task),
+                scale_out_cooldown=settings.scale_out_cooldown,
+                scale_in_cooldown=settings.scale_in_cooldown,
+                customized_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs(
+                    metrics=[
+                        metric("visible", SQS, "ApproximateNumberOfMessagesVisible", {"QueueName": args.queue.sqs_name},
+                               "Sum"),
+                        metric("tasks", CONTAINER_INSIGHTS, "RunningTaskCount",
+                               {"ClusterName": args.cluster_name, "ServiceName": args.service_name}, "Average"),
+                        aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricArgs(
+                            id="backlog", label="Messages visible per running task", expression="visible / tasks",
+                            return_data=True,
+                        ),
+                    ],
+                ),
+            ),
+            opts=child,
+        )
+
+    def _start_from_zero(self, name: str, settings: ScalingConfig, args: AutoscalingArgs,
+                         child) -> aws.appautoscaling.Policy:
+        """0 -> 1 task when a message is visible and no task runs (target tracking cannot divide by zero tasks)."""
+        policy = aws.appautoscaling.Policy(
+            f"{name}-from-zero",
+            policy_type="StepScaling",
+            service_namespace=self.target.service_namespace,
+            scalable_dimension=self.target.scalable_dimension,
+            resource_id=self.target.resource_id,
+            step_scaling_policy_configuration=aws.appautoscaling.PolicyStepScalingPolicyConfigurationArgs(
+                adjustment_type="ExactCapacity",
+                cooldown=settings.scale_out_cooldown,
+                metric_aggregation_type="Maximum",
+                step_adjustments=[aws.appautoscaling.PolicyStepScalingPolicyConfigurationStepAdjustmentArgs(
+                    metric_interval_lower_bound="0", scaling_adjustment=1,
+                )],
+            ),
+            opts=child,
+        )
+        prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}"
+        aws.cloudwatch.MetricAlarm(
+            f"{name}-from-zero",
+            name=f"{prefix}-{name}-from-zero",
+            alarm_description=f"Scaling, not an alert: a message is waiting and no {name} task runs; sets the "
+                              f"count to 1 (target tracking on the backlog per task takes over from there).",
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            threshold=1,
+            evaluation_periods=1,
+            datapoints_to_alarm=1,
+            treat_missing_data="notBreaching",
+            actions_enabled=True,
+            alarm_actions=[policy.arn],
+            metric_queries=[
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="visible", return_data=False,
+                    metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                        namespace=SQS, metric_name="ApproximateNumberOfMessagesVisible",
+                        dimensions={"QueueName": args.queue.sqs_name}, stat="Maximum", period=60,
+                    ),
+                ),
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="tasks", return_data=False,
+                    metric=aws.cloudwatch.MetricAlarmMetricQueryMetricArgs(
+                        namespace=CONTAINER_INSIGHTS, metric_name="RunningTaskCount",
+                        dimensions={"ClusterName": args.cluster_name, "ServiceName": args.service_name},
+                        stat="Maximum", period=60,
+                    ),
+                ),
+                # A service that reports no task count runs none: FILL counts it as 0.
+                aws.cloudwatch.MetricAlarmMetricQueryArgs(
+                    id="waiting", label="Messages visible while no task runs", return_data=True,
+                    expression="IF(FILL(tasks, 0) < 1, visible, 0)",
+                ),
+            ],
+            # A fixed name: created first, a replacement would be overwritten in place, then deleted.
+            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=True),
+        )
+        return policy
 
     def _tracking(self, name: str, label: str, metric: str, target: float, settings: ScalingConfig,
                   resource_label: Optional[pulumi.Input[str]], child) -> aws.appautoscaling.Policy:

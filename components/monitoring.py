@@ -21,9 +21,10 @@ import pulumi
 import pulumi_aws as aws
 
 from helpers.alarms import (
-    AlarmSpec, Metric, aurora_alarms, cache_alarms, database_alarms, load_balancer_alarms, service_alarms, target_group_alarms,
+    AlarmSpec, Metric, aurora_alarms, cache_alarms, database_alarms, load_balancer_alarms, queue_alarms, service_alarms,
+    target_group_alarms,
 )
-from helpers.dashboard import DatabasePanels, ServicePanels, dashboard_body, dashboard_name
+from helpers.dashboard import DatabasePanels, QueuePanels, ServicePanels, dashboard_body, dashboard_name
 from helpers.database import max_connections as class_max_connections
 from helpers.database import memory_mib as class_memory_mib
 from stackconfig.monitoring import MonitoringConfig
@@ -71,6 +72,14 @@ class MonitoredCache:
 
 
 @dataclass(frozen=True)
+class MonitoredQueue:
+    queue_name: pulumi.Input[str]
+    dead_letter_queue_name: pulumi.Input[str]
+    # The service that consumes it: named in the alarms' what-to-do.
+    consumer: str
+
+
+@dataclass(frozen=True)
 class MonitoringArgs:
     settings: MonitoringConfig
     region: str
@@ -83,6 +92,8 @@ class MonitoringArgs:
     # "writer", "reader-1", ...: each Aurora instance.
     aurora_instances: Mapping[str, MonitoredAuroraInstance] = field(default_factory=dict)
     cache: Optional[MonitoredCache] = None
+    # Work queues by their config name: oldest-message and dead-letter alarms, one dashboard row each.
+    queues: Mapping[str, MonitoredQueue] = field(default_factory=dict)
 
 
 def subscription_name(email: str) -> str:
@@ -163,6 +174,8 @@ class Monitoring(pulumi.ComponentResource):
             member_ids = pulumi.Output.from_input(args.cache.member_cluster_ids)
             for index in range(args.cache.node_count):
                 specs += cache_alarms(f"cache-{index + 1}", member_ids.apply(lambda ids, i=index: ids[i]), alarms)
+        for queue, watched in args.queues.items():
+            specs += queue_alarms(queue, watched.queue_name, watched.dead_letter_queue_name, watched.consumer, alarms)
         keys = [spec.key for spec in specs]
         clashes = sorted({key for key in keys if keys.count(key) > 1})
         if clashes:
@@ -242,12 +255,19 @@ class Monitoring(pulumi.ComponentResource):
         databases.update({label: DatabasePanels(instance.instance_identifier, instance.max_connections)
                           for label, instance in args.aurora_instances.items()})
         cache_ids = args.cache.member_cluster_ids if args.cache is not None else []
+        queues = {
+            name: pulumi.Output.all(watched.queue_name, watched.dead_letter_queue_name).apply(
+                lambda values: QueuePanels(*values)
+            )
+            for name, watched in args.queues.items()
+        }
         return pulumi.Output.all(
             cluster=args.cluster_name,
             load_balancer=args.load_balancer_arn_suffix,
             services=pulumi.Output.all(**services) if services else {},
             databases=pulumi.Output.all(**databases) if databases else {},
             cache_ids=cache_ids,
+            queues=pulumi.Output.all(**queues) if queues else {},
         ).apply(lambda values: json.dumps(dashboard_body(
             region=args.region,
             cluster_name=values["cluster"],
@@ -256,6 +276,7 @@ class Monitoring(pulumi.ComponentResource):
             alarms=args.settings.alarms,
             databases=values["databases"],
             cache_cluster_ids=values["cache_ids"],
+            queues=values["queues"],
         )))
 
 

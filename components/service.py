@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.fargate_task import fargate_task_definition, resolved, task_roles
-from helpers.container import container_definition
+from helpers.container import container_definition, port_name
 from helpers.names import task_family
 from stackconfig.service import ServiceConfig
 
@@ -50,6 +50,9 @@ class ServiceArgs:
     service_depends_on: Sequence[pulumi.Resource] = ()
     # IAM statements the application itself needs (e.g. on its bucket), granted on the task role.
     task_role_statements: Optional[pulumi.Input[Sequence[dict]]] = None
+    # The stack's Service Connect namespace, for a service with `connect` (resolved: name and port set) or
+    # `calls`; None for a service that takes no part in Service Connect.
+    service_connect_namespace_arn: Optional[pulumi.Input[str]] = None
 
 
 class Service(pulumi.ComponentResource):
@@ -67,6 +70,7 @@ class Service(pulumi.ComponentResource):
         super().__init__("webstack:service:Service", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         settings = args.settings
+        self._name, self._settings = name, settings
 
         self.log_group = aws.cloudwatch.LogGroup(
             f"{name}-logs", retention_in_days=args.log_retention_days, opts=child
@@ -148,6 +152,8 @@ class Service(pulumi.ComponentResource):
             deployment_maximum_percent=settings.deployment.maximum_percent,
             # ECS accepts a grace period only for a service with a load balancer.
             health_check_grace_period_seconds=settings.health_check.grace_period if behind_load_balancer else None,
+            service_connect_configuration=self._service_connect(name, args)
+            if args.service_connect_namespace_arn is not None else None,
             enable_execute_command=settings.enable_exec,
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
@@ -191,6 +197,47 @@ class Service(pulumi.ComponentResource):
             "taskRoleArn": self.task_role_arn,
             "logGroupName": self.log_group_name,
         })
+
+    def admit_caller(self, caller: str, security_group_id: pulumi.Input[str]) -> None:
+        """Let one Service Connect client (another service's security group) reach this service's port.
+
+        The caller's proxy connects to the task's own address on the container port (Fargate's default
+        ingress port for Service Connect), so that is the port to open.
+        """
+        aws.vpc.SecurityGroupIngressRule(
+            f"{self._name}-from-{caller}",
+            security_group_id=self.security_group.id,
+            referenced_security_group_id=security_group_id,
+            ip_protocol="tcp",
+            from_port=self._settings.port,
+            to_port=self._settings.port,
+            description=f"Service Connect from {caller}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _service_connect(self, name: str, args: ServiceArgs) -> aws.ecs.ServiceServiceConnectConfigurationArgs:
+        """A client of the namespace; with `connect`, also a server under its name. The proxy logs to the
+        service's log group."""
+        connect = args.settings.connect
+        return aws.ecs.ServiceServiceConnectConfigurationArgs(
+            enabled=True,
+            namespace=args.service_connect_namespace_arn,
+            services=[aws.ecs.ServiceServiceConnectConfigurationServiceArgs(
+                port_name=port_name(name),
+                discovery_name=connect.name,
+                client_alias=[aws.ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs(
+                    port=connect.port, dns_name=connect.name,
+                )],
+            )] if connect is not None else None,
+            log_configuration=aws.ecs.ServiceServiceConnectConfigurationLogConfigurationArgs(
+                log_driver="awslogs",
+                options={
+                    "awslogs-group": self.log_group.name,
+                    "awslogs-region": args.region,
+                    "awslogs-stream-prefix": "service-connect",
+                },
+            ),
+        )
 
     def _load_balancer_attachment(self, name: str, args: ServiceArgs, child) -> None:
         """The container port from the load balancer, the target group and the listener rule to it."""

@@ -54,6 +54,11 @@ class UsageAssumptions:
         1.0, "Millions of HTTPS requests to each CloudFront distribution per month.")
     ecr_gb_per_repository: float = _assumption(2.0, "GB of images kept per ECR repository.")
     sns_publishes_per_topic_month: float = _assumption(10000.0, "Messages published per SNS topic per month.")
+    sqs_requests_millions_per_queue_month: float = _assumption(
+        1.0, "Millions of SQS requests (send, receive, delete, change visibility; each 64 KB chunk of a message "
+        "counts) per work queue per month: a consumer long-polling an idle queue alone makes about 0.13 M per "
+        "task; a dead-letter queue is counted as ~0. The first 1 M requests a month per account are free (not "
+        "subtracted).")
     rds_backup_gb_beyond_free: float = _assumption(
         0.0, "GB of RDS backups beyond the free allowance (100 % of provisioned storage) per instance.")
     aurora_awake_hours_month: float = _assumption(
@@ -68,6 +73,9 @@ class UsageAssumptions:
         0.0, "Share of CloudWatch's always-free allowance per account (10 standard alarm metrics, 3 dashboards) "
         "credited to this stack, as a separate line: 1 when it is alone in its account, 0 when others use it.",
         maximum=1.0)
+    job_run_minutes: float = _assumption(
+        10.0, "Minutes each run of a scheduled job takes (Fargate bills per second, at least 1 minute).",
+        maximum=1440.0)
     fargate_spot_discount: float | None = _assumption(
         None, "Fraction Fargate Spot costs less than on-demand (AWS: 50-70 %); unset: the price file's "
         "fargate.spotDiscount.", maximum=0.9)

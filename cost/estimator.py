@@ -20,8 +20,10 @@ from typing import Any, Callable, Iterable
 from cost.assumptions import UsageAssumptions
 from cost.prices import PriceBook, load_prices
 from cost.records import Record
+from cost.schedules import runs_per_month
 
 SCALES = ("min", "max")
+SCHEDULER_FREE_INVOCATIONS = 14e6  # a month, per account (pricing/us-east-1.json: scheduler.invocationsPerMillion)
 STACK_COMPONENT = "(stack)"
 
 # Types that never appear on the bill (their cost, if any, is priced on the resource that uses them).
@@ -48,6 +50,7 @@ FREE_TYPES = frozenset({
     "aws:kms/alias:Alias", "aws:acm/certificate:Certificate",
     "aws:acm/certificateValidation:CertificateValidation", "aws:route53/record:Record",
     "aws:sns/topicSubscription:TopicSubscription", "aws:sns/topicPolicy:TopicPolicy",
+    "aws:sqs/queuePolicy:QueuePolicy", "aws:sqs/redriveAllowPolicy:RedriveAllowPolicy",
     "aws:ecr/lifecyclePolicy:LifecyclePolicy", "aws:ecr/repositoryPolicy:RepositoryPolicy",
     "aws:cloudfront/originAccessControl:OriginAccessControl", "aws:cloudfront/cachePolicy:CachePolicy",
     "aws:cloudfront/originRequestPolicy:OriginRequestPolicy",
@@ -224,17 +227,19 @@ class _Stack:
     # --- ECS scale -------------------------------------------------------------------------
     def task_definition_of(self, service: Record) -> Record | None:
         if service.urn not in self._definitions:
-            self._definitions[service.urn] = self._find_task_definition(service)
+            self._definitions[service.urn] = self.find_task_definition(service)
         return self._definitions[service.urn]
 
-    def _find_task_definition(self, service: Record) -> Record | None:
-        reference = service.props.get("taskDefinition")
+    def find_task_definition(self, user: Record, reference: Any = None) -> Record | None:
+        """The definition a service (its `taskDefinition`) or a schedule (`reference`) runs: by family, else the
+        only one in the same component."""
+        reference = user.props.get("taskDefinition") if reference is None else reference
         if isinstance(reference, str):
             family = reference.rsplit("task-definition/", 1)[-1].split(":")[0]
             for definition in self.of_type("aws:ecs/taskDefinition:TaskDefinition"):
                 if definition.props.get("family") == family:
                     return definition
-        same_component = self.siblings(service, "aws:ecs/taskDefinition:TaskDefinition")
+        same_component = self.siblings(user, "aws:ecs/taskDefinition:TaskDefinition")
         return same_component[0] if len(same_component) == 1 else None
 
     def scalable_target_of(self, service: Record) -> Record | None:
@@ -299,17 +304,12 @@ def prices(*types: str):
 
 
 # --- compute -------------------------------------------------------------------------------------
-@prices("aws:ecs/service:Service")
-def _fargate_service(stack: _Stack, service: Record) -> None:
-    definition = stack.task_definition_of(service)
-    if definition is None:
-        stack.not_priced(service, "its task definition is not among the declared resources (cpu/memory unknown)")
-        return
+def _fargate_size(stack: _Stack, definition: Record) -> tuple[str, float, float, float] | None:
+    """(architecture, vCPU, GB, on-demand $ per task-hour incl. ephemeral storage above 20 GB) of a definition."""
     vcpu = _number(definition.props.get("cpu"))
     memory_mib = _number(definition.props.get("memory"))
     if vcpu is None or memory_mib is None:
-        stack.not_priced(service, "task definition has no task-level cpu/memory")
-        return
+        return None
     vcpu, gb = vcpu / 1024, memory_mib / 1024
     architecture = (definition.props.get("runtimePlatform") or {}).get("cpuArchitecture") or "X86_64"
     arch = "arm" if architecture == "ARM64" else "x86"
@@ -317,6 +317,20 @@ def _fargate_service(stack: _Stack, service: Record) -> None:
     storage_gb = _number((definition.props.get("ephemeralStorage") or {}).get("sizeInGib"), 20.0)
     if storage_gb > 20:
         task_hour += (storage_gb - 20) * stack.prices.rate("fargate.ephemeralStorageGbHour")
+    return arch, vcpu, gb, task_hour
+
+
+@prices("aws:ecs/service:Service")
+def _fargate_service(stack: _Stack, service: Record) -> None:
+    definition = stack.task_definition_of(service)
+    if definition is None:
+        stack.not_priced(service, "its task definition is not among the declared resources (cpu/memory unknown)")
+        return
+    size = _fargate_size(stack, definition)
+    if size is None:
+        stack.not_priced(service, "task definition has no task-level cpu/memory")
+        return
+    arch, vcpu, gb, task_hour = size
     discount = stack.usage.fargate_spot_discount
     if discount is None:
         discount = stack.prices.rate("fargate.spotDiscount")
@@ -339,6 +353,43 @@ def _fargate_service(stack: _Stack, service: Record) -> None:
         rate = stack.prices.rate("publicIpv4.hour")
         stack.add(service, "public IPv4 per task", scale.tasks["min"] * rate * stack.hours,
                   scale.tasks["max"] * rate * stack.hours, f"tasks x {_usd(rate)}/h x {stack.hours:g} h")
+
+
+@prices("aws:scheduler/schedule:Schedule")
+def _scheduled_task(stack: _Stack, schedule: Record) -> None:
+    """A scheduled job: its runs a month x the assumed run time, billed by Fargate per second (1 minute minimum)."""
+    expression = str(schedule.props.get("scheduleExpression"))
+    runs = runs_per_month(expression)
+    ecs = (schedule.props.get("target") or {}).get("ecsParameters") or {}
+    definition = stack.find_task_definition(schedule, ecs.get("taskDefinitionArn") or "")
+    size = None if definition is None else _fargate_size(stack, definition)
+    if runs is None or size is None:
+        stack.not_priced(schedule, f"runs a month of {expression!r} unknown" if runs is None
+                         else "the task definition it runs is not among the declared resources (cpu/memory unknown)")
+        return
+    arch, vcpu, gb, task_hour = size
+    tasks = _number(ecs.get("taskCount"), 1.0)
+    minutes = max(stack.usage.job_run_minutes, 1.0)
+    stack.add_flat(schedule, f"Fargate {arch} {vcpu:g} vCPU/{gb:g} GB, {runs:.0f} runs x {minutes:g} min",
+                   runs * tasks * minutes / 60 * task_hour,
+                   f"{runs:.4g} runs/month ({expression}) x {tasks:g} task x {minutes:g} min (jobRunMinutes) x "
+                   f"{_usd(task_hour)}/task-hour")
+    rate = stack.prices.rate("scheduler.invocationsPerMillion")
+    billable = max(runs - SCHEDULER_FREE_INVOCATIONS, 0.0)
+    stack.add_flat(schedule, "Scheduler invocations", billable / 1e6 * rate,
+                   f"{runs:.4g} a month, within Scheduler's 14 million free invocations a month (then "
+                   f"{_usd(rate)}/million)")
+
+
+@prices("aws:servicediscovery/httpNamespace:HttpNamespace")
+def _service_connect_namespace(stack: _Stack, namespace: Record) -> None:
+    """Cloud Map bills each registered instance: a running task of a service others call by name."""
+    servers = [s for s in stack.of_type("aws:ecs/service:Service")
+               if ((s.props.get("serviceConnectConfiguration") or {}).get("services"))]
+    tasks = {scale: sum(stack.service_scales[s.urn].tasks[scale] for s in servers) for scale in SCALES}
+    rate = stack.prices.rate("cloudMap.registeredInstanceMonth")
+    stack.add(namespace, f"Cloud Map instances ({tasks['min']:g}-{tasks['max']:g} tasks reachable by name)",
+              tasks["min"] * rate, tasks["max"] * rate, f"running tasks of services with connect x {_usd(rate)}/month")
 
 
 @prices("aws:ecs/cluster:Cluster")
@@ -794,15 +845,36 @@ def _composite_alarm(stack: _Stack, alarm: Record) -> None:
     stack.add_flat(alarm, "CloudWatch composite alarm", rate, f"{_usd(rate)}/month")
 
 
+def _tracking_alarm_metrics(policy: Record) -> int:
+    """Alarm metrics target tracking creates: 2 alarms (1 without scale-in), each billed per metric it reads
+    (a metric-math spec reads each of its `metricStat` metrics)."""
+    config = policy.props.get("targetTrackingScalingPolicyConfiguration") or {}
+    alarms = 1 if config.get("disableScaleIn") else 2
+    metrics = (config.get("customizedMetricSpecification") or {}).get("metrics") or []
+    return alarms * max(1, sum(1 for metric in metrics if metric.get("metricStat")))
+
+
 @prices("aws:appautoscaling/policy:Policy")
 def _scaling_policy(stack: _Stack, policy: Record) -> None:
     if policy.props.get("policyType") != "TargetTrackingScaling":
         return  # step scaling uses alarms declared (and priced) separately
-    config = policy.props.get("targetTrackingScalingPolicyConfiguration") or {}
-    alarms = 1 if config.get("disableScaleIn") else 2
+    count = _tracking_alarm_metrics(policy)
     rate = stack.prices.rate("alarm.standardMonth")
-    stack.add_flat(policy, f"alarms target tracking creates x {alarms}", alarms * rate,
-                   f"{alarms} x {_usd(rate)}/alarm-month (scale-out and scale-in alarms)")
+    stack.add_flat(policy, f"alarm metrics target tracking creates x {count}", count * rate,
+                   f"{count} x {_usd(rate)}/alarm metric-month (scale-out and scale-in alarms)")
+
+
+@prices("aws:sqs/queue:Queue")
+def _queue(stack: _Stack, queue: Record) -> None:
+    if not queue.props.get("redrivePolicy"):
+        # A dead-letter queue (ours, or a scheduled job's): requests only when a message fails.
+        stack.add_flat(queue, "SQS dead-letter queue", 0.0, "requests only for failed messages (~$0)")
+        return
+    fifo = bool(queue.props.get("fifoQueue"))
+    rate = stack.prices.rate("sqs.fifoRequestsPerMillion" if fifo else "sqs.standardRequestsPerMillion")
+    millions = stack.usage.sqs_requests_millions_per_queue_month
+    stack.add_flat(queue, f"SQS {'FIFO' if fifo else 'standard'} requests", millions * rate,
+                   f"{millions:g} M requests (sqsRequestsMillionsPerQueueMonth) x {_usd(rate)}/million")
 
 
 @prices("aws:cloudwatch/dashboard:Dashboard")
@@ -880,8 +952,7 @@ def _cloudwatch_free_tier(stack: _Stack) -> None:
                  if not high)
     for policy in stack.of_type("aws:appautoscaling/policy:Policy"):
         if policy.props.get("policyType") == "TargetTrackingScaling":
-            config = policy.props.get("targetTrackingScalingPolicyConfiguration") or {}
-            alarms += 1 if config.get("disableScaleIn") else 2
+            alarms += _tracking_alarm_metrics(policy)
     dashboards = len(stack.of_type("aws:cloudwatch/dashboard:Dashboard"))
     alarm_rate, dashboard_rate = stack.prices.rate("alarm.standardMonth"), stack.prices.rate("dashboard.month")
     credit = share * (min(FREE_ALARM_METRICS, alarms) * alarm_rate + min(FREE_DASHBOARDS, dashboards) * dashboard_rate)

@@ -23,6 +23,7 @@ CONTAINER_INSIGHTS = "ECS/ContainerInsights"
 ALB = "AWS/ApplicationELB"
 RDS = "AWS/RDS"
 ELASTICACHE = "AWS/ElastiCache"
+SQS = "AWS/SQS"
 
 Comparison = Literal[
     "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"
@@ -98,6 +99,12 @@ class AlarmsConfig(Protocol):
 
     @property
     def cache_evictions(self) -> Threshold: ...
+
+    @property
+    def queue_oldest_message(self) -> Threshold: ...
+
+    @property
+    def queue_dead_letters(self) -> Threshold: ...
 
 
 @dataclass(frozen=True)
@@ -433,5 +440,35 @@ def cache_alarms(label: str, cache_cluster_id: Any, alarms: AlarmsConfig) -> lis
             comparison="GreaterThanThreshold", threshold=evictions.threshold, timing=evictions,
             treat_missing_data="notBreaching",
             metric=Metric(ELASTICACHE, "Evictions", dimensions, statistic="Sum"),
+        ),
+    ]
+
+
+def queue_alarms(queue: str, queue_name: Any, dead_letter_queue_name: Any, consumer: str,
+                 alarms: AlarmsConfig) -> list[AlarmSpec]:
+    """One work queue: its oldest message waits too long (the consumer is stuck or too small), and messages
+    its consumer kept failing on reached the dead-letter queue."""
+    age, dead = alarms.queue_oldest_message, alarms.queue_dead_letters
+    return [
+        AlarmSpec(
+            key=f"queue-{queue}-oldest-message", severity="P1",
+            summary=f"the oldest message in queue {queue} has waited more than {_number(age.threshold)} s "
+                    f"{_window(age)}.",
+            action=f"check that {consumer} is running and not at services.{consumer}.scaling.max (raise it, or "
+                   f"scaling.backlogPerTask lower); look for a slow or failing task in {consumer}'s logs.",
+            comparison="GreaterThanThreshold", threshold=age.threshold, timing=age,
+            treat_missing_data="notBreaching",
+            metric=Metric(SQS, "ApproximateAgeOfOldestMessage", {"QueueName": queue_name}, statistic="Maximum"),
+        ),
+        AlarmSpec(
+            key=f"queue-{queue}-dead-letters", severity="P1",
+            summary=f"more than {_number(dead.threshold)} messages of queue {queue} are in its dead-letter queue "
+                    f"{_window(dead)}: {consumer} failed on each of them queues.{queue}.maxReceiveCount times.",
+            action=f"read a message (aws sqs receive-message on the dead-letter queue) and the errors in {consumer}'s "
+                   f"logs; after the fix, move them back with the console's or CLI's redrive (start-message-move-task).",
+            comparison="GreaterThanThreshold", threshold=dead.threshold, timing=dead,
+            treat_missing_data="notBreaching",
+            metric=Metric(SQS, "ApproximateNumberOfMessagesVisible", {"QueueName": dead_letter_queue_name},
+                          statistic="Maximum"),
         ),
     ]

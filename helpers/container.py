@@ -25,6 +25,11 @@ def pinned_secret_reference(secret_arn: str, version_id: str, json_key: str = ""
     return f"{secret_arn}:{json_key}::{version_id}"
 
 
+def port_name(container: str) -> str:
+    """The name of a container's port mapping, which Service Connect refers to (`portName`)."""
+    return f"{container}-http"
+
+
 def container_definition(
     *,
     name: str,
@@ -66,7 +71,7 @@ def container_definition(
     }
     if port is not None:
         definition["portMappings"] = [
-            {"name": f"{name}-http", "containerPort": port, "hostPort": port, "protocol": "tcp"}
+            {"name": port_name(name), "containerPort": port, "hostPort": port, "protocol": "tcp"}
         ]
     if command:
         definition["command"] = list(command)

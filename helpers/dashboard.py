@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
-from helpers.alarms import ALB, CONTAINER_INSIGHTS, ECS, ELASTICACHE, RDS, AlarmsConfig
+from helpers.alarms import ALB, CONTAINER_INSIGHTS, ECS, ELASTICACHE, RDS, SQS, AlarmsConfig
 
 GRID_WIDTH = 24
 PANEL_HEIGHT = 6
@@ -38,6 +38,12 @@ class ServicePanels:
 class DatabasePanels:
     instance_identifier: str
     max_connections: int
+
+
+@dataclass(frozen=True)
+class QueuePanels:
+    queue_name: str
+    dead_letter_queue_name: str
 
 
 def _metric(namespace: str, name: str, dimensions: Mapping[str, str], stat: str, label: str) -> list[Any]:
@@ -87,8 +93,10 @@ def dashboard_body(
     alarms: AlarmsConfig,
     databases: Mapping[str, DatabasePanels] | None = None,
     cache_cluster_ids: Sequence[str] = (),
+    queues: Mapping[str, QueuePanels] | None = None,
 ) -> dict[str, Any]:
-    """ECS per service, the ALB (overall and per service), RDS instances and Redis nodes, with alarm lines."""
+    """ECS per service, the ALB (overall and per service), RDS instances, Redis nodes and work queues, with alarm
+    lines."""
     lb = {"LoadBalancer": load_balancer_arn_suffix}
     routed = {name: panels for name, panels in services.items() if panels.target_group_arn_suffix is not None}
     widgets: list[dict[str, Any]] = [_heading("## Load balancer")]
@@ -186,6 +194,24 @@ def dashboard_body(
             _graph("Redis connections", region, [
                 _metric(ELASTICACHE, "CurrConnections", dims, "Maximum", node) for node, dims in nodes.items()
             ], width=6),
+        ]
+
+    for name, panels in (queues or {}).items():
+        queue, dead = {"QueueName": panels.queue_name}, {"QueueName": panels.dead_letter_queue_name}
+        widgets.append(_heading(f"## Queue {name}"))
+        widgets += [
+            _graph(f"{name}: messages", region, [
+                _metric(SQS, "ApproximateNumberOfMessagesVisible", queue, "Maximum", "Visible (backlog)"),
+                _metric(SQS, "ApproximateNumberOfMessagesNotVisible", queue, "Maximum", "In flight"),
+                _metric(SQS, "NumberOfMessagesSent", queue, "Sum", "Sent"),
+                _metric(SQS, "NumberOfMessagesDeleted", queue, "Sum", "Processed (deleted)"),
+            ], width=8),
+            _graph(f"{name}: oldest message (s)", region, [
+                _metric(SQS, "ApproximateAgeOfOldestMessage", queue, "Maximum", "Oldest message age"),
+            ], width=8, lines=[("Age alarm", alarms.queue_oldest_message.threshold)]),
+            _graph(f"{name}: dead-letter queue", region, [
+                _metric(SQS, "ApproximateNumberOfMessagesVisible", dead, "Maximum", "Dead letters"),
+            ], width=8, lines=[("Dead-letter alarm", alarms.queue_dead_letters.threshold)]),
         ]
 
     return {"start": "-PT6H", "periodOverride": "inherit", "widgets": _place(widgets)}

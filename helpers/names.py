@@ -67,3 +67,8 @@ def task_family(project: str, stack: str, service: str) -> str:
     (Pulumi stack names may also hold `.`), at most 255 characters."""
     raw = f"{project}-{stack}-{service}"
     return "".join(ch if ch.isascii() and (ch.isalnum() or ch in "-_") else "-" for ch in raw)[:255]
+
+
+def queue_url_variable(queue: str) -> str:
+    """The container variable holding a queue's URL, for its producers and its consumer: `tasks` -> `TASKS_QUEUE_URL`."""
+    return f"{queue.upper().replace('-', '_')}_QUEUE_URL"

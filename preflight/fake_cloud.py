@@ -285,6 +285,10 @@ class FakeCloud(pulumi.runtime.Mocks):
             endpoint = f"vpce-{_hex(seed, 17)}"
             return {"id": endpoint, "arn": self._arn("ec2", f"vpc-endpoint/{endpoint}"),
                     "prefixListId": f"pl-{_hex(seed, 8)}", "state": "available"}
+        if typ == "aws:servicediscovery/httpNamespace:HttpNamespace":
+            namespace, namespace_name = f"ns-{_hex(seed, 16)}", given_name or f"{name}-{_hex(seed, 7)}"
+            return {"id": namespace, "name": namespace_name, "httpName": namespace_name,
+                    "arn": self._arn("servicediscovery", f"namespace/{namespace}")}
         if typ == "aws:ec2/route:Route":
             return {"id": f"r-{inputs.get('routeTableId')}{_hex(inputs.get('destinationCidrBlock', ''), 10)}"}
         if "arn" not in inputs and typ.startswith("aws:"):

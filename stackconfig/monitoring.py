@@ -42,6 +42,8 @@ ALARM_DEFAULTS: dict[str, dict[str, Any]] = {
     "cacheEngineCpu": {"threshold": 80, "period": 300, "evaluationPeriods": 2},
     "cacheMemory": {"threshold": 80, "period": 300, "evaluationPeriods": 2},
     "cacheEvictions": {"threshold": 0, "period": 300, "evaluationPeriods": 1},
+    "queueOldestMessage": {"threshold": 900, "period": 300, "evaluationPeriods": 1},
+    "queueDeadLetters": {"threshold": 0, "period": 300, "evaluationPeriods": 1},
 }
 
 
@@ -68,6 +70,9 @@ ALARM_DESCRIPTIONS = {
     "cacheEngineCpu": f"Per Redis node: EngineCPUUtilization (Average) above `threshold` %. P1; {MISSING}.",
     "cacheMemory": f"Per Redis node: DatabaseMemoryUsagePercentage (Maximum) above `threshold` %. P0; {MISSING}.",
     "cacheEvictions": f"Per Redis node: Evictions (Sum) above `threshold` (count). P1; {OK}.",
+    "queueOldestMessage": f"Per queue: ApproximateAgeOfOldestMessage (Maximum) above `threshold` seconds. P1; {OK}.",
+    "queueDeadLetters": f"Per queue: its dead-letter queue's ApproximateNumberOfMessagesVisible (Maximum) above "
+                        f"`threshold` (count). P1; {OK}.",
 }
 
 
@@ -113,6 +118,12 @@ class SecondsAlarm(AlarmTiming):
     threshold: float = Field(gt=0, le=60, description="The threshold, in seconds.")
 
 
+class AgeAlarm(AlarmTiming):
+    unit: ClassVar[str] = "seconds"
+    # SQS keeps a message at most 14 days.
+    threshold: float = Field(gt=0, le=1209600, description="The threshold, in seconds.")
+
+
 class MebibytesAlarm(AlarmTiming):
     unit: ClassVar[str] = "MiB"
     threshold: float = Field(gt=0, description="The threshold, in MiB.")
@@ -136,6 +147,8 @@ ALARMS: dict[str, tuple[str, type[AlarmTiming]]] = {
     "cacheEngineCpu": ("cache_engine_cpu", PercentAlarm),
     "cacheMemory": ("cache_memory", PercentAlarm),
     "cacheEvictions": ("cache_evictions", CountAlarm),
+    "queueOldestMessage": ("queue_oldest_message", AgeAlarm),
+    "queueDeadLetters": ("queue_dead_letters", CountAlarm),
 }
 
 

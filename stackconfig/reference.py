@@ -30,7 +30,7 @@ from stackconfig.stack import StackConfig
 
 TARGET = Path(__file__).resolve().parent.parent / "docs" / "configuration.md"
 # What a dict key or list item stands for in a path.
-PLACEHOLDERS = {("services",): "<name>", ("environment",): "<VAR>", ("secrets",): "<VAR>",
+PLACEHOLDERS = {("services",): "<name>", ("queues",): "<name>", ("environment",): "<VAR>", ("secrets",): "<VAR>",
                 ("appSecrets",): "<name>"}
 
 HEADER = """\

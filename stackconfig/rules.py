@@ -18,6 +18,7 @@ from typing import Any, Callable, Iterator, Optional
 from helpers.data_links import INJECTED_BY
 from helpers.fargate import describe_memory_choices, is_valid_size
 from helpers.instance_classes import ELASTICACHE_NODE_TYPES
+from helpers.names import queue_url_variable
 from helpers.database import max_connections, memory_gib
 from policies.secret_shapes import is_secret_name, secret_value_shape
 from stackconfig.data import (
@@ -771,3 +772,182 @@ def _job_stores(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
                 yield Problem(at + ("uses", index), f"{NAMESPACE}:{store} is not configured; add it or remove "
                                                     f"{store} from {name(at + ('uses',))}", store)
             first.setdefault(store, index)
+
+
+# --- queues ------------------------------------------------------------------------------------------
+
+def queues_known(config: StackConfig, inputs: Inputs) -> Optional[set[str]]:
+    """The stack's queue names; None when `queues` failed as a whole (unknown)."""
+    return set(config.queues or {}) if inputs.ok(("queues",)) else None
+
+
+def _not_a_queue(queue: str, known: set[str]) -> str:
+    listed = ", ".join(sorted(known)) or "none"
+    return f"is not a queue of this stack (queues: {listed}); declare it under {NAMESPACE}:queues.{queue}"
+
+
+@rule("services.<name>.produces and consumes: queues of webstack:queues, each produced to once.")
+def _queues_exist(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    known = queues_known(config, inputs)
+    if known is None:
+        return
+    for _, service, at in services(config):
+        if inputs.ok(at + ("produces",)):
+            first: dict[str, int] = {}
+            for index, queue in enumerate(service.produces):
+                if queue in first:
+                    yield Problem(at + ("produces", index), f"listed twice (also "
+                                                            f"{name(at + ('produces', first[queue]))}); list each "
+                                                            f"queue once", queue)
+                elif queue not in known:
+                    yield Problem(at + ("produces", index), _not_a_queue(queue, known), queue)
+                first.setdefault(queue, index)
+        if inputs.ok(at + ("consumes",)) and service.consumes is not None and service.consumes not in known:
+            yield Problem(at + ("consumes",), _not_a_queue(service.consumes, known), service.consumes)
+
+
+@rule("queues.<name>: consumed by exactly one service (services.<name>.consumes).")
+def _one_consumer_per_queue(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if queues_known(config, inputs) is None:
+        return
+    consumers: dict[str, Path] = {}
+    complete = True
+    for _, service, at in services(config):
+        if not inputs.ok(at + ("consumes",)):
+            complete = False
+            continue
+        if service.consumes is None:
+            continue
+        owner = consumers.setdefault(service.consumes, at + ("consumes",))
+        if owner != at + ("consumes",):
+            yield Problem(at + ("consumes",), f"{name(owner)} is {service.consumes} too; a queue has one consuming "
+                                              f"service (it scales on that queue's backlog per task)",
+                          service.consumes)
+    if not complete or not inputs.ok(("services",)):
+        return
+    for queue in config.queues:
+        if queue not in consumers:
+            yield Problem(("queues", queue), f"no service consumes it: its messages would wait until "
+                                             f"queues.{queue}.retention deletes them; set "
+                                             f"services.<worker>.consumes: {queue}, or remove the queue")
+
+
+@rule("queues.<name>.deadLetterRetention: at least queues.<name>.retention.")
+def _dead_letters_outlive_messages(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    # SQS: a standard queue's message keeps its original enqueue time in the dead-letter queue, so a
+    # dead-letter retention below the source's deletes messages as soon as they arrive.
+    for queue, settings in (config.queues or {}).items():
+        at: Path = ("queues", queue)
+        if inputs.ok(at + ("retention",), at + ("deadLetterRetention",)) \
+                and settings.dead_letter_retention < settings.retention:
+            yield Problem(at + ("deadLetterRetention",), f"is shorter than {name(at + ('retention',))} "
+                                                         f"({settings.retention} s): a message keeps its first "
+                                                         f"enqueue time in the dead-letter queue and could expire "
+                                                         f"there on arrival; set at least {settings.retention}",
+                          settings.dead_letter_retention)
+
+
+@rule("services.<name>.scaling.backlogPerTask: only with consumes; scaling.min 0 on a consumer only outside prod.")
+def _queue_scaling(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        if not inputs.ok(at + ("consumes",)):
+            continue
+        backlog, low = at + ("scaling", "backlogPerTask"), at + ("scaling", "min")
+        if service.consumes is None:
+            if inputs.ok(backlog) and service.scaling.backlog_per_task is not None:
+                yield Problem(backlog, f"tracks the backlog of the queue the service consumes; it has no "
+                                       f"{name(at + ('consumes',))} (remove backlogPerTask or set consumes)",
+                              service.scaling.backlog_per_task)
+        elif inputs.ok(low, ("environment",)) and config.is_production and service.scaling.min == 0:
+            yield Problem(low, "0 is not allowed in prod for a queue consumer: a message would wait for the "
+                               "scale-from-zero alarm (a minute or more) before a task even starts; keep at least "
+                               "1 (min: 0 is for dev and staging)", 0)
+
+
+@rule("services.<name> environment/secrets: not the <QUEUE>_QUEUE_URL variables of the queues it produces to or "
+      "consumes.")
+def _queue_variables_left_alone(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        if not inputs.ok(at + ("produces",), at + ("consumes",)):
+            continue
+        queues = [*service.produces, *([service.consumes] if service.consumes else [])]
+        injected = {queue_url_variable(queue): queue for queue in queues}
+        for section, variables in (("environment", service.environment), ("secrets", service.secrets)):
+            for variable in variables:
+                if variable in injected:
+                    yield Problem(at + (section, variable), f"is set to queues.{injected[variable]}'s URL for the "
+                                                            f"service ({name(at + ('produces',))}/consumes); "
+                                                            f"remove it from {section}")
+
+
+# --- service-to-service calls (Service Connect) -------------------------------------------------------
+
+@rule("services.<name>.connect: needs port; connect.name unique across services.")
+def _connect_settings(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    owners: dict[str, Path] = {}
+    for service_name, service, at in services(config):
+        connect = at + ("connect",)
+        if service.connect is None or not inputs.ok(connect):
+            continue
+        if service.port is None and inputs.ok(at + ("port",)):
+            yield Problem(connect, f"Service Connect makes the container port reachable by name: set "
+                                   f"{name(at + ('port',))}, or remove connect")
+        connect_name = service.connect.name or service_name
+        owner = owners.setdefault(connect_name, connect + ("name",))
+        if owner != connect + ("name",):
+            yield Problem(connect + ("name",), f"{name(owner)} is {connect_name!r} too (a service's connect name "
+                                               f"defaults to the service's name); Service Connect names are unique "
+                                               f"in the stack's namespace", connect_name)
+
+
+@rule("services.<name>.calls: other services of the stack that have connect, each once, no cycle.")
+def _calls(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(("services",)):
+        return
+    known = config.services or {}
+    for service_name, service, at in services(config):
+        calls = at + ("calls",)
+        if not inputs.ok(calls):
+            continue
+        first: dict[str, int] = {}
+        for index, callee in enumerate(service.calls):
+            item = calls + (index,)
+            if callee in first:
+                yield Problem(item, f"listed twice (also {name(calls + (first[callee],))}); list each service once",
+                              callee)
+            elif callee == service_name:
+                yield Problem(item, "a service does not call itself through Service Connect (it reaches its own "
+                                    "port on localhost); remove it", callee)
+            elif callee not in known:
+                yield Problem(item, f"is not a service of this stack (services: {', '.join(sorted(known))})", callee)
+            elif known[callee].connect is None and inputs.ok(("services", callee, "connect")):
+                yield Problem(item, f"{name(('services', callee))} is not reachable by name: add "
+                                    f"`connect: {{}}` to {name(('services', callee))} (it needs a port), or remove "
+                                    f"{callee} from {name(calls)}", callee)
+            else:
+                back = _call_path(known, callee, service_name)
+                if back is not None:
+                    yield Problem(item, f"{' -> '.join([service_name, *back])} is a cycle: ECS cannot deploy either "
+                                        f"side first, and a client only resolves names that were in the namespace "
+                                        f"when its tasks started; let one side reach the other another way (e.g. "
+                                        f"a queue)", callee)
+            first.setdefault(callee, index)
+
+
+def _call_path(known: dict[str, ServiceConfig], start: str, goal: str) -> Optional[list[str]]:
+    """The services `start` reaches through `calls` up to `goal` (start ... goal), or None."""
+    path, seen = [start], {start}
+
+    def walk(current: str) -> bool:
+        if current == goal:
+            return True
+        for callee in known[current].calls if current in known else ():
+            if callee not in seen:
+                seen.add(callee)
+                path.append(callee)
+                if walk(callee):
+                    return True
+                path.pop()
+        return False
+
+    return path if walk(start) else None

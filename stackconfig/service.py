@@ -13,6 +13,7 @@ from helpers.names import has_registry_host
 from stackconfig.base import ConfigModel, doc
 from stackconfig.data import SecretRef
 from stackconfig.edge import ECR_REPOSITORY_NAME, MigrateConfig, StorageAccess
+from stackconfig.queues import QueueName
 
 ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 # AWS: a listener rule has at most 5 condition values in total (path patterns + host headers), and at
@@ -35,6 +36,8 @@ SCHEDULE_EXPRESSION = (
 )
 # Cookie names the load balancer keeps for itself (AWSALB, AWSALBAPP, AWSALBTG, ...).
 RESERVED_COOKIE_PREFIX = "AWSALB"
+# A Service Connect name (client alias DNS name and Cloud Map service name): one DNS label.
+CONNECT_NAME = r"^[a-z][a-z0-9-]{0,62}$"
 # AWS's limit on an ECS container stop timeout for Fargate.
 MAX_STOP_TIMEOUT = 120
 
@@ -254,6 +257,13 @@ class ScalingConfig(ConfigModel):
         default=None, ge=1,
         description="Target of ALBRequestCountPerTarget (requests per task per minute); none without it.",
     )
+    backlog_per_task: Optional[int] = Field(
+        default=None, ge=1, le=1000000,
+        description="Target of the consumed queue's backlog per task (ApproximateNumberOfMessagesVisible / running "
+                    "tasks): about how many messages one task works off in the latency you accept. A service with "
+                    "`consumes` only.",
+        json_schema_extra=doc(default="10 for a service with `consumes`, else none"),
+    )
     scale_out_cooldown: int = Field(default=60, ge=0, le=3600,
                                     description="Seconds after a scale-out before the next; at most scaleInCooldown.")
     scale_in_cooldown: int = Field(default=300, ge=0, le=3600, description="Seconds after a scale-in before the next.")
@@ -277,6 +287,27 @@ class DeploymentConfig(ConfigModel):
         default=200, ge=100, le=200,
         description="Share of the running count allowed during a deploy (new tasks start before old ones stop); "
                     "not equal to minimumHealthyPercent.",
+    )
+
+
+class ConnectConfig(ConfigModel):
+    """The service's `port` reachable by name from the stack's other services (ECS Service Connect).
+
+    Callers list the service in their `calls`; its security group admits exactly those callers, on
+    `port`. Clients reach it at `http://<name>:<port>` (this block's `name` and `port`).
+    """
+
+    name: Optional[str] = Field(
+        default=None, pattern=CONNECT_NAME,
+        description="The name callers use (`http://<name>:<port>`), also the Cloud Map service's name; unique "
+                    "across the stack's services.",
+        json_schema_extra=doc(default="the service's name", allowed="1-63 of a-z, 0-9 and '-', starting with a "
+                                                                    "letter"),
+    )
+    port: Optional[int] = Field(
+        default=None, ge=1, le=65535,
+        description="The port callers use in the URL; the proxy forwards to the container's `port` either way.",
+        json_schema_extra=doc(default="the service's `port`"),
     )
 
 
@@ -348,10 +379,35 @@ class ServiceConfig(ConfigModel):
         description="Container variables read from Secrets Manager at task start (never plaintext in the task "
                     "definition).",
     )
+    connect: Optional[ConnectConfig] = Field(
+        default=None,
+        description="Make `port` reachable by name from the services that list this one in `calls` (ECS Service "
+                    "Connect, docs/workloads.md); `{}` for the defaults. Not reachable by name without it.",
+    )
+    calls: list[str] = Field(
+        default_factory=list,
+        description="Services this one calls by name (each with `connect`): it becomes a Service Connect client "
+                    "and their security groups admit it on their port. Scheduled jobs and the migration task "
+                    "are not clients.",
+        json_schema_extra=doc(allowed="names of other services of this stack that have `connect`, each once, "
+                                      "no cycle"),
+    )
     uses: list[Literal["database", "cache"]] = Field(
         default_factory=list,
         description="Data stores the service connects to: their endpoints (environment) and credentials (ECS "
                     "secrets) are injected (see below, \"What a service that uses a data store receives\"); the "
                     "store's security group admits the service.",
+    )
+    produces: list[QueueName] = Field(
+        default_factory=list,
+        description="Queues (keys of `queues`) the service sends to: it gets `<QUEUE>_QUEUE_URL` (e.g. "
+                    "`TASKS_QUEUE_URL`) and may only send to them (sqs:SendMessage, sqs:GetQueueAttributes).",
+    )
+    consumes: Optional[QueueName] = Field(
+        default=None,
+        description="The queue (a key of `queues`) the service works off, a worker: it gets `<QUEUE>_QUEUE_URL`, "
+                    "may receive, delete and change the visibility of its messages, and scales on its backlog per "
+                    "task (`scaling.backlogPerTask`); with `scaling.min: 0` (not in prod) a first message starts "
+                    "one task.",
     )
 

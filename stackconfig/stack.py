@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import graphlib
 import re
 from typing import Annotated, Literal, Optional
 
@@ -15,11 +16,14 @@ from stackconfig.edge import AccessLogsConfig, DomainConfig, RegistryConfig, Sto
 from stackconfig.load_balancer import LoadBalancerConfig
 from stackconfig.monitoring import MonitoringConfig
 from stackconfig.network import NetworkConfig
+from stackconfig.queues import QueueConfig, QueueName
 from stackconfig.service import ServiceConfig
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
 # Monitoring names the database's and cache's alarms `db-<label>-…` and `cache-<n>-…`.
 RESERVED_SERVICE_PREFIXES = ("db-", "cache-")
+# The backlog per task a queue consumer keeps when scaling.backlogPerTask is not set.
+DEFAULT_BACKLOG_PER_TASK = 10
 # Days a deleted secret (app secrets, the cache's AUTH token, a generated master password) can be restored.
 SECRET_RECOVERY_DAYS = {"prod": 30, "other": 7}
 
@@ -100,6 +104,12 @@ class StackConfig(ConfigModel):
         description="Scheduled jobs (EventBridge Scheduler runs a Fargate task), by name (same rules as a service "
                     "name).",
     )
+    queues: dict[QueueName, QueueConfig] = Field(
+        default_factory=dict,
+        description="SQS queues, by name (1-40 of a-z, 0-9 and '-', starting with a letter): each with a dead-letter "
+                    "queue, sent to by the services that list it in `produces`, worked off by the one that "
+                    "`consumes` it.",
+    )
     cache: Optional[CacheConfig] = Field(default=None, description="A Redis/Valkey cache; none without it.")
     database: Optional[DatabaseConfig] = Field(default=None, description="A PostgreSQL database; none without it.")
     app_secrets: Annotated[dict[str, SecretStr], AfterValidator(app_secrets_are_secret)] = Field(
@@ -129,6 +139,29 @@ class StackConfig(ConfigModel):
         """Days a deleted secret can be restored: 30 in prod, 7 elsewhere (Secrets Manager's range is 7-30)."""
         return self._secret_recovery_days
 
+    @property
+    def uses_service_connect(self) -> bool:
+        return any(service.connect is not None or service.calls for service in self.services.values())
+
+    def call_order(self) -> list[str]:
+        """The service names, each after the services it `calls` (the rules refuse cycles): a client's tasks
+        resolve only the names already in the namespace when they start."""
+        order = graphlib.TopologicalSorter({name: service.calls for name, service in self.services.items()})
+        return list(order.static_order())
+
+    @staticmethod
+    def _resolved_service(name: str, service: ServiceConfig) -> ServiceConfig:
+        """A queue consumer scales on its backlog per task; a service reachable by name answers to its own name on
+        its own port unless `connect` says otherwise."""
+        update = {}
+        if service.consumes is not None:
+            update["scaling"] = service.scaling.model_copy(update={
+                "backlog_per_task": service.scaling.backlog_per_task or DEFAULT_BACKLOG_PER_TASK})
+        if service.connect is not None:
+            update["connect"] = service.connect.model_copy(update={
+                "name": service.connect.name or name, "port": service.connect.port or service.port})
+        return service.model_copy(update=update) if update else service
+
     def resolved(self) -> "StackConfig":
         """The config with every environment-dependent default filled in, once: what components read."""
         production = self.is_production
@@ -139,6 +172,7 @@ class StackConfig(ConfigModel):
             "registry": self.registry.resolved(production),
             "storage": self.storage.resolved(production) if self.storage is not None else None,
             "access_logs": self.access_logs.resolved(production),
+            "services": {name: self._resolved_service(name, service) for name, service in self.services.items()},
             # A job with `imageFrom` runs that service's image.
             "jobs": {name: job.model_copy(update={"image": job.image or self.services[job.image_from].image})
                      for name, job in self.jobs.items()},

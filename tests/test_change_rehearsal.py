@@ -320,6 +320,18 @@ def new_image_tag(config: Config) -> None:
     section(config, "services")["backend"]["image"]["tag"] = "9d8c7b6a5f4e"
 
 
+def without_service_connect(config: Config) -> None:
+    for service in section(config, "services").values():
+        service.pop("connect", None)
+        service.pop("calls", None)
+
+
+def frontend_calls_backend(config: Config) -> None:
+    services = section(config, "services")
+    services["backend"]["connect"] = {}
+    services["frontend"]["calls"] = ["backend"]
+
+
 CHANGES = {change.id: change for change in [
     Change("flip-spot", flip_spot),
     Change("engine-16-to-17", bump_engine),
@@ -342,6 +354,7 @@ CHANGES = {change.id: change for change in [
     Change("log-retention", longer_retention),
     Change("service-cpu-memory", resize_backend),
     Change("service-image-tag", new_image_tag),
+    Change("service-connect-on", frontend_calls_backend, baseline=without_service_connect),
 ]}
 CASES = [(change.id, stack) for change in CHANGES.values() for stack in change.stacks]
 
@@ -478,6 +491,26 @@ def test_adding_a_service_adds_resources_and_touches_no_other_service(stack):
         assert named(after, ECS_SERVICE, service).inputs == named(before, ECS_SERVICE, service).inputs
     assert named(after, ECS_SERVICE, "admin-service").inputs["forceNewDeployment"] is True
     assert named(after, REPOSITORY, "admin-repo").delete_before_replace
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_turning_on_service_connect_updates_the_same_services_and_keeps_their_task_definitions(stack):
+    before, after = rehearse("service-connect-on", stack)
+    old_urns = {r.urn for r in before.resources}
+    added = {r.name for r in after.resources if r.urn not in old_urns}
+    assert added == {"service-connect", "service-connect-namespace", "backend-from-frontend"}
+    assert {r.urn for r in after.resources} >= old_urns
+    for name in ("backend", "frontend"):
+        old, new = named(before, ECS_SERVICE, f"{name}-service"), named(after, ECS_SERVICE, f"{name}-service")
+        assert "serviceConnectConfiguration" not in old.inputs
+        assert new.inputs["serviceConnectConfiguration"]["enabled"] is True
+        assert {k: v for k, v in new.inputs.items() if k != "serviceConnectConfiguration"} == old.inputs
+        # No new revision: the port mapping already had its name; the security group (description forces a
+        # replacement) is unchanged, only a rule is added.
+        for resource_type, suffix in (("aws:ecs/taskDefinition:TaskDefinition", "task"),
+                                      ("aws:ec2/securityGroup:SecurityGroup", "sg")):
+            assert named(after, resource_type, f"{name}-{suffix}").inputs == \
+                named(before, resource_type, f"{name}-{suffix}").inputs
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

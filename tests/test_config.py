@@ -175,7 +175,7 @@ def test_environment_variable_names():
 def test_unknown_keys_are_errors_that_list_the_allowed_keys():
     values = with_change("services.backend.scaling.cpuTarge", 60)
     assert problems(values) == [
-        "webstack:services.backend.scaling.cpuTarge = 60: unknown key; allowed keys: cpuTarget, desired, max, "
+        "webstack:services.backend.scaling.cpuTarge = 60: unknown key; allowed keys: backlogPerTask, cpuTarget, desired, max, "
         "memoryTarget, min, requestsPerTarget, scaleInCooldown, scaleOutCooldown, schedules"
     ]
 

@@ -44,12 +44,17 @@ def schedule(name: str, low: int, high: int) -> dict:
 
 
 JOB = {"imageFrom": "backend", "command": ["python", "manage.py", "clearsessions"], "schedule": "rate(1 day)"}
+# An internal service: a port reachable by name, no route through the load balancer.
+INTERNAL = {"image": {"repository": "backend", "tag": "2f1c9e0"}, "port": 9000, "connect": {},
+            "command": ["gunicorn", "search.wsgi", "--bind", "0.0.0.0:9000"], "scaling": {"min": 1, "max": 2}}
 
 # (rule, stack, edits, every problem of the stack file, in order)
 REFUSED = [
     (rules._load_balancer_settings, "dev", {"services.backend.port": DELETE}, [
         "webstack:services.backend.routes: the load balancer needs a container port to send these requests to: set "
         "services.backend.port, or remove the routes for a service that is not behind the load balancer (a worker)",
+        "webstack:services.backend.connect: Service Connect makes the container port reachable by name: set "
+        "services.backend.port, or remove connect",
     ]),
     (rules._load_balancer_settings, "dev", {"services.backend.routes": DELETE,
                                             "services.backend.stickiness": {"type": "lb_cookie"},
@@ -190,6 +195,8 @@ REFUSED = [
     (rules._used_stores_exist, "dev", {"database": DELETE}, [
         'webstack:services.backend.uses[0] = "database": webstack:database is not configured; add it or remove '
         "database from services.backend.uses",
+        'webstack:services.worker.uses[0] = "database": webstack:database is not configured; add it or remove '
+        "database from services.worker.uses",
         'webstack:jobs.clearsessions.uses[0] = "database": webstack:database is not configured; add it or remove '
         "database from jobs.clearsessions.uses",
     ]),
@@ -327,8 +334,9 @@ REFUSED = [
         'webstack:monitoring.alertEmails[2] = "A@example.com": the same address as monitoring.alertEmails[0]; list '
         "each address once",
     ]),
-    (rules._job_image, "dev", {"jobs.nightly": JOB | {"imageFrom": "worker"}}, [
-        'webstack:jobs.nightly.imageFrom = "worker": is not a service of this stack (services: backend, frontend)',
+    (rules._job_image, "dev", {"jobs.nightly": JOB | {"imageFrom": "mailer"}}, [
+        'webstack:jobs.nightly.imageFrom = "mailer": is not a service of this stack (services: backend, frontend, '
+        'worker)',
     ]),
     (rules._job_image, "dev", {"jobs.nightly": JOB | {"image": {"repository": "backend", "tag": "v1"}}}, [
         'webstack:jobs.nightly.imageFrom = "backend": set exactly one of image or imageFrom; jobs.nightly.image is '
@@ -339,17 +347,97 @@ REFUSED = [
         "1024 MiB",
     ]),
     (rules._job_stores, "dev", {"jobs.nightly": JOB | {"uses": ["cache"]}, "cache": DELETE,
-                                "services.backend.uses": ["database"]}, [
+                                "services.backend.uses": ["database"], "services.worker.uses": ["database"]}, [
         'webstack:jobs.nightly.uses[0] = "cache": webstack:cache is not configured; add it or remove cache from '
         "jobs.nightly.uses",
+    ]),
+    # --- queues ---
+    (rules._queues_exist, "dev", {"services.backend.produces": ["tasks", "emails", "tasks"]}, [
+        'webstack:services.backend.produces[1] = "emails": is not a queue of this stack (queues: tasks); declare it '
+        "under webstack:queues.emails",
+        'webstack:services.backend.produces[2] = "tasks": listed twice (also services.backend.produces[0]); list '
+        "each queue once",
+    ]),
+    (rules._queues_exist, "dev", {"services.worker.consumes": "email"}, [
+        'webstack:services.worker.consumes = "email": is not a queue of this stack (queues: tasks); declare it '
+        "under webstack:queues.email",
+        "webstack:queues.tasks: no service consumes it: its messages would wait until queues.tasks.retention "
+        "deletes them; set services.<worker>.consumes: tasks, or remove the queue",
+    ]),
+    (rules._one_consumer_per_queue, "dev", {"queues.reports": {}}, [
+        "webstack:queues.reports: no service consumes it: its messages would wait until queues.reports.retention "
+        "deletes them; set services.<worker>.consumes: reports, or remove the queue",
+    ]),
+    (rules._one_consumer_per_queue, "dev", {"services.frontend.consumes": "tasks"}, [
+        'webstack:services.worker.consumes = "tasks": services.frontend.consumes is tasks too; a queue has one '
+        "consuming service (it scales on that queue's backlog per task)",
+    ]),
+    (rules._dead_letters_outlive_messages, "dev", {"queues.tasks.retention": 86400,
+                                                   "queues.tasks.deadLetterRetention": 3600}, [
+        "webstack:queues.tasks.deadLetterRetention = 3600: is shorter than queues.tasks.retention (86400 s): a "
+        "message keeps its first enqueue time in the dead-letter queue and could expire there on arrival; set at "
+        "least 86400",
+    ]),
+    (rules._queue_scaling, "dev", {"services.frontend.scaling.backlogPerTask": 5}, [
+        "webstack:services.frontend.scaling.backlogPerTask = 5: tracks the backlog of the queue the service "
+        "consumes; it has no services.frontend.consumes (remove backlogPerTask or set consumes)",
+    ]),
+    (rules._queue_scaling, "prod", {"services.worker.scaling.min": 0}, [
+        "webstack:services.worker.scaling.min = 0: 0 is not allowed in prod for a queue consumer: a message would "
+        "wait for the scale-from-zero alarm (a minute or more) before a task even starts; keep at least 1 (min: 0 "
+        "is for dev and staging)",
+    ]),
+    (rules._queue_variables_left_alone, "dev", {"services.backend.environment": {"TASKS_QUEUE_URL": "x"}}, [
+        "webstack:services.backend.environment.TASKS_QUEUE_URL: is set to queues.tasks's URL for the service "
+        "(services.backend.produces/consumes); remove it from environment",
+    ]),
+    (rules._connect_settings, "dev", {"services.internal": {k: v for k, v in INTERNAL.items() if k != "port"}}, [
+        "webstack:services.internal.connect: Service Connect makes the container port reachable by name: set "
+        "services.internal.port, or remove connect",
+    ]),
+    (rules._connect_settings, "dev", {"services.frontend.connect": {"name": "backend"}}, [
+        'webstack:services.frontend.connect.name = "backend": services.backend.connect.name is \'backend\' too (a '
+        "service's connect name defaults to the service's name); Service Connect names are unique in the stack's "
+        "namespace",
+    ]),
+    (rules._calls, "dev", {"services.frontend.calls": ["api"]}, [
+        'webstack:services.frontend.calls[0] = "api": is not a service of this stack (services: backend, frontend, worker)',
+    ]),
+    (rules._calls, "dev", {"services.backend.connect": DELETE}, [
+        'webstack:services.frontend.calls[0] = "backend": services.backend is not reachable by name: add '
+        "`connect: {}` to services.backend (it needs a port), or remove backend from services.frontend.calls",
+    ]),
+    (rules._calls, "dev", {"services.frontend.calls": ["backend", "frontend", "backend"]}, [
+        'webstack:services.frontend.calls[1] = "frontend": a service does not call itself through Service Connect '
+        "(it reaches its own port on localhost); remove it",
+        'webstack:services.frontend.calls[2] = "backend": listed twice (also services.frontend.calls[0]); list each '
+        "service once",
+    ]),
+    (rules._calls, "dev", {"services.frontend.connect": {}, "services.backend.calls": ["frontend"]}, [
+        'webstack:services.backend.calls[0] = "frontend": backend -> frontend -> backend is a cycle: ECS cannot '
+        "deploy either side first, and a client only resolves names that were in the namespace when its tasks "
+        "started; let one side reach the other another way (e.g. a queue)",
+        'webstack:services.frontend.calls[0] = "backend": frontend -> backend -> frontend is a cycle: ECS cannot '
+        "deploy either side first, and a client only resolves names that were in the namespace when its tasks "
+        "started; let one side reach the other another way (e.g. a queue)",
     ]),
 ]
 
 # One accepted neighbour per rule (the committed stacks are the plain case).
 ACCEPTED = [
+    ("dev", {"queues.emails": {"fifo": True, "encryption": "kms"}, "services.backend.produces": ["tasks", "emails"],
+             "services.mailer": {"image": {"repository": "backend", "tag": "2f1c9e0"}, "consumes": "emails",
+                                 "scaling": {"min": 1, "max": 2}}}),
+    ("dev", {"queues.tasks.retention": 1209600, "queues.tasks.deadLetterRetention": 1209600}),
+    ("dev", {"services.worker.scaling": {"min": 0, "max": 2}}),
+    ("prod", {"services.worker.scaling": {"min": 2, "max": 4}}),
+    ("dev", {"services.backend.environment": {"DJANGO_SETTINGS_MODULE": "x", "OTHER_QUEUE_URL": "https://x"}}),
     ("dev", {"jobs.nightly": JOB}),
+    ("dev", {"services.backend.connect": {"name": "api", "port": 80}}),
+    ("dev", {"services.internal": INTERNAL, "services.frontend.calls": ["backend", "internal"],
+             "services.backend.calls": ["internal"]}),
     ("dev", {"jobs.nightly": JOB | {"imageFrom": None, "image": {"repository": "backend", "digest": "sha256:" + "0" * 64}}}),
-    ("dev", {"services.worker": {"image": {"repository": "backend", "tag": "2f1c9e0"},
+    ("dev", {"services.mailer": {"image": {"repository": "backend", "tag": "2f1c9e0"},
                                  "command": ["celery", "-A", "app", "worker"], "scaling": {"min": 1, "max": 3},
                                  "healthCheck": {"command": ["CMD-SHELL", "celery -A app inspect ping || exit 1"]},
                                  "uses": ["database", "cache"]}}),

@@ -10,6 +10,7 @@ from preflight.capture import ProgramRun
 from preflight.policy_gate import evaluate_policies, load_policy_config
 from preflight.stack_files import load_stack_file
 from helpers.data_links import INJECTED_BY
+from helpers.names import queue_url_variable
 from tests.conftest import committed, container_definitions, run_stack
 
 JWT_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:prod/jwt-AbCdEf"
@@ -42,7 +43,9 @@ def test_the_names_a_store_injects_are_exactly_the_declared_ones():
     received = {item["name"] for item in backend["environment"] + backend["secrets"]}
     own = set(load_stack_file("dev").config["webstack:services"]["backend"]["environment"])
     bucket = {"MEDIA_BUCKET", "AWS_STORAGE_BUCKET_NAME", "AWS_S3_REGION_NAME"}
-    assert received - own - bucket == set(INJECTED_BY["database"]) | set(INJECTED_BY["cache"])
+    queues = {queue_url_variable(queue) for queue in load_stack_file("dev").config["webstack:services"]["backend"]
+              .get("produces", [])}
+    assert received - own - bucket - queues == set(INJECTED_BY["database"]) | set(INJECTED_BY["cache"])
 
 
 def primary_database(run):
@@ -286,7 +289,8 @@ def test_auth_token_with_every_permitted_character_is_accepted():
 def test_without_data_config_nothing_is_created():
     def no_data(config):
         del config["webstack:cache"], config["webstack:database"]
-        config["webstack:services"]["backend"].pop("uses")
+        for service in config["webstack:services"].values():
+            service.pop("uses", None)
         config.pop("webstack:jobs", None)
 
     run = run_stack("dev", no_data)

@@ -35,8 +35,8 @@ REFUSED = [
     ({"schedule": "rate(0 days)"}, 'webstack:jobs.clearsessions.schedule = "rate(0 days)": ' + EXPECTED),
     ({"timezone": "Mars/Olympus"}, 'webstack:jobs.clearsessions.timezone = "Mars/Olympus": \'Mars/Olympus\' is not '
                                    'an IANA time zone name (e.g. UTC, Europe/Berlin, America/New_York)'),
-    ({"imageFrom": "worker"}, 'webstack:jobs.clearsessions.imageFrom = "worker": is not a service of this stack '
-                              '(services: backend, frontend)'),
+    ({"imageFrom": "mailer"}, 'webstack:jobs.clearsessions.imageFrom = "mailer": is not a service of this stack '
+                              '(services: backend, frontend, worker)'),
     ({"imageFrom": None}, "webstack:jobs.clearsessions: set exactly one of jobs.clearsessions.image or "
                           "jobs.clearsessions.imageFrom (a service whose image the job runs, e.g. backend); neither "
                           "is set"),

@@ -53,6 +53,17 @@ def services_of(run: ProgramRun) -> list[str]:
     return sorted(r.name.removesuffix("-service") for r in run.of_type("aws:ecs/service:Service"))
 
 
+def routed_services_of(run: ProgramRun) -> list[str]:
+    """The services behind the load balancer (with routes: a target group); the committed worker is not."""
+    return sorted(name for name, service in committed(run, "services").items() if service.get("routes"))
+
+
+def scaling_alarm_names(run: ProgramRun) -> set[str]:
+    """Alarms that drive a scaling policy (a queue worker's 0 -> 1), not the alert topic."""
+    policies = {policy.outputs["arn"] for policy in run.of_type("aws:appautoscaling/policy:Policy")}
+    return {name for name, alarm in alarms(run).items() if set(alarm["alarmActions"]) <= policies}
+
+
 # --- topic and subscriptions -----------------------------------------------------------------
 
 def test_alert_topic_is_encrypted_with_a_rotated_key_cloudwatch_may_use(any_run):
@@ -104,7 +115,12 @@ def test_every_alarm_is_accepted_by_put_metric_alarm(any_run):
 
 def test_every_alarm_notifies_the_topic_on_alarm_and_on_recovery(any_run):
     arn = topic_arn(any_run)
+    scaling = scaling_alarm_names(any_run)
+    # Only a worker that may scale to zero (dev) has one: its 0 -> 1 step policy's alarm.
+    assert scaling == ({"worker-scaling-from-zero"} if any_run.stack == "dev" else set())
     for name, alarm in alarms(any_run).items():
+        if name in scaling:
+            continue
         assert alarm["alarmActions"] == [arn] and alarm["okActions"] == [arn], name
         assert alarm["actionsEnabled"] is True
         assert alarm["alarmDescription"].startswith(("P0: ", "P1: ")) and "What to do: " in alarm["alarmDescription"]
@@ -113,8 +129,11 @@ def test_every_alarm_notifies_the_topic_on_alarm_and_on_recovery(any_run):
 def test_acceptance_families_are_all_present(any_run):
     names = set(alarms(any_run))
     for service in services_of(any_run):
-        assert {f"{service}-cpu-high", f"{service}-memory-high", f"{service}-5xx-rate",
-                f"{service}-unhealthy-hosts", f"{service}-latency-p95"} <= names
+        assert {f"{service}-cpu-high", f"{service}-memory-high"} <= names
+    for service in routed_services_of(any_run):
+        assert {f"{service}-5xx-rate", f"{service}-unhealthy-hosts", f"{service}-latency-p95"} <= names
+    for queue in committed(any_run, "queues", {}):
+        assert {f"queue-{queue}-oldest-message", f"queue-{queue}-dead-letters"} <= names
     assert "alb-5xx" in names
 
 
@@ -152,27 +171,27 @@ def test_a_service_allowed_to_run_zero_tasks_has_no_running_task_alarm():
 
 
 def test_a_service_without_routes_has_task_alarms_and_no_target_group_alarms():
-    def add_worker(config):
-        config["webstack:services"]["worker"] = {
+    def add_mailer(config):
+        config["webstack:services"]["mailer"] = {
             "image": {"repository": "backend", "tag": "2f1c9e0"}, "command": ["celery", "-A", "app", "worker"],
             "scaling": {"min": 1, "max": 3}, "uses": ["database", "cache"],
         }
-    run = run_stack("dev", add_worker)
+    run = run_stack("dev", add_mailer)
     found = alarms(run)
-    assert {"worker-cpu-high", "worker-memory-high", "worker-tasks-low"} <= set(found)
-    assert not [alarm for alarm in found if alarm.startswith("worker-") and
-                alarm not in ("worker-cpu-high", "worker-memory-high", "worker-tasks-low")]
+    assert {"mailer-cpu-high", "mailer-memory-high", "mailer-tasks-low"} <= set(found)
+    assert not [alarm for alarm in found if alarm.startswith("mailer-") and
+                alarm not in ("mailer-cpu-high", "mailer-memory-high", "mailer-tasks-low")]
     assert {"backend-5xx-rate", "backend-unhealthy-hosts", "backend-latency-p95"} <= set(found)
-    worker = run.by_name("worker-service").inputs
-    assert "loadBalancers" not in worker and "healthCheckGracePeriodSeconds" not in worker
-    assert worker["networkConfiguration"]["assignPublicIp"] is False
+    mailer = run.by_name("mailer-service").inputs
+    assert "loadBalancers" not in mailer and "healthCheckGracePeriodSeconds" not in mailer
+    assert mailer["networkConfiguration"]["assignPublicIp"] is False
     assert sorted(rule.name for rule in run.of_type("aws:lb/listenerRule:ListenerRule")) == ["backend-route",
                                                                                              "frontend-route"]
-    assert not [r for r in run.of_type("aws:lb/targetGroup:TargetGroup") if r.name.startswith("worker")]
+    assert not [r for r in run.of_type("aws:lb/targetGroup:TargetGroup") if r.name.startswith("mailer")]
     body = json.loads(run.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
     assert not dashboard_body_problems(body)
     # Autoscaling tracks CPU only: no ALB request count tracking without a target group.
-    policies = [p.name for p in run.of_type("aws:appautoscaling/policy:Policy") if p.name.startswith("worker")]
+    policies = [p.name for p in run.of_type("aws:appautoscaling/policy:Policy") if p.name.startswith("mailer")]
     assert policies and not [name for name in policies if "requests" in name]
 
 
@@ -209,9 +228,9 @@ def test_load_balancer_5xx_count(any_run):
 
 def test_unhealthy_hosts_and_p95_latency_per_target_group(any_run):
     found = alarms(any_run)
-    services = committed(any_run, "services")
+    services = routed_services_of(any_run)
     assert "backend" in services
-    for service in services:  # every committed service is a web service (routes, a target group)
+    for service in services:  # the committed services with routes (a target group)
         dimensions = {"LoadBalancer": load_balancer_suffix(any_run),
                       "TargetGroup": target_group_suffix(any_run, service)}
         unhealthy, latency = found[f"{service}-unhealthy-hosts"], found[f"{service}-latency-p95"]
@@ -421,6 +440,7 @@ def test_dashboard_has_the_panels_of_every_service(any_run):
                           "ServiceName", ecs_service_name(any_run, service), {"stat": "Average", "label": "CPU average"}]
         tasks = titles[f"{service}: tasks"]["properties"]["metrics"]
         assert [row[1] for row in tasks] == ["RunningTaskCount", "DesiredTaskCount", "PendingTaskCount"]
+    for service in routed_services_of(any_run):
         latency = titles[f"{service}: response time (s)"]["properties"]["metrics"]
         assert [row[-1]["stat"] for row in latency] == ["p50", "p95", "p99"]
         assert latency[0][5] == target_group_suffix(any_run, service)
@@ -429,14 +449,14 @@ def test_dashboard_has_the_panels_of_every_service(any_run):
 
 
 def test_dashboard_follows_the_services_in_config():
-    def add_worker(config):
-        worker = json.loads(json.dumps(config["webstack:services"]["frontend"]))
-        worker["routes"] = {"paths": ["/worker/*"], "priority": 50}
-        config["webstack:services"]["worker"] = worker
-    body = dashboard(run_stack("dev", add_worker))
+    def add_admin(config):
+        admin = json.loads(json.dumps(config["webstack:services"]["frontend"]))
+        admin["routes"] = {"paths": ["/panel/*"], "priority": 50}
+        config["webstack:services"]["admin"] = admin
+    body = dashboard(run_stack("dev", add_admin))
     titles = [widget["properties"].get("title") for widget in metric_widgets(body)]
-    assert [title for title in titles if title and title.startswith("worker: ")] == [
-        "worker: CPU and memory (%)", "worker: tasks", "worker: requests and errors", "worker: response time (s)"]
+    assert [title for title in titles if title and title.startswith("admin: ")] == [
+        "admin: CPU and memory (%)", "admin: tasks", "admin: requests and errors", "admin: response time (s)"]
 
 
 def test_dashboard_shows_the_data_tier_when_present(data_run):

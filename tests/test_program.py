@@ -79,6 +79,11 @@ def test_one_cluster_with_container_insights_and_both_fargate_providers(any_run)
     assert providers.inputs["capacityProviders"] == ["FARGATE", "FARGATE_SPOT"]
 
 
+def routed(run) -> dict:
+    """The committed services behind the load balancer (with routes); a worker has none."""
+    return {name: service for name, service in committed(run, "services").items() if service.get("routes")}
+
+
 def test_services_are_private_behind_the_alb_and_safe_to_deploy(any_run):
     services = any_run.of_type("aws:ecs/service:Service")
     assert len(services) == len(committed(any_run, "services"))
@@ -89,13 +94,16 @@ def test_services_are_private_behind_the_alb_and_safe_to_deploy(any_run):
         assert network["subnets"]
         assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
         assert service.ignore_changes == ("desiredCount",)
-        assert service.inputs["healthCheckGracePeriodSeconds"] > 0
-        assert service.inputs["loadBalancers"][0]["targetGroupArn"].startswith("arn:aws:elasticloadbalancing:")
+        if service.name.removesuffix("-service") in routed(any_run):
+            assert service.inputs["healthCheckGracePeriodSeconds"] > 0
+            assert service.inputs["loadBalancers"][0]["targetGroupArn"].startswith("arn:aws:elasticloadbalancing:")
+        else:  # the worker: not behind the load balancer
+            assert "loadBalancers" not in service.inputs and "healthCheckGracePeriodSeconds" not in service.inputs
         if any_run.stack == "prod":
             assert service.inputs["deploymentMinimumHealthyPercent"] >= 100
     from_alb = [r for r in any_run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
                 if r.name.endswith("-from-alb")]
-    assert len(from_alb) == len(services)
+    assert len(from_alb) == len(routed(any_run))
     for rule in from_alb:
         assert rule.inputs["referencedSecurityGroupId"] == alb_sg.id
         assert "cidrIpv4" not in rule.inputs and "cidrIpv6" not in rule.inputs
@@ -144,7 +152,7 @@ def test_target_groups_are_ip_auto_named_with_health_checks(any_run):
         assert group.inputs["deregistrationDelay"] <= 60
         paths[group.name] = group.inputs["healthCheck"]["path"]
     assert paths == {f"{name}-tg": service.get("healthCheck", {}).get("path", "/")
-                     for name, service in committed(any_run, "services").items()}
+                     for name, service in routed(any_run).items()}
     assert paths["backend-tg"] == "/api/health/"
 
 
@@ -188,7 +196,8 @@ def test_alb_security_group_is_open_on_web_ports_only(any_run):
 
 def test_path_rules_route_api_and_admin_to_backend(any_run):
     rules = {r.name: r for r in any_run.of_type("aws:lb/listenerRule:ListenerRule")}
-    services = committed(any_run, "services")
+    services = routed(any_run)
+    assert set(rules) == {f"{name}-route" for name in services}
     for name, service in services.items():
         rule = rules[f"{name}-route"].inputs
         assert rule["conditions"] == [{"pathPattern": {"values": service["routes"]["paths"]}}]
@@ -220,6 +229,8 @@ def test_scalable_target_per_service_with_cpu_and_request_tracking(any_run):
     groups = {g.name: g for g in any_run.of_type("aws:lb/targetGroup:TargetGroup")}
     metrics = {}
     for policy in any_run.of_type("aws:appautoscaling/policy:Policy"):
+        if policy.inputs["policyType"] != "TargetTrackingScaling" or policy.name.endswith("-backlog"):
+            continue  # the worker's queue policies: tests/test_queues.py
         config = policy.inputs["targetTrackingScalingPolicyConfiguration"]
         spec = config["predefinedMetricSpecification"]
         metrics.setdefault(policy.name.split("-scaling-")[0], set()).add(spec["predefinedMetricType"])
@@ -230,8 +241,8 @@ def test_scalable_target_per_service_with_cpu_and_request_tracking(any_run):
             assert spec["resourceLabel"].split("/targetgroup/")[1].startswith(f"{service}-tg")
             assert spec["resourceLabel"].startswith(f"app/{alb.name}")
             assert groups[f"{service}-tg"].type == "aws:lb/targetGroup:TargetGroup"
-    assert metrics == {name: {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"}
-                       for name in committed(any_run, "services")}
+    assert metrics == {name: {"ECSServiceAverageCPUUtilization", "ALBRequestCountPerTarget"} if name in routed(any_run)
+                       else {"ECSServiceAverageCPUUtilization"} for name in committed(any_run, "services")}
 
 
 def test_dev_runs_extra_tasks_on_spot_prod_on_demand(dev_run, prod_run):
@@ -293,7 +304,7 @@ def test_preview_with_unknown_outputs_does_not_crash():
     task = run.of_type("aws:ecs/taskDefinition:TaskDefinition")[0]
     assert task.inputs.get("containerDefinitions", UNKNOWN) == UNKNOWN
     services = run.of_type("aws:ecs/service:Service")
-    assert len(services) == 2
+    assert len(services) == 3
     for service in services:
         # Output-derived values are unknown on a first preview; plain config values stay known.
         assert service.inputs["taskDefinition"] == UNKNOWN

@@ -102,9 +102,9 @@ class Rehearsal:
             if name == stack and mutate is not None:
                 mutate(document["config"])
             (self.project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(document))
-            for service in document["config"]["webstack:services"]:
-                (self.project / service).mkdir(exist_ok=True)
-                (self.project / service / "Dockerfile").write_text("FROM scratch\n")
+            for workload in [*document["config"]["webstack:services"], *document["config"].get("webstack:jobs", {})]:
+                (self.project / workload).mkdir(exist_ok=True)
+                (self.project / workload / "Dockerfile").write_text("FROM scratch\n")
         # What the workflow's steps run, relative to the checkout: the scripts and the helpers they import.
         shutil.copytree(SCRIPTS, self.project / ".github" / "scripts")
         shutil.copytree(ROOT / "helpers", self.project / "helpers")
@@ -208,8 +208,10 @@ class Rehearsal:
 
 
 def arm64_backend(config: dict) -> None:
-    # Fargate Spot has no ARM64 capacity, so an arm64 service runs on-demand.
-    config["webstack:services"]["backend"].update(architecture="arm64", spot=False)
+    # Fargate Spot has no ARM64 capacity, so an arm64 service runs on-demand; the committed worker runs the
+    # backend's image, so it moves to arm64 with it.
+    for service in ("backend", "worker"):
+        config["webstack:services"][service].update(architecture="arm64", spot=False)
 
 
 # --- one release, in order --------------------------------------------------------------------------
@@ -242,6 +244,27 @@ def test_release_runs_every_step_in_order_and_builds_each_image_for_its_platform
     assert values_of(result.calls[builds["frontend"]], "--tag") == [f"{REGISTRY}/dev/frontend:{SHA}"]
 
 
+def worker_and_report_job(config: dict) -> None:
+    """A queue worker on the backend's image (for arm64) and a job with an image of its own."""
+    config["webstack:services"]["worker"] = {**config["webstack:services"]["backend"], "architecture": "arm64",
+                                             "spot": False}
+    config["webstack:jobs"]["report"] = {"image": {"repository": "reports", "tag": "old"},
+                                         "command": ["python", "report.py"], "schedule": "cron(0 6 * * ? *)"}
+
+
+def test_an_image_is_built_once_for_all_who_run_it_and_jobs_images_are_built_too(tmp_path, dev_run):
+    result = Rehearsal(tmp_path, dev_run, mutate=worker_and_report_job).release()
+    assert result.returncode == 0, result.output
+    builds = {values_of(call, "--tag")[0]: call["argv"] for call in result.find(cli("docker", "buildx", "build"))}
+    assert sorted(builds) == [f"{REGISTRY}/dev/{repository}:{SHA}" for repository in ("backend", "frontend",
+                                                                                     "reports")]
+    assert values_of({"argv": builds[f"{REGISTRY}/dev/backend:{SHA}"]}, "--platform") == ["linux/amd64,linux/arm64"]
+    assert builds[f"{REGISTRY}/dev/backend:{SHA}"][-1] == "backend"
+    assert builds[f"{REGISTRY}/dev/reports:{SHA}"][-1] == "report"
+    tagged = [call["argv"][-2] for call in result.find(cli("pulumi", "config", "set"))]
+    assert {"webstack:services.worker.image.tag", "webstack:jobs.report.image.tag"} <= set(tagged)
+
+
 def test_the_partial_ups_name_the_programs_own_urns(tmp_path, dev_run):
     result = Rehearsal(tmp_path, dev_run).release()
     assert result.returncode == 0, result.output
@@ -257,7 +280,7 @@ def test_the_partial_ups_name_the_programs_own_urns(tmp_path, dev_run):
     assert len(values_of(repositories, "--target")) == 6
     assert set(values_of(but_services, "--exclude")) == {
         f"urn:pulumi:dev::webstack::webstack:service:Service$aws:ecs/service:Service::{name}-service"
-        for name in ("backend", "frontend")}
+        for name in ("backend", "frontend", "worker")}
     assert "--exclude-dependents" in but_services["argv"]
     for call in (repositories, but_services):
         assert call["argv"][:6] == ["up", "--stack", "dev", "--yes", "--non-interactive", "--message"]
@@ -401,8 +424,9 @@ def test_a_changed_cache_token_is_set_after_the_services_run_with_it(tmp_path, d
     # The version read is the new AWSCURRENT one; the services checked are the ones reading the secret.
     [read] = result.find(cli("aws", "secretsmanager", "get-secret-value"))
     assert values_of(read, "--version-id") == [NEW_VERSION]
+    # The backend and the worker both use the cache.
     assert [values_of(c, "--service-name") for c in result.find(cli("aws", "ecs", "list-tasks"))] == [
-        [dev_run.outputs["serviceNames"]["backend"]]]
+        [dev_run.outputs["serviceNames"]["backend"]], [dev_run.outputs["serviceNames"]["worker"]]]
     assert not result.find(cli("aws", "ecs", "update-service"))
 
 
@@ -437,7 +461,8 @@ def test_set_is_refused_while_a_service_still_holds_the_old_token(tmp_path, dev_
     assert result.returncode == 1
     assert not result.find(cli("aws", "elasticache"))
     assert not result.find(cli("aws", "secretsmanager", "get-secret-value"))
-    assert (f"{dev_run.outputs['serviceNames']['backend']} still run tasks started before the new cache AUTH token; "
+    names = dev_run.outputs["serviceNames"]
+    assert (f"{names['backend']}, {names['worker']} still run tasks started before the new cache AUTH token; "
             f"both tokens stay valid (ROTATE)") in result.output
     assert "release.py dev --complete-cache-rotation" in result.output
 
@@ -512,8 +537,8 @@ def test_a_dev_image_for_another_platform_is_never_promoted(tmp_path, prod_run, 
     sha = prod_checkout(rehearsal.project)
     result = rehearsal.workflow_job("deploy-prod", STACK_NAME="prod", DEPLOY_SHA=sha, DEV_AWS_ACCOUNT_ID="")
     assert result.returncode == 1
-    assert (f"::error::{REGISTRY}/dev/backend:{sha} is built for linux/amd64, but prod's service 'backend' runs on "
-            f"linux/arm64 (services.<name>.architecture)") in result.output
+    assert (f"::error::{REGISTRY}/dev/backend:{sha} is built for linux/amd64, but prod's service 'backend', service "
+            f"'worker' run on linux/arm64 (services.<name>.architecture)") in result.output
     assert not result.find(cli("docker", "buildx", "imagetools", "create"))
     assert not result.find(up_with("--exclude")) and not result.find(full_up)
 
@@ -538,7 +563,7 @@ def test_release_urns_are_the_programs(dev_run):
                              "webstack:registry:ImageRepository")}
     assert set(release.repository_urns("dev", "webstack", ["backend", "frontend"])) == program
     services = {engine_urn(r) for r in dev_run.of_type("aws:ecs/service:Service")}
-    assert set(release.service_urns("dev", "webstack", ["backend", "frontend"])) == services
+    assert set(release.service_urns("dev", "webstack", ["backend", "frontend", "worker"])) == services
 
 
 def test_the_program_exports_what_the_release_reads(dev_run, prod_run):

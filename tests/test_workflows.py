@@ -440,10 +440,11 @@ def committed_services(stack: str) -> dict:
 @pytest.mark.parametrize("stack", STACKS)
 def test_committed_stacks_build_every_service_into_its_stacks_repository(stack, request):
     services = committed_services(stack)
-    images = stack_images.own_images(stack_images.read_services(stack), stack)
+    images = stack_images.own_images(stack_images.read_stack_file(stack), stack)
     assert "backend" in services  # every committed stack has one (lean serves its frontend from it)
-    assert [(image.service, image.repository) for image in images] == [
-        (name, f"{stack}/{settings['image']['repository']}") for name, settings in services.items()]
+    assert [(image.key, image.repository) for image in images if image.key.startswith("webstack:services.")] == [
+        (f"webstack:services.{name}", f"{stack}/{settings['image']['repository']}")
+        for name, settings in services.items()]
     # The program names the very repositories the release pushes to.
     run = request.getfixturevalue(f"{stack}_run")
     assert {r.inputs["name"] for r in run.of_type("aws:ecr/repository:Repository")} == {
@@ -451,20 +452,51 @@ def test_committed_stacks_build_every_service_into_its_stacks_repository(stack, 
 
 
 def test_every_image_prod_runs_is_built_for_dev_first():
-    built_for_dev = {image.service for image in stack_images.own_images(stack_images.read_services("dev"), "dev")}
-    for image in stack_images.own_images(stack_images.read_services("prod"), "prod"):
-        assert image.service in built_for_dev
+    built_for_dev = {build.repository.split("/", 1)[1] for build in stack_images.builds(
+        stack_images.own_images(stack_images.read_stack_file("dev"), "dev"))}
+    for image in stack_images.own_images(stack_images.read_stack_file("prod"), "prod"):
+        assert image.config_repository in built_for_dev
+
+
+def image(key, repository, pinned=False, platform="linux/amd64"):
+    return stack_images.WorkloadImage(f"webstack:{key}", key.split(".")[1], f"dev/{repository}", pinned, platform,
+                                      repository)
 
 
 def test_images_from_other_registries_are_not_built_and_each_builds_for_its_architecture():
-    services = {
+    config = {"webstack:services": {
         "backend": {"image": {"repository": "backend", "tag": "old"}},
         "proxy": {"image": {"repository": "public.ecr.aws/nginx/nginx", "tag": "1.27"}},
         "worker": {"image": {"repository": "team/worker", "digest": "sha256:" + "a" * 64}, "architecture": "arm64"},
-    }
-    images = stack_images.own_images(services, "dev")
-    assert images == [stack_images.ServiceImage("backend", "dev/backend", False, "linux/amd64"),
-                      stack_images.ServiceImage("worker", "dev/team/worker", True, "linux/arm64")]
+    }}
+    images = stack_images.own_images(config, "dev")
+    assert images == [image("services.backend", "backend"),
+                      image("services.worker", "team/worker", pinned=True, platform="linux/arm64")]
+
+
+def test_jobs_with_their_own_image_are_built_and_jobs_with_image_from_are_not():
+    config = {"webstack:services": {"backend": {"image": {"repository": "backend", "tag": "old"}}},
+              "webstack:jobs": {"clearsessions": {"imageFrom": "backend"},
+                                "report": {"image": {"repository": "reports", "tag": "old"}, "architecture": "arm64"},
+                                "vendor": {"image": {"repository": "public.ecr.aws/acme/tool", "tag": "1"}}}}
+    images = stack_images.own_images(config, "dev")
+    assert images == [image("services.backend", "backend"), image("jobs.report", "reports", platform="linux/arm64")]
+    assert [build.context for build in stack_images.builds(images)] == ["backend", "report"]
+    assert stack_images.set_tag_commands(images, "acme/dev", "abc")[1][-2] == "webstack:jobs.report.image.tag"
+
+
+def test_a_repository_several_workloads_run_is_built_once_for_all_their_platforms():
+    config = {"webstack:services": {
+        "backend": {"image": {"repository": "backend", "tag": "old"}},
+        "worker": {"image": {"repository": "backend", "tag": "old"}, "architecture": "arm64"}},
+        "webstack:jobs": {"report": {"image": {"repository": "backend", "tag": "old"}}}}
+    images = stack_images.own_images(config, "dev")
+    assert stack_images.builds(images) == [stack_images.Build(
+        "dev/backend", "backend", ("linux/amd64", "linux/arm64"),
+        ("service 'backend'", "service 'worker'", "job 'report'"), ("services", "jobs"))]
+    # Every workload's tag still follows the release.
+    assert [command[-2] for command in stack_images.set_tag_commands(images, "acme/dev", "abc")] == [
+        "webstack:services.backend.image.tag", "webstack:services.worker.image.tag", "webstack:jobs.report.image.tag"]
 
 
 def test_an_all_digit_tag_must_be_stored_as_a_string():
@@ -475,14 +507,13 @@ def test_an_all_digit_tag_must_be_stored_as_a_string():
     assert ImageConfig.model_validate({"repository": "backend", "tag": "1234567"}).tag == "1234567"
     with pytest.raises(ValidationError, match="valid string"):
         ImageConfig.model_validate({"repository": "backend", "tag": 1234567})
-    [command] = stack_images.set_tag_commands(
-        [stack_images.ServiceImage("backend", "dev/backend", False, "linux/amd64")], "dev", "1234567")
+    [command] = stack_images.set_tag_commands([image("services.backend", "backend")], "dev", "1234567")
     assert command[command.index("--type") + 1] == "string"
 
 
 def test_set_tag_points_each_image_at_the_commit_and_drops_a_pinned_digest():
-    images = [stack_images.ServiceImage("backend", "dev/backend", False, "linux/amd64"),
-              stack_images.ServiceImage("worker", "dev/team/worker", True, "linux/arm64")]
+    images = [image("services.backend", "backend"),
+              image("services.worker", "team/worker", pinned=True, platform="linux/arm64")]
     sha = "0123456789abcdef0123456789abcdef01234567"
     assert stack_images.set_tag_commands(images, "acme/dev", sha) == [
         ["pulumi", "config", "set", "--stack", "acme/dev", "--path", "--type", "string",

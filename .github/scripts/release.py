@@ -153,7 +153,7 @@ class Release:
     def __post_init__(self) -> None:
         self.config = stack_images.read_stack_file(self.stack, self.root)
         self.services = self.config.get(stack_images.SERVICES_KEY) or {}
-        self.images = stack_images.own_images(self.services, self.stack)
+        self.images = stack_images.own_images(self.config, self.stack)
         self.project = (yaml.safe_load((self.root / "Pulumi.yaml").read_text()) or {}).get("name")
         if not self.project:
             raise ReleaseError("Pulumi.yaml names no project")
@@ -197,15 +197,18 @@ class Release:
             return False
         raise ReleaseError(f"cannot tell whether {repository}:{self.tag} is in ECR: {found.stderr.strip()}")
 
-    def check_platform(self, reference: str, platform: str, what: str) -> None:
+    def check_platform(self, reference: str, build: stack_images.Build, what: str) -> None:
         inspected = run("docker", "buildx", "imagetools", "inspect", reference, "--format", "{{json .Image}}",
                         capture=True, check=False)
         if inspected.returncode != 0:
             raise ReleaseError(f"cannot read {reference}: {inspected.stderr.strip()}")
-        platforms = image_platforms(json.loads(inspected.stdout))
-        if not runs_on(platforms, platform):
-            raise ReleaseError(f"{reference} is built for {', '.join(sorted(platforms)) or 'no platform'}, "
-                               f"but {what} runs on {platform} (services.<name>.architecture)")
+        built_for = image_platforms(json.loads(inspected.stdout))
+        missing = [platform for platform in build.platforms if not runs_on(built_for, platform)]
+        if missing:
+            runs = "runs" if len(build.workloads) == 1 else "run"
+            keys = ", ".join(f"{section}.<name>.architecture" for section in build.sections)
+            raise ReleaseError(f"{reference} is built for {', '.join(sorted(built_for)) or 'no platform'}, "
+                               f"but {what} {runs} on {', '.join(missing)} ({keys})")
 
     # --- steps ---------------------------------------------------------------------------------------
 
@@ -215,7 +218,7 @@ class Release:
 
     def repositories(self) -> None:
         step("1/8 ECR repositories")
-        bare = sorted({self.services[image.service]["image"]["repository"] for image in self.images})
+        bare = sorted({image.config_repository for image in self.images})
         if not bare:
             print("no image of this stack lives in its ECR", flush=True)
             return
@@ -225,36 +228,38 @@ class Release:
 
     def push_images(self, registry: str) -> None:
         step(f"2/8 images {self.tag}" + (f" promoted from {self.promote_from}" if self.promote_from else ""))
-        source_registry, source_images = self.source()
-        for image in self.images:
-            reference = f"{registry}/{image.repository}:{self.tag}"
-            if self.image_exists(image.repository):
-                self.check_platform(reference, image.platform, f"service {image.service!r}")
+        source_registry, source_builds = self.source()
+        for build in stack_images.builds(self.images):
+            reference = f"{registry}/{build.repository}:{self.tag}"
+            users = ", ".join(build.workloads)
+            if self.image_exists(build.repository):
+                self.check_platform(reference, build, users)
                 print(f"{reference} is already in ECR; keeping it", flush=True)
             elif self.promote_from:
-                source = source_images.get(image.service)
+                source = source_builds.get(build.repository.split("/", 1)[1])
                 if source is None:
-                    raise ReleaseError(f"service {image.service!r} has no image in Pulumi.{self.promote_from}.yaml "
-                                       f"to promote")
+                    raise ReleaseError(f"{users}: no image of {build.repository.split('/', 1)[1]!r} in "
+                                       f"Pulumi.{self.promote_from}.yaml to promote")
                 source_reference = f"{source_registry}/{source.repository}:{self.tag}"
-                self.check_platform(source_reference, image.platform, f"{self.stack}'s service {image.service!r}")
+                self.check_platform(source_reference, build, f"{self.stack}'s {users}")
                 run("docker", "buildx", "imagetools", "create", "--tag", reference, source_reference)
             else:
-                context = self.root / image.service
-                if not (context / "Dockerfile").is_file():
-                    raise ReleaseError(f"service {image.service!r} has no {image.service}/Dockerfile to build")
-                run("docker", "buildx", "build", "--platform", image.platform, "--pull",
+                if not (self.root / build.context / "Dockerfile").is_file():
+                    raise ReleaseError(f"{users}: no {build.context}/Dockerfile to build {build.repository} from")
+                run("docker", "buildx", "build", "--platform", ",".join(build.platforms), "--pull",
                     "--label", f"org.opencontainers.image.revision={self.tag}",
-                    "--tag", reference, "--push", image.service)
+                    "--tag", reference, "--push", build.context)
 
     def source(self) -> tuple[Optional[str], dict]:
-        """The promoted stack's registry and images (same account unless --source-account)."""
+        """The promoted stack's registry and builds by config repository (same account unless --source-account)."""
         if not self.promote_from:
             return None, {}
         config = stack_images.read_stack_file(self.promote_from, self.root)
         account = self.source_account or self.account
-        images = stack_images.own_images(config.get(stack_images.SERVICES_KEY) or {}, self.promote_from)
-        return ecr_registry(account, config["aws:region"]), {image.service: image for image in images}
+        images = stack_images.own_images(config, self.promote_from)
+        by_name = {image.repository: image.config_repository for image in images}
+        return ecr_registry(account, config["aws:region"]), {
+            by_name[build.repository]: build for build in stack_images.builds(images)}
 
     def set_tags(self) -> None:
         step(f"3/8 image tags {self.tag}")
@@ -451,8 +456,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             raise ReleaseError(f"--stack {pulumi_stack} is not the stack of Pulumi.{args.stack}.yaml")
         config = stack_images.read_stack_file(args.stack, root)
         promote_from = args.promote_from or ("dev" if config.get("webstack:environment") == "prod" else None)
-        built = [] if promote_from else [image.service for image in stack_images.own_images(
-            config.get(stack_images.SERVICES_KEY) or {}, args.stack)]
+        built = [] if promote_from else [build.context for build in stack_images.builds(
+            stack_images.own_images(config, args.stack))]
         tag = args.tag or ("" if args.complete_cache_rotation else head_commit(root, built))
         release = Release(args.stack, pulumi_stack, tag, root, promote_from, args.source_account,
                           args.migration_timeout, args.poll_interval, args.login)

@@ -1,4 +1,5 @@
-"""Least privilege: no wildcard actions, no wildcard resources for secret reads, split task roles."""
+"""Least privilege: no wildcard actions, no wildcard resources for secret reads nor for workload roles, split task
+roles."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from pulumi_policy import (
     ReportViolation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
 )
 
 from .common import (
@@ -16,6 +19,7 @@ from .common import (
     IAM_POLICY_DOCUMENT_HOLDERS,
     IAM_ROLE,
     TASK_DEFINITION,
+    StackChecker,
     as_list,
     fix,
     plain,
@@ -126,6 +130,85 @@ iam_no_wildcard_secret_reads = ResourceValidationPolicy(
 )
 
 
+# Services whose roles run the stack's workloads: ECS tasks, and what starts them on a schedule or an event.
+WORKLOAD_PRINCIPALS = frozenset({"ecs-tasks.amazonaws.com", "scheduler.amazonaws.com", "events.amazonaws.com",
+                                 "pipes.amazonaws.com"})
+# Actions AWS documents without resource-level permissions (the Service Authorization Reference lists no
+# resource type for them): they only take Resource "*". ECS Exec's channels, the registry login, metrics.
+RESOURCE_LESS_ACTIONS = frozenset({
+    "ssmmessages:createcontrolchannel", "ssmmessages:createdatachannel", "ssmmessages:opencontrolchannel",
+    "ssmmessages:opendatachannel", "ecr:getauthorizationtoken", "cloudwatch:putmetricdata",
+})
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+
+
+def _is_every_resource(resource: str) -> bool:
+    """`*`, or an ARN whose resource part is only wildcards (`arn:aws:sqs:us-east-1:123456789012:*`,
+    `arn:aws:s3:::*`, `arn:aws:*:*:*:*`); `...:task-definition/app:*` or `...:task/cluster/*` name something."""
+    parts = resource.split(":", 5)
+    return resource.strip() == "*" or (len(parts) == 6 and parts[5].strip("*/:") == "")
+
+
+def _trusted_services(role) -> set[str]:
+    trust = json_document(role.props.get("assumeRolePolicy"))
+    services: set[str] = set()
+    for statement in allow_statements(trust) if isinstance(trust, dict) else []:
+        principal = statement.get("Principal")
+        if isinstance(principal, dict):
+            services.update(str(service) for service in as_list(principal.get("Service")))
+    return services
+
+
+def _role_documents(checker: StackChecker, role, holders) -> list[tuple[object, str, object]]:
+    """(resource to report on, label, document) for each permission policy of a role: inline and attached."""
+    documents = [(role, f"inline policy {inline.get('name')}", json_document(inline.get("policy")))
+                 for inline in checker.attempt(role, lambda: as_list(plain(role.props.get("inlinePolicies"))), [])]
+    for holder in checker.linking_to(role, holders, "role"):
+        documents.append((holder, holder.name, checker.attempt(holder, lambda: json_document(holder.props.get("policy")))))
+    return documents
+
+
+def _workload_roles_scoped(args: StackValidationArgs, report: ReportViolation) -> None:
+    checker = StackChecker(args, report)
+    holders = checker.of_type(ROLE_POLICY)
+    for role in checker.of_type(IAM_ROLE):
+        principals = sorted(checker.attempt(role, lambda: _trusted_services(role), set()) & WORKLOAD_PRINCIPALS)
+        if not principals:
+            continue
+        for resource, label, document in _role_documents(checker, role, holders):
+            for statement in allow_statements(document) if isinstance(document, dict) else []:
+                actions = [str(a) for a in as_list(statement.get("Action"))]
+                if "NotResource" in statement:
+                    broad = "every resource but a list (NotResource)"
+                else:
+                    every = [str(r) for r in as_list(statement.get("Resource")) if _is_every_resource(str(r))]
+                    if not every:
+                        continue
+                    broad = f"every resource (Resource {every[0]!r})"
+                # Wildcard actions and secret reads are iam-no-wildcard-actions' and -secret-reads' to report.
+                judged_elsewhere = set(_reads_secrets(actions))
+                scoped = [a for a in actions if a.lower() not in RESOURCE_LESS_ACTIONS
+                          and a.lower() not in judged_elsewhere and not _is_wildcard_action(a)]
+                if not scoped:
+                    continue
+                checker.violation(resource, fix(
+                    f"{label} lets role {role.name} (assumed by {', '.join(principals)}) use {scoped} on {broad}.",
+                    "name the ARNs the workload uses (its queue, bucket, task definition family, the roles it passes); "
+                    "only actions without resource-level permissions (ECS Exec's ssmmessages channels, "
+                    "ecr:GetAuthorizationToken, cloudwatch:PutMetricData) may keep '*'.",
+                ))
+    checker.finish()
+
+
+workload_roles_no_wildcard_resources = StackValidationPolicy(
+    name="workload-roles-no-wildcard-resources",
+    description="Roles of ECS tasks, schedules, event rules and pipes must name the resources they act on, never `*` "
+                "(except for actions without resource-level permissions).",
+    validate=_workload_roles_scoped,
+    enforcement_level=MANDATORY,
+)
+
+
 def _distinct_roles(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != TASK_DEFINITION:
         return
@@ -187,6 +270,7 @@ ecs_containers_read_only_root = ResourceValidationPolicy(
 POLICIES = [
     iam_no_wildcard_actions,
     iam_no_wildcard_secret_reads,
+    workload_roles_no_wildcard_resources,
     ecs_task_roles_distinct,
     ecs_containers_non_privileged,
     ecs_containers_read_only_root,

@@ -179,6 +179,11 @@ ecs_deployment_circuit_breaker = ResourceValidationPolicy(
 )
 
 
+# Set by components/autoscaling.py on a queue consumer's scalable target: the queue whose first message
+# starts a task when none runs.
+SCALES_FROM_ZERO_TAG = "ScalesFromZeroOn"
+
+
 def _min_tasks(args: ResourceValidationArgs, report: ReportViolation) -> None:
     minimum = int(args.get_config().get("minTasks", 2))
     if args.resource_type == ECS_SERVICE:
@@ -190,6 +195,10 @@ def _min_tasks(args: ResourceValidationArgs, report: ReportViolation) -> None:
                        f"set desired_count={minimum} or more (and the scaling minimum alike)."))
     elif args.resource_type == SCALABLE_TARGET and args.props.get("serviceNamespace") == "ecs":
         floor = int(args.props.get("minCapacity") or 0)
+        tags = plain(args.props.get("tags")) or {}
+        if floor == 0 and truthy(args.get_config().get("queueWorkersMayScaleToZero")) \
+                and isinstance(tags, dict) and tags.get(SCALES_FROM_ZERO_TAG):
+            return  # a queue worker that a visible message starts again (its step policy); dev only
         if floor < minimum:
             report(fix(f"Autoscaling may scale the service down to {floor} task(s); at least {minimum} required.",
                        f"set min_capacity={minimum} or more."))
@@ -200,7 +209,12 @@ ecs_service_min_tasks = ResourceValidationPolicy(
     description="ECS services must run, and scale down to no fewer than, the configured number of tasks.",
     validate=_min_tasks,
     enforcement_level=MANDATORY,
-    config_schema=PolicyConfigSchema(properties={"minTasks": {"type": "integer", "minimum": 1, "default": 2}}),
+    config_schema=PolicyConfigSchema(properties={
+        "minTasks": {"type": "integer", "minimum": 1, "default": 2},
+        # A scalable target tagged ScalesFromZeroOn (a queue worker with a 0 -> 1 step policy) may have
+        # minCapacity 0 where this is true (dev, lean); never in prod.
+        "queueWorkersMayScaleToZero": {"type": "boolean", "default": False},
+    }),
 )
 
 

@@ -320,17 +320,23 @@ READ_2026_12_02 = {"ebs.gp3.gbMonth", "ec2.instanceHour", "aurora.serverlessV2.a
                    "aurora.serverlessV2.acuHour.ioOptimized", "aurora.storage.gbMonth.standard",
                    "aurora.storage.gbMonth.ioOptimized", "aurora.io.millionRequests.standard", "rds.proxy.acuHour",
                    "rds.proxy.minimumAcu"}
+READ_2026_12_03 = {"scheduler.invocationsPerMillion", "cloudMap.registeredInstanceMonth", "sqs.standardRequestsPerMillion",
+                   "sqs.fifoRequestsPerMillion"}
+
+
+def date_read(key: str) -> str:
+    return "2026-12-03" if key in READ_2026_12_03 else "2026-12-02" if key in READ_2026_12_02 else "2026-11-25"
 
 
 def test_price_file_records_source_and_date_of_every_figure():
     book = load_prices()
     for key, figure in book.figures.items():
-        expected = "2026-12-02" if key in READ_2026_12_02 else "2026-11-25"
+        expected = date_read(key)
         assert figure["source"].startswith("https://") and figure["dateRead"] == expected, key
     for key, table in book.tables.items():
-        expected = "2026-12-02" if key in READ_2026_12_02 else "2026-11-25"
+        expected = date_read(key)
         assert table["source"].startswith("https://") and table["dateRead"] == expected, key
-    assert book.date_read == "2026-12-02"  # the latest reading, as the estimate's header says
+    assert book.date_read == "2026-12-03"  # the latest reading, as the estimate's header says
     # the issue's reference figures
     assert book.rate("fargate.x86.vcpuHour") == 0.04048 and book.rate("fargate.arm.gbHour") == 0.00356
     assert book.rate("alb.lcuHour") == 0.008 and book.rate("nat.gbProcessed") == 0.045

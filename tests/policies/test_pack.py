@@ -124,6 +124,39 @@ def default_tags_without_owner(props):
     props["defaultTags"] = json.dumps({"tags": {"Project": "webstack", "Environment": "prod"}})
 
 
+def trusting(service: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{
+        "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
+
+
+def role_with_policy(service: str, *statements):
+    """A role `service` assumes, with one role policy of `statements` (nightly-runner-run)."""
+    def add(run: ProgramRun) -> ProgramRun:
+        run = with_resource(run, "aws:iam/role:Role", "nightly-runner", {"assumeRolePolicy": trusting(service)})
+        return with_resource(run, "aws:iam/rolePolicy:RolePolicy", "nightly-runner-run", {
+            "role": "nightly-runner-id", "policy": policy_doc(*statements)}, depends_on=("nightly-runner",))
+    return add
+
+
+def task_role_policy(*statements):
+    return lambda r: change(r, "task-role", lambda p: p["inlinePolicies"][0].update(policy=policy_doc(*statements)))
+
+
+def schedule(assign_public_ip: bool):
+    """A Scheduler schedule running the app's task definition on Fargate."""
+    return lambda r: with_resource(r, "aws:scheduler/schedule:Schedule", "nightly-schedule", {
+        "scheduleExpression": "cron(0 3 * * ? *)", "flexibleTimeWindow": {"mode": "OFF"}, "target": {
+            "arn": r.by_name("cluster").outputs["arn"], "roleArn": "arn:aws:iam::123456789012:role/scheduler",
+            "ecsParameters": {"taskDefinitionArn": r.by_name("app-task").outputs["arn"], "launchType": "FARGATE",
+                              "networkConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": assign_public_ip}}}})
+
+
+RUN_TASK = {"Effect": "Allow", "Action": ["ecs:RunTask"],
+            "Resource": ["arn:aws:ecs:us-east-1:123456789012:task-definition/app-nightly:*"]}
+EXEC_CHANNELS = {"Effect": "Allow", "Resource": "*", "Action": [
+    "ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel", "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel"]}
+
 # (policy, resource it must name, how to break the reference program)
 CASES = [
     ("ecs-service-no-public-ip", "app-service", lambda r: change(r, "app-service", set_in("networkConfiguration.assignPublicIp", True))),
@@ -140,6 +173,14 @@ CASES = [
         "rule": "nightly", "arn": "arn:aws:ecs:us-east-1:123456789012:cluster/app", "ecsTarget": {
             "taskDefinitionArn": "arn:aws:ecs:us-east-1:123456789012:task-definition/app:1", "launchType": "FARGATE",
             "networkConfiguration": {"subnets": ["subnet-1"], "assignPublicIp": True}}})),
+    ("ecs-service-no-public-ip", "nightly-schedule", schedule(assign_public_ip=True)),
+    ("workload-roles-no-wildcard-resources", "nightly-runner-run",
+     role_with_policy("scheduler.amazonaws.com", {**RUN_TASK, "Resource": "*"})),
+    ("workload-roles-no-wildcard-resources", "nightly-runner-run",
+     role_with_policy("ecs-tasks.amazonaws.com", {"Effect": "Allow", "Action": ["sqs:SendMessage"],
+                                                  "NotResource": ["arn:aws:sqs:us-east-1:123456789012:other"]})),
+    ("workload-roles-no-wildcard-resources", "task-role", task_role_policy(
+        EXEC_CHANNELS, {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::*"})),
     ("ecs-service-private-subnets-only", "app-service",
      lambda r: change(r, "app-service", set_in("networkConfiguration.subnets", public_subnets(r)))),
     ("ecs-service-private-subnets-only", "app-service",
@@ -469,6 +510,16 @@ CLEAN_VARIANTS = [
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS-1-2-2017-01"))),
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"))),
     ("alb-http-redirects-to-https", lambda r: change(r, "https", drop("protocol"))),  # a certificate: HTTPS
+    ("ecs-service-no-public-ip", schedule(assign_public_ip=False)),
+    # Scoped resources; a wildcard only where a family or a cluster's tasks are meant.
+    ("workload-roles-no-wildcard-resources", role_with_policy("scheduler.amazonaws.com", RUN_TASK, {
+        "Effect": "Allow", "Action": ["ecs:TagResource"],
+        "Resource": ["arn:aws:ecs:us-east-1:123456789012:task/app/*"]})),
+    # ECS Exec's channels have no resource-level permissions: '*' is all AWS accepts for them.
+    ("workload-roles-no-wildcard-resources", task_role_policy(EXEC_CHANNELS)),
+    # Not a workload's role: other rules hold it.
+    ("workload-roles-no-wildcard-resources", role_with_policy("lambda.amazonaws.com", {
+        "Effect": "Allow", "Action": ["xray:PutTraceSegments"], "Resource": "*"})),
 ]
 
 

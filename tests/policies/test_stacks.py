@@ -38,6 +38,17 @@ def without_owner_tag(props):
 PROD_MUTATIONS = [
     ("public IP on the ECS service", "ecs-service-no-public-ip", "backend-service",
      lambda r: change(r, "backend-service", set_in("networkConfiguration.assignPublicIp", True))),
+    ("public IP on the nightly job", "ecs-service-no-public-ip", "clearsessions-schedule",
+     lambda r: change(r, "clearsessions-schedule", set_in("target.ecsParameters.networkConfiguration.assignPublicIp",
+                                                          True))),
+    ("scheduler role may run any task", "workload-roles-no-wildcard-resources", "clearsessions-scheduler-run",
+     lambda r: change(r, "clearsessions-scheduler-run", lambda p: p.update(policy=json.dumps({
+         "Version": "2012-10-17", "Statement": [
+             {**statement, "Resource": "*"} if statement["Action"] == ["ecs:RunTask"] else statement
+             for statement in json.loads(p["policy"])["Statement"]]})))),
+    ("task role may read every object", "workload-roles-no-wildcard-resources", "backend-task-access",
+     lambda r: change(r, "backend-task-access", lambda p: p.update(policy=json.dumps({
+         "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "*"}]})))),
     ("service in public subnets", "ecs-service-private-subnets-only", "frontend-service",
      lambda r: change(r, "frontend-service", set_in("networkConfiguration.subnets", public_subnets(r)))),
     ("0.0.0.0/0 on 5432", "security-group-no-public-ingress", "web-in-443-ipv4",
