@@ -150,21 +150,16 @@ def _is_every_resource(resource: str) -> bool:
 
 
 def _trusted_services(role) -> set[str]:
-    trust = json_document(role.props.get("assumeRolePolicy"))
-    services: set[str] = set()
-    for statement in allow_statements(trust) if isinstance(trust, dict) else []:
-        principal = statement.get("Principal")
-        if isinstance(principal, dict):
-            services.update(str(service) for service in as_list(principal.get("Service")))
-    return services
+    return {principal.value for statement in allow_statements(plain(role.props.get("assumeRolePolicy")))
+            for principal in statement.principals if principal.is_service}
 
 
 def _role_documents(checker: StackChecker, role, holders) -> list[tuple[object, str, object]]:
     """(resource to report on, label, document) for each permission policy of a role: inline and attached."""
-    documents = [(role, f"inline policy {inline.get('name')}", json_document(inline.get("policy")))
+    documents = [(role, f"inline policy {inline.get('name')}", inline.get("policy"))
                  for inline in checker.attempt(role, lambda: as_list(plain(role.props.get("inlinePolicies"))), [])]
     for holder in checker.linking_to(role, holders, "role"):
-        documents.append((holder, holder.name, checker.attempt(holder, lambda: json_document(holder.props.get("policy")))))
+        documents.append((holder, holder.name, checker.attempt(holder, lambda: plain(holder.props.get("policy")))))
     return documents
 
 
@@ -176,17 +171,18 @@ def _workload_roles_scoped(args: StackValidationArgs, report: ReportViolation) -
         if not principals:
             continue
         for resource, label, document in _role_documents(checker, role, holders):
-            for statement in allow_statements(document) if isinstance(document, dict) else []:
-                actions = [str(a) for a in as_list(statement.get("Action"))]
-                if "NotResource" in statement:
+            for statement in allow_statements(document):
+                actions = list(statement.actions)
+                if statement.not_resources is not None:
                     broad = "every resource but a list (NotResource)"
                 else:
-                    every = [str(r) for r in as_list(statement.get("Resource")) if _is_every_resource(str(r))]
+                    every = [r for r in statement.resources if _is_every_resource(r)]
                     if not every:
                         continue
                     broad = f"every resource (Resource {every[0]!r})"
-                # Wildcard actions and secret reads are iam-no-wildcard-actions' and -secret-reads' to report.
-                judged_elsewhere = set(_reads_secrets(actions))
+                # Wildcard actions, secret reads and self-escalation are iam-no-wildcard-actions', -secret-reads'
+                # and -privilege-escalation's to report.
+                judged_elsewhere = set(_reads_secrets(actions)) | {a.lower() for a in actions if _escalates(a)}
                 scoped = [a for a in actions if a.lower() not in RESOURCE_LESS_ACTIONS
                           and a.lower() not in judged_elsewhere and not _is_wildcard_action(a)]
                 if not scoped:
@@ -205,6 +201,49 @@ workload_roles_no_wildcard_resources = StackValidationPolicy(
     description="Roles of ECS tasks, schedules, event rules and pipes must name the resources they act on, never `*` "
                 "(except for actions without resource-level permissions).",
     validate=_workload_roles_scoped,
+    enforcement_level=MANDATORY,
+)
+
+
+# Actions that let a principal give itself (or a role it controls) more permissions: on every resource they
+# are a way to administrator.
+ESCALATION_ACTIONS = (
+    "iam:PassRole", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy", "iam:AttachGroupPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy", "iam:PutGroupPolicy",
+    "iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
+    "iam:AddUserToGroup", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", "sts:AssumeRole",
+)
+# The resource kinds (after `arn:...:iam::<account>:`) the escalation actions apply to.
+IAM_RESOURCE_KINDS = ("role/", "policy/", "user/", "group/")
+
+
+def _escalates(pattern: str) -> bool:
+    return any(fnmatchcase(action.lower(), pattern.lower()) for action in ESCALATION_ACTIONS)
+
+
+def _no_privilege_escalation(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for label, statements in policy_documents(args):
+        for statement in statements:
+            # Wildcard actions and NotAction are refused by iam-no-wildcard-actions; here the ones it lets pass.
+            listed = [a for a in statement.actions if not _is_wildcard_action(a)]
+            granted = sorted({action for action in ESCALATION_ACTIONS for pattern in listed
+                              if fnmatchcase(action.lower(), pattern.lower())})
+            if not granted:
+                continue
+            every = statement.not_resources is not None or any(
+                is_every_resource(r, IAM_RESOURCE_KINDS) for r in statement.resources)
+            if every:
+                report(fix(f"{label} allows {granted} on every role/policy/user (Resource '*'): whoever holds it can "
+                           "hand itself administrator rights.",
+                           "name the exact role (or policy) ARNs, e.g. iam:PassRole on the task and execution roles "
+                           "with an iam:PassedToService condition."))
+
+
+iam_no_privilege_escalation = ResourceValidationPolicy(
+    name="iam-no-privilege-escalation",
+    description="IAM policies must not allow iam:PassRole, iam:CreatePolicyVersion, iam:Attach*/Put*Policy, "
+                "sts:AssumeRole and the other self-escalation actions on every resource.",
+    validate=_no_privilege_escalation,
     enforcement_level=MANDATORY,
 )
 
@@ -271,6 +310,7 @@ POLICIES = [
     iam_no_wildcard_actions,
     iam_no_wildcard_secret_reads,
     workload_roles_no_wildcard_resources,
+    iam_no_privilege_escalation,
     ecs_task_roles_distinct,
     ecs_containers_non_privileged,
     ecs_containers_read_only_root,

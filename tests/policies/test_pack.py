@@ -111,6 +111,28 @@ def aurora(**credentials):
     return add
 
 
+OTHER_ACCOUNT = "210987654321"
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:alerts"
+
+
+def trust(*statements):
+    return lambda r: change(r, "execution-role", set_in("assumeRolePolicy", policy_doc(*statements)))
+
+
+def resource_policy(type_: str, target: str, *statements, key: str = "policy"):
+    """A resource-based policy resource (a TopicPolicy, QueuePolicy ...) on `target` with `statements`."""
+    return lambda r: with_resource(r, type_, "extra-policy", {"arn": r.by_name(target).outputs.get("arn", ""),
+                                                                key: policy_doc(*statements)}, depends_on=(target,))
+
+
+def escalation(action, resource="*", **fields):
+    return lambda r: change(r, "execution-secrets", set_in("policy", policy_doc(
+        {"Effect": "Allow", "Action": action, "Resource": resource, **fields})))
+
+
+EVERYONE_PUBLISH = {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": TOPIC_ARN}
+
+
 def cluster_mode(**changes):
     """The cache as Redis cluster mode (2 shards, a replica each), with the given inputs changed."""
     def edit(props):
@@ -366,6 +388,38 @@ CASES = [
     ("ecr-immutable-scanned-images", "backend-repo", lambda r: change(r, "backend-repo", set_in("imageTagMutability", "MUTABLE"))),
     ("ecr-immutable-scanned-images", "backend-repo", lambda r: change(r, "backend-repo", drop("imageScanningConfiguration"))),
     ("required-tags", "db", lambda r: change(r, "aws", default_tags_without_owner)),
+    ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:PassRole")),
+    ("iam-no-privilege-escalation", "execution-secrets", escalation(["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"])),
+    ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:AttachRolePolicy", "arn:aws:iam::*:role/*")),
+    ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:Put*Policy")),
+    ("iam-no-privilege-escalation", "task-role", lambda r: change(r, "task-role", set_in("inlinePolicies.0.policy", policy_doc(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::123456789012:role/*"})))),
+    ("resource-policies-no-outside-access", "execution-role", trust(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})),
+    ("resource-policies-no-outside-access", "execution-role", trust(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"}, "Action": "sts:AssumeRole"})),
+    ("resource-policies-no-outside-access", "execution-role", trust(
+        {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole",
+         "Condition": {"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}})),
+    ("resource-policies-no-outside-access", "alb-logs-policy", lambda r: change(r, "alb-logs-policy", bucket_policy(
+        {**READ_ALL, "Principal": {"AWS": OTHER_ACCOUNT}}))),
+    ("resource-policies-no-outside-access", "logs-key", lambda r: change(r, "logs-key", set_in("policy", policy_doc(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"})))),
+    ("resource-policies-no-outside-access", "extra-policy",
+     resource_policy("aws:sns/topicPolicy:TopicPolicy", "alerts", EVERYONE_PUBLISH)),
+    ("resource-policies-no-outside-access", "extra-policy", resource_policy(
+        "aws:sqs/queuePolicy:QueuePolicy", "alerts", {"Effect": "Allow", "Principal": {"AWS": [OTHER_ACCOUNT]},
+                                                       "Action": "sqs:SendMessage", "Resource": "*"})),
+    ("resource-policies-no-outside-access", "extra-policy", resource_policy(
+        "aws:secretsmanager/secretPolicy:SecretPolicy", "django-secret-key", {
+            "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "*"}}})),
+    ("resource-policies-no-outside-access", "extra-policy", resource_policy(
+        "aws:ecr/repositoryPolicy:RepositoryPolicy", "backend-repo", {
+            "Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]})),
+    ("resource-policies-no-outside-access", "extra", lambda r: with_resource(r, "aws:lambda/permission:Permission", "extra", {
+        "action": "lambda:InvokeFunction", "function": "rotate", "principal": "*"})),
 ]
 
 
@@ -510,6 +564,28 @@ CLEAN_VARIANTS = [
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS-1-2-2017-01"))),
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"))),
     ("alb-http-redirects-to-https", lambda r: change(r, "https", drop("protocol"))),  # a certificate: HTTPS
+    ("iam-no-privilege-escalation", escalation("iam:PassRole", [
+        "arn:aws:iam::123456789012:role/app-task", "arn:aws:iam::123456789012:role/app-execution"],
+        Condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})),
+    ("iam-no-privilege-escalation", escalation("sts:AssumeRole", "arn:aws:iam::123456789012:role/deployer")),
+    ("iam-no-privilege-escalation", escalation(["iam:GetRole", "iam:ListRoles"])),
+    ("resource-policies-no-outside-access", resource_policy("aws:sns/topicPolicy:TopicPolicy", "alerts", {
+        **EVERYONE_PUBLISH, "Principal": {"Service": "events.amazonaws.com"},
+        "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/*"}}}, {
+        **EVERYONE_PUBLISH, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}, {
+        **EVERYONE_PUBLISH, "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}})),
+    ("resource-policies-no-outside-access", trust({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                                                   "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}})),
+    ("resource-policies-no-outside-access", trust({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                                                   "Action": "sts:AssumeRole",
+                                                   "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}})),
+    ("resource-policies-no-outside-access", lambda r: change(r, "alb-logs-policy", bucket_policy(
+        {**READ_ALL, "Principal": {"AWS": "arn:aws:iam::127311923021:root"}, "Action": "s3:PutObject"}))),
+    ("resource-policies-no-outside-access", lambda r: with_resource(r, "aws:lambda/permission:Permission", "extra", {
+        "action": "lambda:InvokeFunction", "function": "rotate", "principal": "secretsmanager.amazonaws.com",
+        "sourceAccount": "123456789012"})),
+    ("resource-policies-no-outside-access", lambda r: change(r, "alb-logs-policy", bucket_policy(
+        {**READ_ALL, "Principal": "*"}))),  # everyone on a bucket: s3-no-public-grants' to report
     ("ecs-service-no-public-ip", schedule(assign_public_ip=False)),
     # Scoped resources; a wildcard only where a family or a cluster's tasks are meant.
     ("workload-roles-no-wildcard-resources", role_with_policy("scheduler.amazonaws.com", RUN_TASK, {
