@@ -389,6 +389,14 @@ CASES = [
     ("ecr-immutable-scanned-images", "backend-repo", lambda r: change(r, "backend-repo", drop("imageScanningConfiguration"))),
     ("required-tags", "db", lambda r: change(r, "aws", default_tags_without_owner)),
     ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:PassRole")),
+    ("secrets-recoverable", "django-secret-key", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 0))),
+    ("secrets-recoverable", "django-secret-key", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 7))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", edit_containers(lambda c: c.update(command=[
+        "sh", "-c", "export PGPASSWORD=hunter2 && psql -h db -U app -c 'select 1'"])))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", edit_containers(lambda c: c.update(
+        entryPoint=["/bin/sh", "-c", "mysql --password 'hunter2' -h db && exec gunicorn app.wsgi"])))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env(
+        "STARTUP", "PGPASSWORD=hunter2 ./migrate.sh"))),
     ("iam-no-privilege-escalation", "execution-secrets", escalation(["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"])),
     ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:AttachRolePolicy", "arn:aws:iam::*:role/*")),
     ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:Put*Policy")),
@@ -568,6 +576,10 @@ CLEAN_VARIANTS = [
         "arn:aws:iam::123456789012:role/app-task", "arn:aws:iam::123456789012:role/app-execution"],
         Condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})),
     ("iam-no-privilege-escalation", escalation("sts:AssumeRole", "arn:aws:iam::123456789012:role/deployer")),
+    ("secrets-recoverable", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 30))),
+    ("container-env-no-secrets", lambda r: change(r, "app-task", edit_containers(lambda c: c.update(command=[
+        "sh", "-c", "PGPASSWORD=$PGPASSWORD psql -h db && mysql --password=\"$DB_PASSWORD\" --user app"])))),
+    ("container-env-no-secrets", lambda r: change(r, "app-task", env("STARTUP", "TIMEOUT=30 ./migrate.sh --workers 4"))),
     ("iam-no-privilege-escalation", escalation(["iam:GetRole", "iam:ListRoles"])),
     ("resource-policies-no-outside-access", resource_policy("aws:sns/topicPolicy:TopicPolicy", "alerts", {
         **EVERYONE_PUBLISH, "Principal": {"Service": "events.amazonaws.com"},
