@@ -23,9 +23,11 @@ from components.registry import ImageRepository, ImageRepositoryArgs
 from components.rotation import RedeployedService, SecretRotationRedeploy, SecretRotationRedeployArgs
 from components.queue import WorkQueue, WorkQueueArgs
 from components.service import Service, ServiceArgs
+from components.static_site import StaticSite, StaticSiteArgs
 from components.service_connect import ServiceConnectNamespace, ServiceConnectNamespaceArgs
 from components.storage import MediaStorage, MediaStorageArgs
 from helpers.commands import run_task_command
+from helpers.static_site import CLOUDFRONT_HOSTED_ZONE_ID
 from helpers.names import (
     ecr_registry, has_registry_host, image_reference, queue_url_variable, request_count_resource_label,
     stack_repository_name,
@@ -52,8 +54,11 @@ network = Network("network", NetworkArgs(
 cluster = Cluster("app", ClusterArgs(settings=config.cluster), opts=with_provider)
 
 # Edge: a certificate of our own when the stack has a domain, ALB access logs (prod by default).
-certificate = DomainCertificate("domain", DomainCertificateArgs(settings=config.domain), opts=with_provider) \
-    if config.domain is not None else None
+# Behind a static frontend the load balancer's certificate also names the origin CloudFront calls it on.
+origin_name = config.frontend.origin_name(config.domain) if config.frontend is not None else None
+certificate = DomainCertificate("domain", DomainCertificateArgs(
+    settings=config.domain, extra_names=[origin_name] if origin_name else [],
+), opts=with_provider) if config.domain is not None else None
 access_logs = AccessLogs("alb-logs", AccessLogsArgs(
     settings=config.access_logs,
     region=config.region,
@@ -67,14 +72,35 @@ load_balancer = LoadBalancer("web", LoadBalancerArgs(
     certificate_arn=certificate.certificate_arn if certificate is not None else config.load_balancer.certificate_arn,
     access_logs_bucket=access_logs.bucket_name if access_logs is not None else None,
     access_logs_prefix=access_logs.prefix if access_logs is not None else None,
+    cloudfront_only=config.frontend is not None,
 ), opts=with_provider)
+# A static frontend: the domain's names point at CloudFront, which reaches the load balancer on origin_name.
+frontend = None
+if config.frontend is not None:
+    AliasRecords("frontend-origin", AliasRecordsArgs(
+        settings=config.domain.model_copy(update={"record_name": origin_name, "alternative_names": []}),
+        zone_id=certificate.zone_id,
+        target_dns_name=load_balancer.dns_name,
+        target_zone_id=load_balancer.zone_id,
+    ), opts=with_provider)
+    frontend = StaticSite("frontend", StaticSiteArgs(
+        settings=config.frontend,
+        aliases=config.domain.names,
+        certificate_arn=config.frontend.certificate_arn or certificate.certificate_arn,
+        origin_domain_name=origin_name,
+        origin_header_name=load_balancer.origin_header[0],
+        origin_header_value=load_balancer.origin_header[1],
+        force_destroy=config.frontend.force_destroy,
+        protect=config.frontend.protect,
+    ), opts=with_provider)
 if config.domain is not None:
     domain_records = AliasRecords("domain", AliasRecordsArgs(
         settings=config.domain,
         zone_id=certificate.zone_id,
-        target_dns_name=load_balancer.dns_name,
-        target_zone_id=load_balancer.zone_id,
-        ipv6=load_balancer.ip_address_type == "dualstack",
+        target_dns_name=frontend.domain_name if frontend is not None else load_balancer.dns_name,
+        target_zone_id=CLOUDFRONT_HOSTED_ZONE_ID if frontend is not None else load_balancer.zone_id,
+        ipv6=frontend is not None or load_balancer.ip_address_type == "dualstack",
+        evaluate_target_health=frontend is None,
     ), opts=with_provider)
 
 # One ECR repository per image built for this stack (a bare repository name, not an external registry),
@@ -214,6 +240,7 @@ for name in config.call_order():
         task_role_statements=task_role_statements(settings, uses_storage, queue_statements),
         service_connect_namespace_arn=service_connect.namespace_arn
         if settings.connect is not None or settings.calls else None,
+        required_header=load_balancer.origin_header,
     ), opts=with_provider)
     Autoscaling(f"{name}-scaling", AutoscalingArgs(
         settings=settings.scaling,
@@ -264,6 +291,7 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
             service_name=service.service_name,
             target_group_arn_suffix=service.target_group_arn_suffix,
             min_tasks=config.services[name].scaling.min,
+            alternate_target_group_arn_suffix=service.alternate_target_group_arn_suffix,
         )
         for name, service in services.items()
     },
@@ -349,6 +377,11 @@ if storage is not None:
         pulumi.export("mediaCdnDomain", storage.cdn_domain_name)
 if config.domain is not None:
     pulumi.export("domainUrls", domain_records.urls)
+if frontend is not None:
+    # What the release syncs to and invalidates (docs/releases.md).
+    pulumi.export("frontendBucket", frontend.bucket_name)
+    pulumi.export("frontendDistributionId", frontend.distribution_id)
+    pulumi.export("frontendDomain", frontend.domain_name)
 if "database" in data_stores:
     database = data_stores["database"]
     pulumi.export("databaseHost", database.connection_host)

@@ -1,4 +1,5 @@
-"""AliasRecords: the custom domain's names pointing at the load balancer (Route 53 alias records)."""
+"""AliasRecords: the custom domain's names pointing at the load balancer, or at CloudFront in front of it (Route 53
+alias records)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ class AliasRecordsArgs:
     target_zone_id: pulumi.Input[str]
     # AAAA records as well: only when the target answers on IPv6 (a dualstack load balancer).
     ipv6: bool = False
+    # Route 53 refuses evaluate_target_health for a CloudFront distribution target.
+    evaluate_target_health: bool = True
 
 
 class AliasRecords(pulumi.ComponentResource):
@@ -45,7 +48,7 @@ class AliasRecords(pulumi.ComponentResource):
                     aliases=[aws.route53.RecordAliasArgs(
                         name=args.target_dns_name,
                         zone_id=args.target_zone_id,
-                        evaluate_target_health=True,
+                        evaluate_target_health=args.evaluate_target_health,
                     )],
                     allow_overwrite=settings.replace_existing_records,
                     opts=record_options,

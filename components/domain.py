@@ -14,7 +14,7 @@ issued the certificate.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -27,6 +27,8 @@ VALIDATION_RECORD_TTL = 300
 @dataclass(frozen=True)
 class DomainCertificateArgs:
     settings: DomainConfig
+    # Names on the certificate beyond the domain's: the load balancer's origin name behind a static frontend.
+    extra_names: Sequence[str] = ()
 
 
 class DomainCertificate(pulumi.ComponentResource):
@@ -48,7 +50,7 @@ class DomainCertificate(pulumi.ComponentResource):
         self.certificate = aws.acm.Certificate(
             f"{name}-cert",
             domain_name=settings.record_name,
-            subject_alternative_names=settings.alternative_names or None,
+            subject_alternative_names=[*settings.alternative_names, *args.extra_names] or None,
             validation_method="DNS",
             key_algorithm="RSA_2048",
             opts=child,
@@ -59,7 +61,7 @@ class DomainCertificate(pulumi.ComponentResource):
         # name's record only, never shift the others onto each other's records (Route 53 `name` forces
         # replacement, and the replacement's delete would remove the record a neighbour just upserted).
         self.validation_records = []
-        for domain_name in settings.names:
+        for domain_name in [*settings.names, *args.extra_names]:
             option = self.certificate.domain_validation_options.apply(
                 lambda options, wanted=domain_name: next(o for o in options if o.domain_name == wanted)
             )

@@ -7,12 +7,12 @@ resource names, so a service's or a job's URNs are those it would have with its 
 from __future__ import annotations
 
 import json
-from typing import Mapping
+from typing import Mapping, Optional, Sequence
 
 import pulumi
 import pulumi_aws as aws
 
-from helpers.container import secret_arn_of
+from helpers.container import secret_arn_of, writable_volume_name
 
 EXECUTION_POLICY_ARN = "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
 ECS_TASKS_TRUST = json.dumps({
@@ -81,7 +81,10 @@ def task_roles(name: str, region: str, account_id: pulumi.Input[str], secrets: M
 def fargate_task_definition(resource_name: str, family: str, *, cpu: int, memory: int, architecture: str,
                             execution_role: aws.iam.Role, task_role: aws.iam.Role,
                             container_definitions: pulumi.Input[str],
-                            child: pulumi.ResourceOptions) -> aws.ecs.TaskDefinition:
+                            child: pulumi.ResourceOptions, writable_paths: Sequence[str] = (),
+                            ephemeral_storage_gib: Optional[int] = None) -> aws.ecs.TaskDefinition:
+    """A Fargate task definition; each writable path is a volume without a host path, which on Fargate is an
+    empty bind mount on the task's ephemeral storage, scoped to the task (the container mounts it)."""
     return aws.ecs.TaskDefinition(
         resource_name,
         family=family,
@@ -95,6 +98,10 @@ def fargate_task_definition(resource_name: str, family: str, *, cpu: int, memory
         execution_role_arn=execution_role.arn,
         task_role_arn=task_role.arn,
         container_definitions=container_definitions,
+        volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=writable_volume_name(path)) for path in writable_paths]
+        or None,
+        ephemeral_storage=aws.ecs.TaskDefinitionEphemeralStorageArgs(size_in_gib=ephemeral_storage_gib)
+        if ephemeral_storage_gib is not None else None,
         opts=child,
     )
 

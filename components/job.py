@@ -134,9 +134,11 @@ class ScheduledJob(pulumi.ComponentResource):
                     name=name, image=values[0], port=None, log_group=values[1], region=args.region,
                     environment={**settings.environment, **values[2]}, secrets=values[3],
                     stop_timeout=JOB_STOP_TIMEOUT, command=settings.command,
+                    read_only_root=settings.read_only_root_filesystem, writable_paths=settings.writable_paths,
                 )])
             ),
             child=child,
+            writable_paths=settings.writable_paths, ephemeral_storage_gib=settings.ephemeral_storage_gib,
         )
 
         self.security_group = aws.ec2.SecurityGroup(f"{name}-sg", vpc_id=args.vpc_id,

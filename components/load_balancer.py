@@ -3,6 +3,11 @@
 With a certificate, HTTPS:443 terminates TLS (TLS 1.3 policy) and HTTP:80 only redirects to it;
 without one (a dev stack), HTTP:80 serves directly. Either way the default action is a fixed 404:
 traffic reaches a service only through an explicit listener rule.
+
+Behind CloudFront (`cloudfront_only`, a static frontend) only HTTPS:443 is open, to CloudFront's
+origin-facing managed prefix list only, and every listener rule also requires the secret origin header
+CloudFront adds (`origin_header`): anything else, e.g. a request from inside AWS that bypasses the edge,
+gets the default 403.
 """
 
 from __future__ import annotations
@@ -12,7 +17,9 @@ from typing import Optional
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_random as random
 
+from helpers.static_site import CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST, ORIGIN_HEADER_NAME
 from stackconfig.load_balancer import LoadBalancerConfig
 
 NOT_FOUND = aws.lb.ListenerDefaultActionArgs(
@@ -21,6 +28,14 @@ NOT_FOUND = aws.lb.ListenerDefaultActionArgs(
         content_type="text/plain", message_body="Not Found", status_code="404"
     ),
 )
+FORBIDDEN = aws.lb.ListenerDefaultActionArgs(
+    type="fixed-response",
+    fixed_response=aws.lb.ListenerDefaultActionFixedResponseArgs(
+        content_type="text/plain", message_body="Forbidden", status_code="403"
+    ),
+)
+# The origin header's value: letters and digits only (no `*` or `?`, which a listener rule reads as wildcards).
+ORIGIN_SECRET_LENGTH = 40
 INTERNET_IPV4 = "0.0.0.0/0"
 INTERNET_IPV6 = "::/0"
 
@@ -35,6 +50,8 @@ class LoadBalancerArgs:
     # Access logs to this bucket (`AccessLogs.bucket_name`, which resolves once its policy lets ELB write).
     access_logs_bucket: Optional[pulumi.Input[str]] = None
     access_logs_prefix: Optional[str] = None
+    # A static frontend's CloudFront distribution is the only way in (needs `certificate_arn`).
+    cloudfront_only: bool = False
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -47,19 +64,27 @@ class LoadBalancer(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
     listener_arn: pulumi.Output[str]
     url: pulumi.Output[str]
+    # Behind CloudFront: the header (name, secret value) every listener rule requires; else None.
+    origin_header: Optional[tuple[str, pulumi.Output[str]]]
 
     def __init__(self, name: str, args: LoadBalancerArgs, opts: Optional[pulumi.ResourceOptions] = None):
         super().__init__("webstack:load_balancer:LoadBalancer", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         https = args.certificate_arn is not None
+        if args.cloudfront_only and not https:
+            raise ValueError("a load balancer behind CloudFront needs a certificate (the origin is HTTPS only)")
 
+        # The description predates `cloudfront_only` and stays as it is: changing it replaces the group.
         self.security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
             description="Load balancer: HTTP/HTTPS from the internet, egress only to services",
             opts=child,
         )
-        public_ports = [80, 443] if https else [80]
+        self.origin_header = None
+        if args.cloudfront_only:
+            self._cloudfront_ingress(name)
+        public_ports = [] if args.cloudfront_only else [80, 443] if https else [80]
         for port in public_ports:
             for label, cidr in (("ipv4", INTERNET_IPV4), ("ipv6", INTERNET_IPV6)):
                 aws.vpc.SecurityGroupIngressRule(
@@ -98,9 +123,10 @@ class LoadBalancer(pulumi.ComponentResource):
                 protocol="HTTPS",
                 ssl_policy=args.settings.ssl_policy,
                 certificate_arn=args.certificate_arn,
-                default_actions=[NOT_FOUND],
+                default_actions=[FORBIDDEN if args.cloudfront_only else NOT_FOUND],
                 opts=child,
             )
+        if https and not args.cloudfront_only:
             self.http_listener = aws.lb.Listener(
                 f"{name}-http-redirect",
                 load_balancer_arn=self.load_balancer.arn,
@@ -114,7 +140,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 )],
                 opts=child,
             )
-        else:
+        if not https:
             self.listener = aws.lb.Listener(
                 f"{name}-http",
                 load_balancer_arn=self.load_balancer.arn,
@@ -140,3 +166,27 @@ class LoadBalancer(pulumi.ComponentResource):
             "listenerArn": self.listener_arn,
             "url": self.url,
         })
+
+    def _cloudfront_ingress(self, name: str) -> None:
+        """HTTPS from CloudFront's origin-facing addresses only, and the secret header CloudFront adds.
+
+        One rule referencing the prefix list counts as its maximum entries (about 55 for IPv4) against the
+        security group's rules quota (60 inbound by default), docs/edge.md."""
+        prefix_list = aws.ec2.get_managed_prefix_list_output(
+            name=CLOUDFRONT_ORIGIN_FACING_PREFIX_LIST, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-in-443-cloudfront",
+            security_group_id=self.security_group.id,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            prefix_list_id=prefix_list.id,
+            description="HTTPS from CloudFront's origin-facing servers only",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        secret = random.RandomPassword(
+            f"{name}-origin-secret", length=ORIGIN_SECRET_LENGTH, special=False,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.origin_header = (ORIGIN_HEADER_NAME, secret.result)

@@ -21,8 +21,8 @@ import pulumi
 import pulumi_aws as aws
 
 from helpers.alarms import (
-    AlarmSpec, Metric, aurora_alarms, cache_alarms, database_alarms, load_balancer_alarms, queue_alarms, service_alarms,
-    target_group_alarms,
+    AlarmSpec, Metric, alarm_name, aurora_alarms, cache_alarms, database_alarms, load_balancer_alarms, queue_alarms,
+    service_alarms, target_group_alarms,
 )
 from helpers.dashboard import DatabasePanels, QueuePanels, ServicePanels, dashboard_body, dashboard_name
 from helpers.database import max_connections as class_max_connections
@@ -37,6 +37,9 @@ class MonitoredService:
     target_group_arn_suffix: Optional[pulumi.Input[str]]
     # scaling.min: fewer running tasks than this pages; 0 means no running-task alarm.
     min_tasks: int
+    # The second target group of a blue/green, canary or linear service: its 5xx and unhealthy-host alarms
+    # cover both groups.
+    alternate_target_group_arn_suffix: Optional[pulumi.Input[str]] = None
 
 
 @dataclass(frozen=True)
@@ -163,7 +166,7 @@ class Monitoring(pulumi.ComponentResource):
             specs += service_alarms(service, args.cluster_name, target.service_name, target.min_tasks, alarms)
             if target.target_group_arn_suffix is not None:
                 specs += target_group_alarms(service, args.load_balancer_arn_suffix, target.target_group_arn_suffix,
-                                             alarms)
+                                             alarms, target.alternate_target_group_arn_suffix)
         for label, database in args.databases.items():
             specs += database_alarms(f"db-{label}", database.instance_identifier, database.max_connections,
                                      database.allocated_storage_gib, alarms, memory_mib=database.memory_mib)
@@ -184,7 +187,7 @@ class Monitoring(pulumi.ComponentResource):
                 f"alarm names {', '.join(clashes)} are declared twice: rename the service whose name starts "
                 f"with 'db-' or 'cache-' (those prefixes name the database and cache alarms)"
             )
-        self.alarms = {spec.key: self._alarm(name, prefix, spec) for spec in specs}
+        self.alarms = {spec.key: self._alarm(name, spec) for spec in specs}
 
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
@@ -203,11 +206,11 @@ class Monitoring(pulumi.ComponentResource):
             "alarmNames": [alarm.name for alarm in self.alarms.values()],
         })
 
-    def _alarm(self, name: str, prefix: str, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
+    def _alarm(self, name: str, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
         metric = spec.metric
         return aws.cloudwatch.MetricAlarm(
             f"{name}-{spec.key}",
-            name=f"{prefix}-{spec.key}",
+            name=alarm_name(pulumi.get_project(), pulumi.get_stack(), spec.key),
             alarm_description=spec.description,
             comparison_operator=spec.comparison,
             threshold=spec.threshold,

@@ -5,6 +5,13 @@ subnets. With `routes`: the security group admits the container port from the lo
 target group and the listener rule that routes to it. Without (a queue worker): egress only, no target
 group, no listener rule, no health check grace period. The running count belongs to autoscaling:
 `desiredCount` is set once and then ignored.
+
+Deployments: `rolling` with the circuit breaker, or ECS's own blue/green, canary or linear strategy, for
+which the service gets a second (alternate) target group, the role ECS assumes to shift the listener
+rule's weights, and listener rules whose actions are left to ECS. Deployment alarms (on by default in
+prod) name the Monitoring component's 5xx-rate and unhealthy-hosts alarms by their fixed names: the
+alarms read this service's target groups, so the service cannot wait for them, and ECS only reads the
+alarms' state during a deployment.
 """
 
 from __future__ import annotations
@@ -17,6 +24,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.fargate_task import fargate_task_definition, resolved, task_roles
+from helpers.alarms import alarm_name, deployment_alarm_keys
 from helpers.container import container_definition, port_name
 from helpers.names import task_family
 from stackconfig.service import ServiceConfig
@@ -28,6 +36,23 @@ EXEC_ACTIONS = [
     "ssmmessages:OpenControlChannel",
     "ssmmessages:OpenDataChannel",
 ]
+# The role ECS assumes to move a blue/green, canary or linear service's traffic (AWS's managed policy:
+# describe and modify listeners, rules and target groups, register and deregister targets).
+LOAD_BALANCER_INFRASTRUCTURE_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers"
+ECS_STRATEGIES = {"rolling": "ROLLING", "blueGreen": "BLUE_GREEN", "canary": "CANARY", "linear": "LINEAR"}
+
+
+def ecs_infrastructure_trust(account_id: str) -> str:
+    """Only ECS acting for this account may assume the role (the confused-deputy condition)."""
+    return json.dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }],
+    })
 
 
 @dataclass(frozen=True)
@@ -50,6 +75,8 @@ class ServiceArgs:
     service_depends_on: Sequence[pulumi.Resource] = ()
     # IAM statements the application itself needs (e.g. on its bucket), granted on the task role.
     task_role_statements: Optional[pulumi.Input[Sequence[dict]]] = None
+    # Behind CloudFront: (header name, value) the listener rule also requires (`LoadBalancer.origin_header`).
+    required_header: Optional[tuple[str, pulumi.Input[str]]] = None
     # The stack's Service Connect namespace, for a service with `connect` (resolved: name and port set) or
     # `calls`; None for a service that takes no part in Service Connect.
     service_connect_namespace_arn: Optional[pulumi.Input[str]] = None
@@ -62,6 +89,8 @@ class Service(pulumi.ComponentResource):
     # None for a service without routes (not behind the load balancer).
     target_group_arn: Optional[pulumi.Output[str]]
     target_group_arn_suffix: Optional[pulumi.Output[str]]
+    # The second target group of a blue/green, canary or linear service; None otherwise.
+    alternate_target_group_arn_suffix: Optional[pulumi.Output[str]]
     task_role_arn: pulumi.Output[str]
     task_role_name: pulumi.Output[str]
     log_group_name: pulumi.Output[str]
@@ -130,9 +159,13 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
         self.target_group = None
+        self.alternate_target_group = None
         self.listener_rule = None
+        self.test_listener_rule = None
+        self.traffic_role = None
         if behind_load_balancer:
             self._load_balancer_attachment(name, args, child)
+        deployment = settings.deployment
 
         self.service = aws.ecs.Service(
             f"{name}-service",
@@ -145,9 +178,24 @@ class Service(pulumi.ComponentResource):
                 subnets=args.subnet_ids, security_groups=[self.security_group.id], assign_public_ip=False
             ),
             load_balancers=[aws.ecs.ServiceLoadBalancerArgs(
-                target_group_arn=self.target_group.arn, container_name=name, container_port=settings.port
+                target_group_arn=self.target_group.arn, container_name=name, container_port=settings.port,
+                advanced_configuration=self._advanced_configuration(),
             )] if behind_load_balancer else None,
-            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(enable=True, rollback=True),
+            # The circuit breaker works for rolling deployments only; the other strategies roll back on their
+            # alarms. Off explicitly: a block left out would keep the breaker a rolling service had on.
+            deployment_circuit_breaker=aws.ecs.ServiceDeploymentCircuitBreakerArgs(
+                enable=not deployment.shifts_traffic, rollback=not deployment.shifts_traffic,
+            ),
+            deployment_configuration=self._deployment_configuration(deployment),
+            # ECS's own controller runs blue/green, canary and linear deployments (the provider's default;
+            # left unset on rolling services, as they always were).
+            deployment_controller=aws.ecs.ServiceDeploymentControllerArgs(type="ECS")
+            if deployment.shifts_traffic else None,
+            alarms=aws.ecs.ServiceAlarmsArgs(
+                enable=True, rollback=True,
+                alarm_names=[alarm_name(pulumi.get_project(), pulumi.get_stack(), key)
+                             for key in deployment_alarm_keys(name)],
+            ) if deployment.alarms else None,
             deployment_minimum_healthy_percent=settings.deployment.minimum_healthy_percent,
             deployment_maximum_percent=settings.deployment.maximum_percent,
             # ECS accepts a grace period only for a service with a load balancer.
@@ -175,7 +223,11 @@ class Service(pulumi.ComponentResource):
                 ignore_changes=["desiredCount"],
                 # A target group must be attached to a listener before a service can register into it,
                 # and a capacity provider must be associated with the cluster before a service uses it.
-                depends_on=[*([self.listener_rule] if behind_load_balancer else []), *args.service_depends_on],
+                # ECS needs its traffic role's permissions when it creates a blue/green service.
+                depends_on=[*([self.listener_rule] if behind_load_balancer else []),
+                            *([self.test_listener_rule] if self.test_listener_rule is not None else []),
+                            *([self.traffic_role_policy] if self.traffic_role is not None else []),
+                            *args.service_depends_on],
             ),
         )
 
@@ -184,6 +236,8 @@ class Service(pulumi.ComponentResource):
         self.security_group_id = self.security_group.id
         self.target_group_arn = self.target_group.arn if behind_load_balancer else None
         self.target_group_arn_suffix = self.target_group.arn_suffix if behind_load_balancer else None
+        self.alternate_target_group_arn_suffix = self.alternate_target_group.arn_suffix \
+            if self.alternate_target_group is not None else None
         self.task_role_arn = self.task_role.arn
         self.task_role_name = self.task_role.name
         self.log_group_name = self.log_group.name
@@ -193,6 +247,7 @@ class Service(pulumi.ComponentResource):
             "securityGroupId": self.security_group_id,
             "targetGroupArn": self.target_group_arn,
             "targetGroupArnSuffix": self.target_group_arn_suffix,
+            "alternateTargetGroupArnSuffix": self.alternate_target_group_arn_suffix,
             "taskDefinitionArn": self.task_definition.arn,
             "taskRoleArn": self.task_role_arn,
             "logGroupName": self.log_group_name,
@@ -263,14 +318,90 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
 
-        self.target_group = self._target_group(name, args, child)
+        self.target_group = self._target_group(f"{name}-tg", args, child)
+        if not settings.deployment.shifts_traffic:
+            self.listener_rule = aws.lb.ListenerRule(
+                f"{name}-route",
+                listener_arn=args.listener_arn,
+                priority=settings.routes.priority,
+                actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.target_group.arn)],
+                conditions=self._conditions(settings, args.required_header),
+                opts=child,
+            )
+            return
+
+        # Blue/green, canary, linear: ECS registers the new revision in whichever group is idle and shifts
+        # the rules' forward weights between the two (AWS's "Application Load Balancer resources for
+        # blue/green, linear, and canary deployments"). It rewrites those weights, so `pulumi up` must not
+        # set them back: the rules' actions are ECS's after creation.
+        self.alternate_target_group = self._target_group(f"{name}-tg-alt", args, child)
+        ecs_owns_actions = pulumi.ResourceOptions(parent=self, ignore_changes=["actions"])
         self.listener_rule = aws.lb.ListenerRule(
             f"{name}-route",
             listener_arn=args.listener_arn,
             priority=settings.routes.priority,
-            actions=[aws.lb.ListenerRuleActionArgs(type="forward", target_group_arn=self.target_group.arn)],
-            conditions=self._conditions(settings),
+            actions=[self._weighted_forward()],
+            conditions=self._conditions(settings, args.required_header),
+            opts=ecs_owns_actions,
+        )
+        test = settings.deployment.test_traffic
+        if test is not None:
+            self.test_listener_rule = aws.lb.ListenerRule(
+                f"{name}-test-route",
+                listener_arn=args.listener_arn,
+                priority=test.priority,
+                actions=[self._weighted_forward()],
+                conditions=[*self._conditions(settings, args.required_header), aws.lb.ListenerRuleConditionArgs(
+                    http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(
+                        http_header_name=test.header, values=[test.value]),
+                )],
+                opts=ecs_owns_actions,
+            )
+        self.traffic_role = aws.iam.Role(
+            f"{name}-traffic",
+            description=f"ECS shifts {name}'s traffic between its target groups",
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(ecs_infrastructure_trust),
             opts=child,
+        )
+        self.traffic_role_policy = aws.iam.RolePolicyAttachment(
+            f"{name}-traffic-managed", role=self.traffic_role.name,
+            policy_arn=LOAD_BALANCER_INFRASTRUCTURE_POLICY_ARN, opts=child,
+        )
+
+    def _weighted_forward(self) -> aws.lb.ListenerRuleActionArgs:
+        """All traffic to the primary group, none to the alternate: where ECS starts a deployment from."""
+        return aws.lb.ListenerRuleActionArgs(type="forward", forward=aws.lb.ListenerRuleActionForwardArgs(
+            target_groups=[
+                aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=self.target_group.arn, weight=100),
+                aws.lb.ListenerRuleActionForwardTargetGroupArgs(arn=self.alternate_target_group.arn, weight=0),
+            ],
+        ))
+
+    def _advanced_configuration(self) -> Optional[aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs]:
+        if self.alternate_target_group is None:
+            return None
+        return aws.ecs.ServiceLoadBalancerAdvancedConfigurationArgs(
+            alternate_target_group_arn=self.alternate_target_group.arn,
+            production_listener_rule=self.listener_rule.arn,
+            test_listener_rule=self.test_listener_rule.arn if self.test_listener_rule is not None else None,
+            role_arn=self.traffic_role.arn,
+        )
+
+    @staticmethod
+    def _deployment_configuration(deployment) -> Optional[aws.ecs.ServiceDeploymentConfigurationArgs]:
+        """The strategy and its bake times (strings in pulumi-aws 7.x); nothing for rolling, ECS's default."""
+        if not deployment.shifts_traffic:
+            return None
+        canary, linear = deployment.canary, deployment.linear
+        return aws.ecs.ServiceDeploymentConfigurationArgs(
+            strategy=ECS_STRATEGIES[deployment.strategy],
+            bake_time_in_minutes=str(deployment.bake_time_minutes),
+            canary_configuration=aws.ecs.ServiceDeploymentConfigurationCanaryConfigurationArgs(
+                canary_percent=canary.percent, canary_bake_time_in_minutes=str(canary.bake_minutes),
+            ) if deployment.strategy == "canary" else None,
+            linear_configuration=aws.ecs.ServiceDeploymentConfigurationLinearConfigurationArgs(
+                step_percent=linear.step_percent, step_bake_time_in_minutes=str(linear.step_bake_minutes),
+            ) if deployment.strategy == "linear" else None,
         )
 
     def _task_definition(self, resource_name: str, family: str, settings: ServiceConfig,
@@ -279,6 +410,7 @@ class Service(pulumi.ComponentResource):
             resource_name, family, cpu=settings.cpu, memory=settings.memory, architecture=settings.architecture,
             execution_role=self.execution_role, task_role=self.task_role,
             container_definitions=container_definitions, child=child,
+            writable_paths=settings.writable_paths, ephemeral_storage_gib=settings.ephemeral_storage_gib,
         )
 
     def _container_definitions(self, name: str, args: ServiceArgs, command: Optional[Sequence[str]] = None,
@@ -302,10 +434,12 @@ class Service(pulumi.ComponentResource):
                 health_retries=settings.health_check.unhealthy_threshold,
                 health_start_period=settings.health_check.grace_period,
                 init_process=settings.enable_exec,
+                read_only_root=settings.read_only_root_filesystem,
+                writable_paths=settings.writable_paths,
             )])
         )
 
-    def _target_group(self, name: str, args: ServiceArgs, child) -> aws.lb.TargetGroup:
+    def _target_group(self, resource_name: str, args: ServiceArgs, child) -> aws.lb.TargetGroup:
         settings = args.settings
         health = settings.health_check
         stickiness = None
@@ -318,7 +452,7 @@ class Service(pulumi.ComponentResource):
             )
         # Auto-named (no `name`), so a change that forces replacement can create the new group first.
         return aws.lb.TargetGroup(
-            f"{name}-tg",
+            resource_name,
             target_type="ip",
             protocol="HTTP",
             port=settings.port,
@@ -340,7 +474,8 @@ class Service(pulumi.ComponentResource):
         )
 
     @staticmethod
-    def _conditions(settings: ServiceConfig) -> list[aws.lb.ListenerRuleConditionArgs]:
+    def _conditions(settings: ServiceConfig, required_header: Optional[tuple[str, pulumi.Input[str]]] = None
+                    ) -> list[aws.lb.ListenerRuleConditionArgs]:
         conditions = []
         if settings.routes.paths:
             conditions.append(aws.lb.ListenerRuleConditionArgs(
@@ -349,6 +484,11 @@ class Service(pulumi.ComponentResource):
         if settings.routes.hosts:
             conditions.append(aws.lb.ListenerRuleConditionArgs(
                 host_header=aws.lb.ListenerRuleConditionHostHeaderArgs(values=settings.routes.hosts)
+            ))
+        if required_header is not None:
+            header_name, value = required_header
+            conditions.append(aws.lb.ListenerRuleConditionArgs(
+                http_header=aws.lb.ListenerRuleConditionHttpHeaderArgs(http_header_name=header_name, values=[value])
             ))
         return conditions
 

@@ -341,10 +341,13 @@ def _fargate_service(stack: _Stack, service: Record) -> None:
         spot_note = (f", Spot {scale.spot_tasks['min']:g}/{scale.spot_tasks['max']:g} tasks at "
                      f"{discount:.0%} off")
     on_spot = " (Spot)" if scale.spot_tasks["max"] else ""
+    extra_storage = _number((definition.props.get("ephemeralStorage") or {}).get("sizeInGib"), 20.0) - 20
+    storage_note = (f" + {extra_storage:g} GB ephemeral storage above 20 x "
+                    f"{_usd(stack.prices.rate('fargate.ephemeralStorageGbHour'))}") if extra_storage > 0 else ""
     stack.add(service, f"Fargate {arch} {vcpu:g} vCPU/{gb:g} GB x {scale.tasks['min']:g}-"
               f"{scale.tasks['max']:g} tasks{on_spot}", monthly["min"], monthly["max"],
               f"tasks x ({vcpu:g} vCPU x {_usd(stack.prices.rate(f'fargate.{arch}.vcpuHour'))} + {gb:g} GB x "
-              f"{_usd(stack.prices.rate(f'fargate.{arch}.gbHour'))}) x {stack.hours:g} h{spot_note}")
+              f"{_usd(stack.prices.rate(f'fargate.{arch}.gbHour'))}{storage_note}) x {stack.hours:g} h{spot_note}")
     if stack.scalable_target_of(service) is None and any(
             t.props.get("resourceId") is None for t in stack.of_type("aws:appautoscaling/target:Target")):
         stack.not_priced(service, "maximum scale unknown: a scalable target's resourceId is not known yet "
@@ -936,6 +939,17 @@ def _distribution(stack: _Stack, distribution: Record) -> None:
                    f"{usage.cloudfront_gb_month:g} GB x {_usd(p.rate('cloudfront.dataOutGb'))} + "
                    f"{usage.cloudfront_requests_millions_month:g} M requests x "
                    f"{_usd(p.rate('cloudfront.httpsRequestsPer10k'))}/10k")
+
+
+@prices("aws:cloudfront/function:Function")
+def _cloudfront_function(stack: _Stack, function: Record) -> None:
+    """A viewer-request function runs on every request of its behaviour: counted as every request of the
+    distribution (an upper bound; API paths do not run it)."""
+    usage, p = stack.usage, stack.prices
+    stack.add_flat(function, "CloudFront Functions invocations",
+                   usage.cloudfront_requests_millions_month * p.rate("cloudfront.functionInvocationsPerMillion"),
+                   f"{usage.cloudfront_requests_millions_month:g} M invocations x "
+                   f"{_usd(p.rate('cloudfront.functionInvocationsPerMillion'))}/M")
 
 
 # CloudWatch's always-free tier, per account and month (aws.amazon.com/cloudwatch/pricing, "Free tier").

@@ -13,7 +13,7 @@ trending towards it. Both go to the same alert topic; the severity leads the des
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Mapping, Optional, Protocol
+from typing import Any, Literal, Mapping, Optional, Protocol, Sequence
 
 GIB = 1024 ** 3
 MIB = 1024 ** 2
@@ -201,37 +201,72 @@ def service_alarms(service: str, cluster_name: Any, service_name: Any, min_tasks
     return specs
 
 
+def alarm_name(project: str, stack: str, key: str) -> str:
+    """The CloudWatch name of an alarm: fixed, so an ECS service can name its deployment alarms before they exist."""
+    return f"{project}-{stack}-{key}"
+
+
+def deployment_alarm_keys(service: str) -> list[str]:
+    """The alarms that fail (and roll back) a deployment of a service behind the load balancer."""
+    return [f"{service}-5xx-rate", f"{service}-unhealthy-hosts"]
+
+
+def _target_group_terms(load_balancer_arn_suffix: Any, target_group_arn_suffixes: Sequence[Any]):
+    """Per target group: the dimensions and a term id suffix ("" for the only one, "1", "2" for two)."""
+    numbered = len(target_group_arn_suffixes) > 1
+    return [({"LoadBalancer": load_balancer_arn_suffix, "TargetGroup": suffix}, str(index + 1) if numbered else "")
+            for index, suffix in enumerate(target_group_arn_suffixes)]
+
+
 def target_group_alarms(service: str, load_balancer_arn_suffix: Any, target_group_arn_suffix: Any,
-                        alarms: AlarmsConfig) -> list[AlarmSpec]:
-    """What the load balancer sees of one service: its 5xx rate, unhealthy targets and p95 latency."""
+                        alarms: AlarmsConfig, alternate_target_group_arn_suffix: Any = None) -> list[AlarmSpec]:
+    """What the load balancer sees of one service: its 5xx rate, unhealthy targets and p95 latency.
+
+    A service with blue/green, canary or linear deployments has two target groups and ECS moves production
+    traffic between them, so its 5xx rate and unhealthy hosts cover both: the new revision's errors reach the
+    deployment alarms whichever group serves it.
+    """
     dimensions = {"LoadBalancer": load_balancer_arn_suffix, "TargetGroup": target_group_arn_suffix}
+    groups = _target_group_terms(load_balancer_arn_suffix, [target_group_arn_suffix] + (
+        [alternate_target_group_arn_suffix] if alternate_target_group_arn_suffix is not None else []))
     errors, unhealthy, latency = alarms.target5xx_rate, alarms.unhealthy_hosts, alarms.response_time_p95
+    error_terms = tuple(MathTerm(f"errors{n}", f"Target 5xx{' (target group ' + n + ')' if n else ''}",
+                                 metric=Metric(ALB, "HTTPCode_Target_5XX_Count", dims, statistic="Sum"))
+                        for dims, n in groups)
+    request_terms = tuple(MathTerm(f"requests{n}", f"Requests{' (target group ' + n + ')' if n else ''}",
+                                   metric=Metric(ALB, "RequestCount", dims, statistic="Sum"))
+                          for dims, n in groups)
+    # FILL: a minute without any 5xx (or, in the idle group, any request) has no datapoint.
+    rate = ("100 * FILL(errors, 0) / requests" if len(groups) == 1 else
+            "100 * (FILL(errors1, 0) + FILL(errors2, 0)) / (FILL(requests1, 0) + FILL(requests2, 0))")
+    unhealthy_metric = Metric(ALB, "UnHealthyHostCount", dimensions, statistic="Maximum") if len(groups) == 1 \
+        else None
+    unhealthy_math = () if len(groups) == 1 else (
+        *(MathTerm(f"unhealthy{n}", f"Unhealthy hosts (target group {n})",
+                   metric=Metric(ALB, "UnHealthyHostCount", dims, statistic="Maximum")) for dims, n in groups),
+        MathTerm("unhealthy", "Unhealthy hosts (either target group)", expression="MAX([unhealthy1, unhealthy2])"),
+    )
     return [
         AlarmSpec(
-            key=f"{service}-5xx-rate", severity="P0",
+            key=deployment_alarm_keys(service)[0], severity="P0",
             summary=f"more than {_number(errors.threshold)} % of requests to {service} answered 5xx "
                     f"{_window(errors)}.",
             action=f"read the errors in {service}'s logs; if a deployment just went out, roll it back "
                    f"(redeploy the previous image tag).",
             comparison="GreaterThanThreshold", threshold=errors.threshold, timing=errors,
             treat_missing_data="notBreaching",
-            math=(
-                MathTerm("errors", "Target 5xx", metric=Metric(
-                    ALB, "HTTPCode_Target_5XX_Count", dimensions, statistic="Sum")),
-                MathTerm("requests", "Requests", metric=Metric(ALB, "RequestCount", dimensions, statistic="Sum")),
-                # FILL: a minute without any 5xx has no datapoint, which is a 0 % rate.
-                MathTerm("rate", "5xx % of requests", expression="100 * FILL(errors, 0) / requests"),
-            ),
+            math=(*error_terms, *request_terms, MathTerm("rate", "5xx % of requests", expression=rate)),
         ),
         AlarmSpec(
-            key=f"{service}-unhealthy-hosts", severity="P0",
+            key=deployment_alarm_keys(service)[1], severity="P0",
             summary=f"more than {_number(unhealthy.threshold)} of {service}'s targets failed load balancer "
                     f"health checks {_window(unhealthy)}.",
             action="check the target group's health status reasons and the service's logs; ECS replaces "
                    "unhealthy tasks, so a lasting alarm means new tasks fail too.",
             comparison="GreaterThanThreshold", threshold=unhealthy.threshold, timing=unhealthy,
             treat_missing_data="notBreaching",
-            metric=Metric(ALB, "UnHealthyHostCount", dimensions, statistic="Maximum"),
+            metric=unhealthy_metric,
+            math=unhealthy_math,
         ),
         AlarmSpec(
             key=f"{service}-latency-p95", severity="P1",

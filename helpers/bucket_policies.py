@@ -59,6 +59,18 @@ def cloudfront_read_statement(bucket_arn: str, distribution_arn: str) -> dict:
     }
 
 
+def cloudfront_list_statement(bucket_arn: str, distribution_arn: str) -> dict:
+    """The same distribution may list the bucket, so S3 answers a missing file with 404 (not 403)."""
+    return {
+        "Sid": "CloudFrontList",
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:ListBucket",
+        "Resource": bucket_arn,
+        "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+    }
+
+
 def elb_log_delivery_statements(
     bucket_arn: str, prefix: str, account_id: str, legacy_elb_account_arns: Sequence[str] = ()
 ) -> list[dict]:

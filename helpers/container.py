@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Mapping, Optional, Sequence
 
 
@@ -10,6 +11,12 @@ def secret_arn_of(value_from: str) -> str:
     if value_from.startswith("arn:") and ":secretsmanager:" in value_from:
         return ":".join(value_from.split(":")[:7])
     return value_from
+
+
+def writable_volume_name(path: str) -> str:
+    """The task volume mounted at a writable path: `/var/cache/nginx` -> `writable-var-cache-nginx` (ECS volume
+    names: letters, digits, hyphens and underscores)."""
+    return "writable-" + re.sub(r"[^A-Za-z0-9_-]", "-", path.strip("/").replace("/", "-"))
 
 
 def pinned_secret_reference(secret_arn: str, version_id: str, json_key: str = "") -> str:
@@ -47,9 +54,12 @@ def container_definition(
     health_retries: int = 3,
     health_start_period: int = 60,
     init_process: bool = False,
+    read_only_root: bool = True,
+    writable_paths: Sequence[str] = (),
 ) -> dict:
     """One essential container: port mapping (none without a port), awslogs, plain env vars and secrets by
-    reference only."""
+    reference only, a read-only root filesystem unless told otherwise, with a task volume at each writable path
+    (the task definition declares them: `writable_volume_name`)."""
     definition: dict = {
         "name": name,
         "image": image,
@@ -57,6 +67,11 @@ def container_definition(
         "environment": [{"name": key, "value": value} for key, value in sorted(environment.items())],
         "secrets": [{"name": key, "valueFrom": value} for key, value in sorted(secrets.items())],
         "stopTimeout": stop_timeout,
+        "readonlyRootFilesystem": read_only_root,
+        "mountPoints": [
+            {"sourceVolume": writable_volume_name(path), "containerPath": path, "readOnly": False}
+            for path in writable_paths
+        ],
         "logConfiguration": {
             "logDriver": "awslogs",
             "options": {

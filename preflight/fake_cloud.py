@@ -251,8 +251,13 @@ class FakeCloud(pulumi.runtime.Mocks):
             fqdn = str(inputs.get("name", name)).rstrip(".")
             return {"id": f"{inputs.get('zoneId')}_{fqdn}_{inputs.get('type')}", "fqdn": fqdn}
         if typ == "aws:cloudfront/distribution:Distribution":
-            return {"arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/E{_hex(seed, 13).upper()}",
+            distribution = f"E{_hex(seed, 13).upper()}"
+            return {"id": distribution, "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:distribution/{distribution}",
                     "domainName": f"d{_hex(seed, 13)}.cloudfront.net", "hostedZoneId": "Z2FDTNDATAQYW2"}
+        if typ == "aws:cloudfront/function:Function":
+            function = given_name or f"{name}-{_hex(seed, 7)}"
+            return {"name": function, "arn": f"arn:aws:cloudfront::{ACCOUNT_ID}:function/{function}",
+                    "etag": f"E{_hex(seed + 'etag', 13).upper()}", "status": "UNASSOCIATED"}
         if typ == "aws:appautoscaling/target:Target":
             return {"arn": self._arn("application-autoscaling", f"scalable-target/{_hex(seed, 20)}")}
         if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
@@ -318,6 +323,13 @@ class FakeCloud(pulumi.runtime.Mocks):
                     "arn": self._arn("ec2", f"route-table/{table}"), "routes": [],
                     "associations": [{"routeTableAssociationId": f"rtbassoc-{_hex(table + subnet, 17)}",
                                       "routeTableId": table, "subnetId": subnet, "main": False}]}
+        if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            # AWS-managed lists have one id per region; CloudFront's origin-facing list has about 55 entries.
+            name = args.args.get("name", "")
+            prefix_list = f"pl-{_hex(self.region + name, 8)}"
+            return {"id": prefix_list, "name": name, "maxEntries": 55, "addressFamily": "IPv4",
+                    "ownerId": "AWS", "arn": f"arn:aws:ec2:{self.region}:aws:prefix-list/{prefix_list}",
+                    "entries": [], "version": 1}
         if token == "aws:ec2/getAmi:getAmi":
             filters = {f.get("name"): (f.get("values") or [""])[0] for f in args.args.get("filters") or []}
             image = f"ami-{_hex(self.region + filters.get('name', ''), 17)}"

@@ -27,6 +27,7 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import policy as policy_sdk
+from pulumi_policy.proxy import _DictProxy
 
 from preflight.broken_file import BrokenFileError, display_path
 from preflight.capture import PROJECT_ROOT, CapturedResource, ProgramRun
@@ -181,18 +182,75 @@ class _StructsConvertedOnce:
         return getattr(json_format, name)
 
 
+class _PropertiesOnFirstRead(_DictProxy):
+    """A policy's `props` (or its provider's), built by pulumi_policy's own code when the policy first reads it.
+
+    For every policy and resource the analyzer deserializes the properties and wraps them in its
+    unknown-checking proxy (`deserialize_properties`, then `unknown_checking_proxy`: a new dict, list and
+    proxy for every value), though most policies look at the resource type and return. Here
+    `deserialize_properties` hands back this stand-in, which `unknown_checking_proxy` passes through
+    unchanged (it wraps only real dicts and lists); on its first read it builds exactly what the
+    analyzer would have, for this policy alone, and then is that proxy. Nothing is shared between
+    policies, so one policy writing into its props changes no other policy's.
+    """
+
+    def __init__(self, converted: Mapping[str, Any]) -> None:  # the proxy's own fields are set on first read
+        self._converted: Optional[Mapping[str, Any]] = converted
+
+    def _built(self) -> None:
+        if self._converted is not None:
+            proxy = _real_unknown_checking_proxy(_real_deserialize_properties(self._converted))
+            self._DictProxy__target = proxy._DictProxy__target
+            self._DictProxy__props_acc = proxy._DictProxy__props_acc
+            self._converted = None
+
+    def __getitem__(self, key):
+        self._built()
+        return super().__getitem__(key)
+
+    def __setitem__(self, key, value):
+        self._built()
+        super().__setitem__(key, value)
+
+    def __len__(self):
+        self._built()
+        return super().__len__()
+
+    def __iter__(self):
+        self._built()
+        return super().__iter__()
+
+    def __repr__(self) -> str:
+        self._built()
+        return f"{type(self).__name__}({self._DictProxy__target!r})"
+
+
+_real_deserialize_properties = policy_sdk.deserialize_properties
+_real_unknown_checking_proxy = policy_sdk.unknown_checking_proxy
+
+
+def _deserialized_on_first_read(props: Mapping[str, Any], proxy_secrets: bool = False):
+    """`deserialize_properties` as the analyzer sees it during one call (remediation's secret-keeping path unchanged)."""
+    if proxy_secrets:
+        return _real_deserialize_properties(props, proxy_secrets)
+    return _PropertiesOnFirstRead(props)
+
+
 _CONVERSION_LOCK = threading.Lock()
 
 
 @contextmanager
-def _each_struct_converted_once() -> Iterator[None]:
-    """Run one analyzer call (the pack's code, unchanged) with `_StructsConvertedOnce` as its json_format."""
+def _lean_analyzer_call() -> Iterator[None]:
+    """Run one analyzer call (the pack's code and pulumi_policy's, unchanged) converting each message once
+    (`_StructsConvertedOnce`) and building a policy's props only if it reads them (`_PropertiesOnFirstRead`)."""
     with _CONVERSION_LOCK:
         policy_sdk.json_format = _StructsConvertedOnce()
+        policy_sdk.deserialize_properties = _deserialized_on_first_read
         try:
             yield
         finally:
             policy_sdk.json_format = json_format
+            policy_sdk.deserialize_properties = _real_deserialize_properties
 
 
 class PolicyGate:
@@ -287,7 +345,7 @@ class PolicyGate:
             )
             if provider is not None:
                 request.provider.CopyFrom(provider)
-            with _each_struct_converted_once():
+            with _lean_analyzer_call():
                 response = self._servicer.Analyze(request, None)
             self._collect(result, response, by_urn, default_urn=resource.urn)
             stack_resource = stack_request.resources.add(
@@ -299,7 +357,7 @@ class PolicyGate:
                 stack_resource.propertyDependencies[key].urns.extend(urns)
             if provider is not None:
                 stack_resource.provider.CopyFrom(provider)
-        with _each_struct_converted_once():
+        with _lean_analyzer_call():
             response = self._servicer.AnalyzeStack(stack_request, None)
         self._collect(result, response, by_urn, default_urn="")
         remote = sorted({r.type for r in run.resources if r.remote})

@@ -206,3 +206,120 @@ class MigrateConfig(ConfigModel):
 
 
 StorageAccess = Literal["readwrite", "readonly"]
+
+
+# CloudFront's path patterns: at most 255 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & and the
+# wildcards * and ?, case sensitive.
+CLOUDFRONT_PATH_PATTERN = re.compile(r"^/[A-Za-z0-9_\-.$/~\"'@:+&*?]{0,254}$")
+# CloudFront's default quota: 25 cache behaviours per distribution (the default one apart).
+MAX_API_PATHS = 24
+CLOUDFRONT_CERTIFICATE_REGION = "us-east-1"
+ACM_CERTIFICATE_ARN = re.compile(r"^arn:aws:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}$")
+
+
+def _api_path(path: str) -> str:
+    if not CLOUDFRONT_PATH_PATTERN.match(path):
+        raise ValueError("a CloudFront path pattern starts with '/' and is at most 255 characters of letters, "
+                         "digits, _ - . $ / ~ \" ' @ : + & and the wildcards * and ?")
+    if path == "/*":
+        raise ValueError("/* is every path: the default behaviour serves the bucket; list the load balancer's "
+                         "paths, e.g. /api/*")
+    return path
+
+
+ApiPath = Annotated[str, AfterValidator(_api_path)]
+
+
+class FrontendConfig(ConfigModel):
+    """A static frontend: built files in a private S3 bucket behind one CloudFront distribution, which also
+    sends `apiPaths` to the load balancer. The load balancer then accepts traffic from CloudFront only."""
+
+    kind: Literal["static"] = Field(
+        description="`static`: the frontend's build output served from S3 through CloudFront (no Fargate "
+                    "service).",
+    )
+    build_dir: str = Field(
+        default="frontend/dist", pattern=r"^[A-Za-z0-9_.\-]+(/[A-Za-z0-9_.\-]+)*$",
+        description="Where the release finds the built files (relative to the project), synced to the bucket "
+                    "with `aws s3 sync`.",
+        json_schema_extra=doc(allowed="a relative path of letters, digits, _ . - separated by /"),
+    )
+    build_command: list[str] = Field(
+        default_factory=list,
+        description='What the release runs (in the project) before syncing, e.g. ["npm", "--prefix", "frontend", '
+                    '"run", "build"]; empty: the files are already built.',
+    )
+    api_paths: list[ApiPath] = Field(
+        default_factory=lambda: ["/api/*"], min_length=1, max_length=MAX_API_PATHS,
+        description="CloudFront path patterns sent to the load balancer (no caching, every viewer header but "
+                    "Host forwarded); every other path is served from the bucket. Each service route must lie "
+                    "under one of them.",
+    )
+    spa_fallback: bool = Field(
+        default=True,
+        description="Single-page app: a viewer-request CloudFront Function rewrites paths without a file "
+                    "extension (/about, /users/42) to /index.html on the bucket's behaviour only (API 404s stay "
+                    "404s).",
+    )
+    price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
+        default="PriceClass_100", description="CloudFront edge locations used.",
+    )
+    origin_record_name: Optional[str] = Field(
+        default=None,
+        description="The name CloudFront reaches the load balancer on (an alias record to it, on the stack's "
+                    "certificate). Unset: origin.<domain.recordName>.",
+    )
+    certificate_arn: Optional[str] = Field(
+        default=None,
+        description="An issued ACM certificate in us-east-1 for domain.recordName (+ alternativeNames), for "
+                    "CloudFront. Needed when aws:region is not us-east-1 (CloudFront takes certificates from "
+                    "us-east-1 only); in us-east-1 the stack's own certificate is used.",
+        json_schema_extra=doc(allowed="an ACM certificate ARN in us-east-1"),
+    )
+    # Set by `resolved()`, not keys: a prod bucket is protected and never emptied by `pulumi destroy`.
+    _force_destroy: bool = PrivateAttr(default=False)
+    _protect: bool = PrivateAttr(default=False)
+
+    @property
+    def force_destroy(self) -> bool:
+        return self._force_destroy
+
+    @property
+    def protect(self) -> bool:
+        return self._protect
+
+    def resolved(self, production: bool) -> "FrontendConfig":
+        copy = self.model_copy()
+        copy._force_destroy, copy._protect = not production, production
+        return copy
+
+    @field_validator("origin_record_name")
+    @classmethod
+    def _hostname(cls, value: Optional[str]) -> Optional[str]:
+        if value is not None and not HOSTNAME.match(value):
+            raise ValueError(f"{value!r} is not a lower-case DNS name like origin.example.com (no trailing dot)")
+        return value
+
+    @field_validator("certificate_arn")
+    @classmethod
+    def _us_east_1_certificate(cls, value: Optional[str]) -> Optional[str]:
+        if value is None:
+            return value
+        match = ACM_CERTIFICATE_ARN.match(value)
+        if not match:
+            raise ValueError("expected an ACM certificate ARN like "
+                             "arn:aws:acm:us-east-1:123456789012:certificate/01234567-89ab-cdef-0123-456789abcdef")
+        if match.group(1) != CLOUDFRONT_CERTIFICATE_REGION:
+            raise ValueError(f"the certificate is in {match.group(1)}; CloudFront uses ACM certificates from "
+                             f"{CLOUDFRONT_CERTIFICATE_REGION} only")
+        return value
+
+    def origin_name(self, domain: DomainConfig) -> str:
+        """The load balancer's name for CloudFront: `originRecordName` or origin.<recordName>."""
+        return self.origin_record_name or f"origin.{domain.record_name}"
+
+    def serves_api_path(self, route_path: str) -> bool:
+        """Whether CloudFront sends requests matching the ALB route pattern to the load balancer: the pattern
+        is one of `apiPaths` or lies under one ending in `*` (/api/v1/* under /api/*)."""
+        return any(route_path == api or (api.endswith("*") and route_path.startswith(api[:-1]))
+                   for api in self.api_paths)

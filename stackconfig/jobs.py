@@ -9,7 +9,9 @@ from pydantic import Field
 from helpers.fargate import CPU_UNITS
 from stackconfig.base import ConfigModel, doc
 from stackconfig.data import SecretRef
-from stackconfig.service import SCHEDULE_EXPRESSION, FargateCpu, ImageConfig, TimeZone, VariableName
+from stackconfig.service import (
+    SCHEDULE_EXPRESSION, ContainerFilesystem, FargateCpu, ImageConfig, TimeZone, VariableName,
+)
 
 # EventBridge Scheduler's retry policy: MaximumRetryAttempts 0-185, MaximumEventAgeInSeconds 60-86400.
 MAX_RETRY_ATTEMPTS = 185
@@ -26,7 +28,7 @@ class RetryConfig(ConfigModel):
                                                "dead-letter queue.")
 
 
-class JobConfig(ConfigModel):
+class JobConfig(ContainerFilesystem):
     """One scheduled job: a task definition of its own, run by EventBridge Scheduler in the private subnets."""
 
     image: Optional[ImageConfig] = Field(

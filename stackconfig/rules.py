@@ -34,10 +34,11 @@ from stackconfig.data import (
     weekly_window,
     windows_overlap,
 )
+from stackconfig.edge import CLOUDFRONT_CERTIFICATE_REGION
 from stackconfig.jobs import JobConfig
 from stackconfig.network import NAT_INSTANCE_MODES
 from stackconfig.monitoring import HOUR, MAX_EVALUATION_SECONDS, MAX_EVALUATION_SECONDS_HOURLY, AlarmTiming
-from stackconfig.problems import NAMESPACE, Inputs, Path, Problem, key_of
+from stackconfig.problems import NAMESPACE, Inputs, Path, Problem, key_of, shown
 from stackconfig.service import MAX_CONDITION_VALUES, MAX_CONDITION_WILDCARDS, ServiceConfig
 from stackconfig.stack import StackConfig
 
@@ -303,6 +304,72 @@ def _room_to_deploy(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
                           service.deployment.maximum_percent)
 
 
+def _one_of(choices: tuple[str, ...]) -> str:
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
+
+
+@rule("services.<name>.deployment: blueGreen, canary and linear need routes and keep their alarms; bakeTimeMinutes, "
+      "testTraffic, canary and linear only with a strategy that uses them; alarms need routes.")
+def _deployment_strategy(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        deployment, at_deployment = service.deployment, at + ("deployment",)
+        strategy = at_deployment + ("strategy",)
+        if not inputs.ok(strategy, at + ("routes",)):
+            continue
+        if deployment.shifts_traffic and service.routes is None:
+            yield Problem(strategy, f"shifts load balancer traffic between two target groups; this service has no "
+                                    f"{name(at + ('routes',))} (use rolling, or add routes)", deployment.strategy)
+        for key, strategies in (("canary", ("canary",)), ("linear", ("linear",)),
+                                ("bakeTimeMinutes", ("blueGreen", "canary", "linear")),
+                                ("testTraffic", ("blueGreen", "canary", "linear"))):
+            value = getattr(deployment, {"bakeTimeMinutes": "bake_time_minutes",
+                                         "testTraffic": "test_traffic"}.get(key, key))
+            if value is not None and deployment.strategy not in strategies and inputs.ok(at_deployment + (key,)):
+                yield Problem(at_deployment + (key,), f"is only used with {name(strategy)} "
+                                                      f"{_one_of(strategies)} (strategy is {deployment.strategy})",
+                              value.model_dump(by_alias=True) if hasattr(value, "model_dump") else value)
+        alarms = at_deployment + ("alarms",)
+        if deployment.alarms is False and deployment.shifts_traffic and inputs.ok(alarms):
+            yield Problem(alarms, f"{deployment.strategy} has no circuit breaker: its deployment alarms (with the "
+                                  f"bake time) are its only automatic rollback; keep alarms on, or use rolling",
+                          False)
+        if deployment.alarms and service.routes is None and inputs.ok(alarms):
+            yield Problem(alarms, f"the deployment alarms are the load balancer's 5xx-rate and unhealthy-hosts alarms "
+                                  f"of this service; it has no {name(at + ('routes',))} (remove alarms or add "
+                                  f"routes)", True)
+
+
+@rule("services.<name>.deployment.testTraffic: priority below routes.priority (evaluated first); the header fits "
+      f"the {MAX_CONDITION_VALUES} condition values of a listener rule.")
+def _test_route(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        test, at_test = service.deployment.test_traffic, at + ("deployment", "testTraffic")
+        if test is None or service.routes is None or not inputs.ok(at_test, at + ("routes",)):
+            continue
+        priority = at + ("routes", "priority")
+        if test.priority >= service.routes.priority:
+            yield Problem(at_test + ("priority",), f"must be lower than {name(priority)} "
+                                                   f"({service.routes.priority}): the load balancer evaluates lower "
+                                                   f"numbers first, so the production rule would take the test "
+                                                   f"requests", test.priority)
+        values = len(service.routes.paths) + len(service.routes.hosts) + 1
+        if values > MAX_CONDITION_VALUES:
+            yield Problem(at_test + ("header",), f"the test rule repeats {name(at + ('routes',))}' paths and hosts "
+                                                 f"and adds this header: {values} condition values, AWS allows at "
+                                                 f"most {MAX_CONDITION_VALUES} per listener rule", test.header)
+
+
+@rule("services.<name>.enableExec: only with readOnlyRootFilesystem false (ECS Exec does not support a read-only "
+      "root filesystem).")
+def _exec_needs_writable_root(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    for _, service, at in services(config):
+        read_only = at + ("readOnlyRootFilesystem",)
+        if service.enable_exec and service.read_only_root_filesystem and inputs.ok(at + ("enableExec",), read_only):
+            yield Problem(at + ("enableExec",), f"ECS Exec does not support a read-only root filesystem (its agent "
+                                                f"writes into the container): set {name(read_only)} to false as "
+                                                f"well, or turn enableExec off", True)
+
+
 @rule("services.<name>.spot: only with architecture x86_64 (Fargate Spot has no ARM64 capacity).")
 def _spot_runs_x86_only(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     for _, service, at in services(config):
@@ -360,17 +427,23 @@ def _distinct_stores(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
 
 # --- across services and sections ---------------------------------------------------------------
 
-@rule("services.<name>.routes.priority: unique across services (one listener).")
+@rule("services.<name>.routes.priority and deployment.testTraffic.priority: unique across services (one "
+      "listener).")
 def _unique_priorities(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     owners: dict[int, Path] = {}
     for _, service, at in services(config):
         priority = at + ("routes", "priority")
         if service.routes is None or not inputs.ok(priority):
             continue
-        owner = owners.setdefault(service.routes.priority, priority)
-        if owner != priority:
-            yield Problem(priority, f"{name(owner)} is {service.routes.priority} too; listener rule priorities must "
-                                    f"be unique across services", service.routes.priority)
+        test = service.deployment.test_traffic
+        claims = [(priority, service.routes.priority)]
+        if test is not None and inputs.ok(at + ("deployment", "testTraffic")):
+            claims.append((at + ("deployment", "testTraffic", "priority"), test.priority))
+        for key, value in claims:
+            owner = owners.setdefault(value, key)
+            if owner != key:
+                yield Problem(key, f"{name(owner)} is {value} too; listener rule priorities must be unique across "
+                                   f"services", value)
 
 
 @rule("services.<name>.deployment.minimumHealthyPercent: 100 in prod.")
@@ -774,6 +847,70 @@ def _job_stores(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
             first.setdefault(store, index)
 
 
+# --- static frontend --------------------------------------------------------------------------------
+
+FRONTEND: Path = ("frontend",)
+
+
+@rule("frontend: needs webstack:domain; outside us-east-1 also frontend.certificateArn; originRecordName in the "
+      "zone and not one of the domain's names.")
+def _frontend_domain(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    frontend = config.frontend
+    if frontend is None:
+        return
+    domain = configured(config, inputs, "domain")
+    if domain is False:
+        yield Problem(FRONTEND, f"a static frontend needs {NAMESPACE}:domain: CloudFront answers viewers on "
+                                f"domain.recordName and reaches the load balancer over HTTPS on a name of the "
+                                f"stack's certificate (frontend.originRecordName)")
+        return
+    certificate = FRONTEND + ("certificateArn",)
+    if inputs.ok(("region",), certificate) and frontend.certificate_arn is None \
+            and config.region != CLOUDFRONT_CERTIFICATE_REGION:
+        yield Problem(certificate, f"needed with aws:region {config.region}: CloudFront uses ACM certificates from "
+                                   f"{CLOUDFRONT_CERTIFICATE_REGION} only and the stack's own certificate is in "
+                                   f"{config.region}; request one in {CLOUDFRONT_CERTIFICATE_REGION} for "
+                                   f"domain.recordName (+ alternativeNames) and set its ARN here")
+    origin = FRONTEND + ("originRecordName",)
+    if not domain or not inputs.ok(origin, ("domain", "recordName"), ("domain", "alternativeNames"),
+                                   ("domain", "zoneName")):
+        return
+    origin_name = frontend.origin_name(config.domain)
+    if origin_name in config.domain.names:
+        yield Problem(origin, "is one of domain.recordName/alternativeNames, which point at CloudFront; the "
+                              "load balancer needs a name of its own (e.g. origin.app.example.com)", origin_name)
+    zone = config.domain.zone_name
+    if zone is not None and origin_name != zone and not origin_name.endswith("." + zone):
+        yield Problem(origin, f"not in domain.zoneName {zone}; its alias and validation records can only be "
+                              f"created in that zone", origin_name)
+
+
+@rule(f"services.<name>.routes with a frontend: paths under frontend.apiPaths, no hosts, at most "
+      f"{MAX_CONDITION_VALUES - 1} values (the origin header takes one).")
+def _routes_behind_frontend(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if config.frontend is None or not inputs.ok(FRONTEND + ("apiPaths",)):
+        return
+    api_paths = config.frontend.api_paths
+    for _, service, at in services(config):
+        routes = at + ("routes",)
+        if service.routes is None or not inputs.ok(routes + ("paths",), routes + ("hosts",)):
+            continue
+        for index, path in enumerate(service.routes.paths):
+            if not config.frontend.serves_api_path(path):
+                yield Problem(routes + ("paths", index),
+                              f"is served by the static frontend: CloudFront sends only frontend.apiPaths "
+                              f"{shown(api_paths)} to the load balancer; route the service under one of them or "
+                              f"add the path to frontend.apiPaths", path)
+        for index, host in enumerate(service.routes.hosts):
+            yield Problem(routes + ("hosts", index),
+                          "never matches behind the static frontend: CloudFront calls the load balancer on "
+                          "frontend.originRecordName, not the viewer's Host; route by routes.paths", host)
+        values = len(service.routes.paths) + len(service.routes.hosts)
+        if values > MAX_CONDITION_VALUES - 1:
+            yield Problem(routes, f"{values} paths and hosts in one rule; behind the static frontend the rule "
+                                  f"also requires CloudFront's origin header, so at most "
+                                  f"{MAX_CONDITION_VALUES - 1} remain of AWS's {MAX_CONDITION_VALUES} condition "
+                                  f"values per listener rule")
 # --- queues ------------------------------------------------------------------------------------------
 
 def queues_known(config: StackConfig, inputs: Inputs) -> Optional[set[str]]:

@@ -8,6 +8,7 @@ from typing import Annotated, Literal, Optional
 
 from pydantic import AfterValidator, Field, field_validator
 
+from helpers.container import writable_volume_name
 from helpers.fargate import CPU_UNITS
 from helpers.names import has_registry_host
 from stackconfig.base import ConfigModel, doc
@@ -40,6 +41,12 @@ RESERVED_COOKIE_PREFIX = "AWSALB"
 CONNECT_NAME = r"^[a-z][a-z0-9-]{0,62}$"
 # AWS's limit on an ECS container stop timeout for Fargate.
 MAX_STOP_TIMEOUT = 120
+# ECS deployment configuration: bake times of 0-1440 minutes; traffic shares in steps of 0.1 %.
+MAX_BAKE_MINUTES = 1440
+DEFAULT_BAKE_MINUTES = 10
+# Fargate's ephemeral storage: 20 GiB without a setting, 21-200 GiB with one.
+MIN_EPHEMERAL_GIB, MAX_EPHEMERAL_GIB = 21, 200
+WRITABLE_PATH = re.compile(r"^(/[A-Za-z0-9._-]+)+$")
 
 
 def _path_pattern(path: str) -> str:
@@ -67,7 +74,31 @@ def _variable_name(name: str) -> str:
     return name
 
 
+def _tenth_of_a_percent(percent: float) -> float:
+    if abs(percent * 10 - round(percent * 10)) > 1e-9:
+        raise ValueError("ECS shifts traffic in steps of 0.1 %: use a multiple of 0.1 (e.g. 5 or 12.5)")
+    return percent
+
+
+def _writable_path(path: str) -> str:
+    if not WRITABLE_PATH.match(path) or any(part in (".", "..") for part in path.split("/")):
+        raise ValueError("a writable path is an absolute directory below / (e.g. /tmp, /var/cache/nginx): letters, "
+                         "digits, '.', '_' and '-' between slashes, no trailing slash, no . or ..")
+    return path
+
+
+def _distinct_volumes(paths: list[str]) -> list[str]:
+    names: dict[str, str] = {}
+    for path in paths:
+        other = names.setdefault(writable_volume_name(path), path)
+        if other != path:
+            raise ValueError(f"{other} and {path} would share one task volume ({writable_volume_name(path)}): "
+                             f"list each directory once")
+    return paths
+
+
 PathPattern = Annotated[str, AfterValidator(_path_pattern)]
+WritablePath = Annotated[str, AfterValidator(_writable_path)]
 HostPattern = Annotated[str, AfterValidator(_host_pattern)]
 def _fargate_cpu(cpu: int) -> int:
     if cpu not in CPU_UNITS:
@@ -276,8 +307,83 @@ class ScalingConfig(ConfigModel):
         return self.min if self.desired is None else self.desired
 
 
+class CanaryConfig(ConfigModel):
+    """`canary`: a share of production traffic goes to the new revision first, the rest after a bake time."""
+
+    percent: Annotated[float, AfterValidator(_tenth_of_a_percent)] = Field(
+        default=5.0, ge=0.1, le=100,
+        description="Share of production traffic shifted to the new revision first.",
+        json_schema_extra=doc(allowed="0.1-100, in steps of 0.1"),
+    )
+    bake_minutes: int = Field(default=10, ge=0, le=MAX_BAKE_MINUTES,
+                              description="Minutes at that share before the remaining traffic shifts.")
+
+
+class LinearConfig(ConfigModel):
+    """`linear`: production traffic shifts to the new revision in equal steps with a bake time between them."""
+
+    step_percent: Annotated[float, AfterValidator(_tenth_of_a_percent)] = Field(
+        default=10.0, ge=3, le=100,
+        description="Share of production traffic shifted per step.",
+        json_schema_extra=doc(allowed="3-100, in steps of 0.1"),
+    )
+    step_bake_minutes: int = Field(default=6, ge=0, le=MAX_BAKE_MINUTES,
+                                   description="Minutes between steps (none after the last).")
+
+
+class DeploymentTestRoute(ConfigModel):
+    """A test listener rule: requests carrying this header reach the new revision before production traffic does."""
+
+    header: str = Field(
+        default="X-Deployment-Test", pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,40}$",
+        description="The HTTP header name that selects the test route (not a secret: anyone sending it reaches "
+                    "the new revision while it is tested).",
+        json_schema_extra=doc(allowed="1-40 characters of an HTTP header name"),
+    )
+    value: str = Field(min_length=1, max_length=128, pattern=r"^[ -~]+$",
+                       description="The header value the test route matches.",
+                       json_schema_extra=doc(allowed="1-128 printable ASCII characters"))
+    priority: int = Field(
+        ge=1, le=50000,
+        description="The test rule's priority: lower than `routes.priority` (evaluated first), unique across "
+                    "services.",
+    )
+
+
 class DeploymentConfig(ConfigModel):
-    """How ECS replaces tasks on a deploy (rolling update)."""
+    """How ECS replaces tasks on a deploy: a rolling update, or ECS's blue/green, canary or linear traffic shift."""
+
+    strategy: Literal["rolling", "blueGreen", "canary", "linear"] = Field(
+        default="rolling",
+        description="`rolling`: new tasks replace old ones behind the same target group (circuit breaker and "
+                    "deployment alarms roll back). `blueGreen`, `canary`, `linear`: ECS starts the new revision "
+                    "in a second target group and shifts the listener rule's traffic to it all at once, a share "
+                    "first, or in steps; the deployment alarms and the bake time roll it back. Those three need "
+                    "`routes` (docs/releases.md, \"Deployment strategies\").",
+    )
+    alarms: Optional[bool] = Field(
+        default=None,
+        description="Deployment alarms: ECS fails and rolls back a deployment while the service's 5xx-rate or "
+                    "unhealthy-hosts alarm fires. Services with `routes` only.",
+        json_schema_extra=doc(default="on in prod and with blueGreen, canary or linear (services with routes); "
+                                      "off otherwise"),
+    )
+    bake_time_minutes: Optional[int] = Field(
+        default=None, ge=0, le=MAX_BAKE_MINUTES,
+        description="Minutes both revisions keep running after all traffic shifted (the alarms can still roll "
+                    "back); blueGreen, canary and linear only.",
+        json_schema_extra=doc(default=f"{DEFAULT_BAKE_MINUTES} with blueGreen, canary or linear"),
+    )
+    canary: Optional[CanaryConfig] = Field(default=None, description="Canary steps; strategy canary only.",
+                                           json_schema_extra=doc(default="5 % for 10 minutes with strategy canary"))
+    linear: Optional[LinearConfig] = Field(default=None, description="Linear steps; strategy linear only.",
+                                           json_schema_extra=doc(default="10 % every 6 minutes with strategy "
+                                                                         "linear"))
+    test_traffic: Optional[DeploymentTestRoute] = Field(
+        default=None,
+        description="A test listener rule for the new revision before it gets production traffic; blueGreen, "
+                    "canary and linear only. None without it.",
+    )
 
     minimum_healthy_percent: int = Field(
         default=100, ge=0, le=100,
@@ -287,6 +393,48 @@ class DeploymentConfig(ConfigModel):
         default=200, ge=100, le=200,
         description="Share of the running count allowed during a deploy (new tasks start before old ones stop); "
                     "not equal to minimumHealthyPercent.",
+    )
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """blueGreen, canary or linear: ECS moves the listener rule's traffic between two target groups."""
+        return self.strategy != "rolling"
+
+    def resolved(self, production: bool, behind_load_balancer: bool = True) -> "DeploymentConfig":
+        """Alarms on by default in prod and wherever they are the only automatic rollback; a bake time and
+        the strategy's steps where the strategy uses them."""
+        alarms = self.alarms
+        if alarms is None:
+            alarms = behind_load_balancer and (production or self.shifts_traffic)
+        return self.model_copy(update={
+            "alarms": alarms,
+            "bake_time_minutes": self.bake_time_minutes if self.bake_time_minutes is not None or not
+            self.shifts_traffic else DEFAULT_BAKE_MINUTES,
+            "canary": self.canary or (CanaryConfig() if self.strategy == "canary" else None),
+            "linear": self.linear or (LinearConfig() if self.strategy == "linear" else None),
+        })
+
+
+class ContainerFilesystem(ConfigModel):
+    """The container's filesystem, for services and jobs alike."""
+
+    read_only_root_filesystem: bool = Field(
+        default=True,
+        description="The container cannot write to its image's filesystem; it writes only to `writablePaths`. "
+                    "Turn off for an image that cannot run that way, and for a service with `enableExec` (ECS Exec "
+                    "does not support a read-only root filesystem).",
+    )
+    writable_paths: Annotated[list[WritablePath], AfterValidator(_distinct_volumes)] = Field(
+        default_factory=list,
+        description="Directories the container writes to, e.g. `/tmp`: each is an empty task-scoped volume "
+                    "(Fargate ephemeral storage, gone when the task stops) mounted read-write over the image's "
+                    "directory.",
+        json_schema_extra=doc(allowed="absolute directories such as /tmp or /var/cache/nginx, each once"),
+    )
+    ephemeral_storage_gib: Optional[int] = Field(
+        default=None, ge=MIN_EPHEMERAL_GIB, le=MAX_EPHEMERAL_GIB, alias="ephemeralStorageGiB",
+        description="Fargate ephemeral storage per task in GiB (image layers and `writablePaths` share it); "
+                    "Fargate's 20 GiB without it.",
     )
 
 
@@ -311,7 +459,7 @@ class ConnectConfig(ConfigModel):
     )
 
 
-class ServiceConfig(ConfigModel):
+class ServiceConfig(ContainerFilesystem):
     """One Fargate service: task definition, autoscaling and, with `routes`, a target group and listener rule.
 
     Without `routes` (a queue worker) the service has no target group, listener rule, load balancer
@@ -348,7 +496,8 @@ class ServiceConfig(ConfigModel):
                                       description="Seconds a stopping task keeps serving open connections (draining).")
     stickiness: Optional[StickinessConfig] = Field(default=None, description="Sticky sessions; off without it.")
     scaling: ScalingConfig = Field(default_factory=ScalingConfig, description="Task counts and autoscaling.")
-    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig, description="Rolling deploys.")
+    deployment: DeploymentConfig = Field(default_factory=DeploymentConfig,
+                                         description="Deployment strategy, alarms and rolling update limits.")
     spot: bool = Field(
         default=False,
         description="Run tasks beyond the first on FARGATE_SPOT (up to 70 % cheaper, may be interrupted); "
@@ -356,7 +505,8 @@ class ServiceConfig(ConfigModel):
     )
     stop_timeout: int = Field(default=30, ge=2, le=MAX_STOP_TIMEOUT,
                               description="Seconds between SIGTERM and SIGKILL (graceful shutdown).")
-    enable_exec: bool = Field(default=False, description="ECS Exec (`aws ecs execute-command`) into running tasks.")
+    enable_exec: bool = Field(default=False, description="ECS Exec (`aws ecs execute-command`) into running tasks; "
+                                                         "needs `readOnlyRootFilesystem: false`.")
     environment: dict[VariableName, str] = Field(
         default_factory=dict,
         description="Plain, non-secret container variables. A name or value that looks like a secret is refused: "

@@ -12,7 +12,7 @@ from stackconfig.base import LOG_RETENTION_DAYS, ConfigModel, doc
 from stackconfig.cost import CostConfig
 from stackconfig.data import CacheConfig, DatabaseConfig, app_secrets_are_secret
 from stackconfig.jobs import JobConfig
-from stackconfig.edge import AccessLogsConfig, DomainConfig, RegistryConfig, StorageConfig
+from stackconfig.edge import AccessLogsConfig, DomainConfig, FrontendConfig, RegistryConfig, StorageConfig
 from stackconfig.load_balancer import LoadBalancerConfig
 from stackconfig.monitoring import MonitoringConfig
 from stackconfig.network import NetworkConfig
@@ -127,12 +127,24 @@ class StackConfig(ConfigModel):
     storage: Optional[StorageConfig] = Field(default=None, description="The media bucket; none without it.")
     access_logs: AccessLogsConfig = Field(default_factory=AccessLogsConfig,
                                           description="Load balancer access logs.")
+    frontend: Optional[FrontendConfig] = Field(
+        default=None,
+        description="A static frontend on S3 + CloudFront in front of the load balancer; none without it (the "
+                    "load balancer faces the internet).",
+    )
     # Set by `resolved()`: not a key.
     _secret_recovery_days: int = PrivateAttr(default=SECRET_RECOVERY_DAYS["prod"])
 
     @property
     def is_production(self) -> bool:
         return self.environment == "prod"
+
+    @property
+    def web_acl_scope(self) -> Literal["REGIONAL", "CLOUDFRONT"]:
+        """Where a WAF web ACL belongs: on the CloudFront distribution (CLOUDFRONT scope, created in us-east-1)
+        when one is in front of the load balancer, which then only sees CloudFront's addresses; else on the
+        load balancer (REGIONAL)."""
+        return "CLOUDFRONT" if self.frontend is not None else "REGIONAL"
 
     @property
     def secret_recovery_days(self) -> int:
@@ -150,17 +162,18 @@ class StackConfig(ConfigModel):
         return list(order.static_order())
 
     @staticmethod
-    def _resolved_service(name: str, service: ServiceConfig) -> ServiceConfig:
-        """A queue consumer scales on its backlog per task; a service reachable by name answers to its own name on
-        its own port unless `connect` says otherwise."""
-        update = {}
+    def _resolved_service(name: str, service: ServiceConfig, production: bool) -> ServiceConfig:
+        """Deployment alarms on in prod (and wherever they are the only rollback) and a strategy's defaults; a
+        queue consumer scales on its backlog per task; a service reachable by name answers to its own name on its
+        own port unless `connect` says otherwise."""
+        update = {"deployment": service.deployment.resolved(production, service.routes is not None)}
         if service.consumes is not None:
             update["scaling"] = service.scaling.model_copy(update={
                 "backlog_per_task": service.scaling.backlog_per_task or DEFAULT_BACKLOG_PER_TASK})
         if service.connect is not None:
             update["connect"] = service.connect.model_copy(update={
                 "name": service.connect.name or name, "port": service.connect.port or service.port})
-        return service.model_copy(update=update) if update else service
+        return service.model_copy(update=update)
 
     def resolved(self) -> "StackConfig":
         """The config with every environment-dependent default filled in, once: what components read."""
@@ -172,7 +185,9 @@ class StackConfig(ConfigModel):
             "registry": self.registry.resolved(production),
             "storage": self.storage.resolved(production) if self.storage is not None else None,
             "access_logs": self.access_logs.resolved(production),
-            "services": {name: self._resolved_service(name, service) for name, service in self.services.items()},
+            "frontend": self.frontend.resolved(production) if self.frontend is not None else None,
+            "services": {name: self._resolved_service(name, service, production)
+                         for name, service in self.services.items()},
             # A job with `imageFrom` runs that service's image.
             "jobs": {name: job.model_copy(update={"image": job.image or self.services[job.image_from].image})
                      for name, job in self.jobs.items()},

@@ -54,7 +54,14 @@ def test_task_definitions_pass_register_task_definition(any_run):
             "executionRoleArn": inputs["executionRoleArn"],
             "taskRoleArn": inputs["taskRoleArn"],
             "runtimePlatform": inputs["runtimePlatform"],
+            **({"volumes": inputs["volumes"]} if "volumes" in inputs else {}),
+            **({"ephemeralStorage": {"sizeInGiB": int(inputs["ephemeralStorage"]["sizeInGib"])}}
+               if "ephemeralStorage" in inputs else {}),
         })
+        # Every mount point names a volume of the task definition.
+        volumes = {volume["name"] for volume in inputs.get("volumes", [])}
+        for container in json.loads(inputs["containerDefinitions"]):
+            assert {mount["sourceVolume"] for mount in container["mountPoints"]} <= volumes, task.name
 
 
 def test_a_container_definition_with_every_option_passes():
@@ -83,18 +90,31 @@ def test_a_container_definition_without_a_port_has_no_port_mappings():
     validate("ecs", "RegisterTaskDefinition", {"family": "worker", "containerDefinitions": [definition]})
 
 
+def step_scaling(configuration: dict) -> dict:
+    """The provider takes step bounds as strings (its schema's type); the API takes numbers."""
+    converted = pascal(configuration)
+    for step in converted.get("StepAdjustments", []):
+        for bound in ("MetricIntervalLowerBound", "MetricIntervalUpperBound"):
+            if bound in step:
+                step[bound] = float(step[bound])
+    return converted
+
+
 def test_scaling_policies_pass_put_scaling_policy(any_run):
     policies = any_run.of_type("aws:appautoscaling/policy:Policy")
     assert policies
     for policy in policies:
         inputs = policy.inputs
+        configuration = {"TargetTrackingScalingPolicyConfiguration": pascal(
+            inputs["targetTrackingScalingPolicyConfiguration"])} if inputs["policyType"] == "TargetTrackingScaling" \
+            else {"StepScalingPolicyConfiguration": step_scaling(inputs["stepScalingPolicyConfiguration"])}
         validate("application-autoscaling", "PutScalingPolicy", {
             "PolicyName": inputs.get("name", policy.name),
             "ServiceNamespace": inputs["serviceNamespace"],
             "ResourceId": inputs["resourceId"],
             "ScalableDimension": inputs["scalableDimension"],
             "PolicyType": inputs["policyType"],
-            "TargetTrackingScalingPolicyConfiguration": pascal(inputs["targetTrackingScalingPolicyConfiguration"]),
+            **configuration,
         })
 
 
@@ -140,3 +160,91 @@ def test_target_groups_pass_create_target_group(any_run):
             "Matcher": {"HttpCode": health["matcher"]},
         })
         assert len(group.outputs["name"]) <= 32
+
+
+# --- the static frontend (lean) ---------------------------------------------------------------------
+
+def test_static_frontend_distribution_passes_create_distribution(lean_run):
+    """The lean distribution mapped to CloudFront's API (enums: viewer and origin protocol policies, origin TLS
+    versions, minimum protocol version, function event type, price class, HTTP version)."""
+    inputs = lean_run.by_name("frontend-cdn").inputs
+
+    def items(values: list) -> dict:
+        return {"Quantity": len(values), "Items": values}
+
+    def behaviour(b: dict) -> dict:
+        shaped = {
+            "TargetOriginId": b["targetOriginId"], "ViewerProtocolPolicy": b["viewerProtocolPolicy"],
+            "AllowedMethods": {**items(b["allowedMethods"]), "CachedMethods": items(b["cachedMethods"])},
+            "Compress": b["compress"], "CachePolicyId": b["cachePolicyId"],
+        }
+        if "originRequestPolicyId" in b:
+            shaped["OriginRequestPolicyId"] = b["originRequestPolicyId"]
+        if "functionAssociations" in b:
+            shaped["FunctionAssociations"] = items([{"FunctionARN": f["functionArn"], "EventType": f["eventType"]}
+                                                    for f in b["functionAssociations"]])
+        return shaped
+
+    origins = []
+    for origin in inputs["origins"]:
+        shaped = {"Id": origin["originId"], "DomainName": origin["domainName"]}
+        if "originAccessControlId" in origin:
+            shaped |= {"OriginAccessControlId": origin["originAccessControlId"], "S3OriginConfig": {
+                "OriginAccessIdentity": ""}}
+        if "customOriginConfig" in origin:
+            custom = origin["customOriginConfig"]
+            shaped["CustomOriginConfig"] = {
+                "HTTPPort": custom["httpPort"], "HTTPSPort": custom["httpsPort"],
+                "OriginProtocolPolicy": custom["originProtocolPolicy"],
+                "OriginSslProtocols": items(custom["originSslProtocols"])}
+            shaped["CustomHeaders"] = items([{"HeaderName": h["name"], "HeaderValue": h["value"]}
+                                             for h in origin["customHeaders"]])
+        origins.append(shaped)
+    certificate = inputs["viewerCertificate"]
+    validate("cloudfront", "CreateDistribution", {"DistributionConfig": {
+        "CallerReference": "preflight", "Comment": inputs["comment"], "Enabled": inputs["enabled"],
+        "Aliases": items(inputs["aliases"]), "DefaultRootObject": inputs["defaultRootObject"],
+        "Origins": items(origins),
+        "DefaultCacheBehavior": behaviour(inputs["defaultCacheBehavior"]),
+        "CacheBehaviors": items([{"PathPattern": b["pathPattern"], **behaviour(b)}
+                                 for b in inputs["orderedCacheBehaviors"]]),
+        "PriceClass": inputs["priceClass"], "HttpVersion": inputs["httpVersion"],
+        "IsIPV6Enabled": inputs["isIpv6Enabled"],
+        "Restrictions": {"GeoRestriction": {"RestrictionType": "none", "Quantity": 0}},
+        "ViewerCertificate": {"ACMCertificateArn": certificate["acmCertificateArn"],
+                              "SSLSupportMethod": certificate["sslSupportMethod"],
+                              "MinimumProtocolVersion": certificate["minimumProtocolVersion"]},
+    }})
+
+
+def test_spa_fallback_function_passes_create_function(lean_run):
+    function = lean_run.one("aws:cloudfront/function:Function")
+    validate("cloudfront", "CreateFunction", {
+        "Name": function.outputs["name"], "FunctionCode": function.inputs["code"].encode(),
+        "FunctionConfig": {"Comment": function.inputs["comment"], "Runtime": function.inputs["runtime"]},
+    })
+
+
+def test_origin_header_rules_and_prefix_list_ingress_pass_elbv2_and_ec2(lean_run):
+    for rule in lean_run.of_type("aws:lb/listenerRule:ListenerRule"):
+        conditions = []
+        for condition in rule.inputs["conditions"]:
+            if "pathPattern" in condition:
+                conditions.append({"Field": "path-pattern", "PathPatternConfig": pascal(condition["pathPattern"])})
+            if "httpHeader" in condition:
+                header = condition["httpHeader"]
+                conditions.append({"Field": "http-header", "HttpHeaderConfig": {
+                    "HttpHeaderName": header["httpHeaderName"], "Values": header["values"]}})
+                assert len(header["httpHeaderName"]) <= 40 and all(len(v) <= 128 for v in header["values"])
+        validate("elbv2", "CreateRule", {
+            "ListenerArn": rule.inputs["listenerArn"], "Priority": rule.inputs["priority"],
+            "Conditions": conditions,
+            "Actions": [{"Type": "forward", "TargetGroupArn": rule.inputs["actions"][0]["targetGroupArn"]}],
+        })
+    ingress = lean_run.by_name("web-in-443-cloudfront").inputs
+    validate("ec2", "AuthorizeSecurityGroupIngress", {
+        "GroupId": ingress["securityGroupId"],
+        "IpPermissions": [{"IpProtocol": ingress["ipProtocol"], "FromPort": ingress["fromPort"],
+                           "ToPort": ingress["toPort"], "PrefixListIds": [{
+                               "PrefixListId": ingress["prefixListId"], "Description": ingress["description"]}]}],
+    })

@@ -320,6 +320,14 @@ def new_image_tag(config: Config) -> None:
     section(config, "services")["backend"]["image"]["tag"] = "9d8c7b6a5f4e"
 
 
+def backend_blue_green(config: Config) -> None:
+    section(config, "services")["backend"]["deployment"] = {"strategy": "blueGreen"}
+
+
+def backend_writes_to_var_cache(config: Config) -> None:
+    section(config, "services")["backend"]["writablePaths"] = ["/tmp", "/var/cache/app"]
+
+
 def without_service_connect(config: Config) -> None:
     for service in section(config, "services").values():
         service.pop("connect", None)
@@ -354,6 +362,8 @@ CHANGES = {change.id: change for change in [
     Change("log-retention", longer_retention),
     Change("service-cpu-memory", resize_backend),
     Change("service-image-tag", new_image_tag),
+    Change("deployment-blue-green", backend_blue_green),
+    Change("writable-paths", backend_writes_to_var_cache),
     Change("service-connect-on", frontend_calls_backend, baseline=without_service_connect),
 ]}
 CASES = [(change.id, stack) for change in CHANGES.values() for stack in change.stacks]
@@ -568,6 +578,32 @@ def test_service_changes_register_a_new_revision_of_the_same_family(change_id, s
     # Every input of a task definition forces a new revision: it must be created before the old is retired.
     assert not new_task.delete_before_replace
     assert named(after, ECS_SERVICE, "backend-service").inputs["forceNewDeployment"] is True
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_switching_to_blue_green_updates_the_service_and_its_rule_in_place(stack):
+    before, after = rehearse("deployment-blue-green", stack)
+    rule_type, group_type = "aws:lb/listenerRule:ListenerRule", "aws:lb/targetGroup:TargetGroup"
+    old_rule, new_rule = named(before, rule_type, "backend-route"), named(after, rule_type, "backend-route")
+    old_service, new_service = named(before, ECS_SERVICE, "backend-service"), named(after, ECS_SERVICE, "backend-service")
+    # Same URNs: the service and the production rule are updated, not replaced; the primary group stays.
+    assert old_rule.urn == new_rule.urn and old_service.urn == new_service.urn
+    assert named(before, group_type, "backend-tg").inputs == named(after, group_type, "backend-tg").inputs
+    # From now on ECS owns the rule's actions: this `up` keeps the old single-group forward (docs/changes.md).
+    assert new_rule.ignore_changes == ("actions",) and old_rule.ignore_changes == ()
+    assert new_service.inputs["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
+    assert new_service.inputs["deploymentCircuitBreaker"] == {"enable": False, "rollback": False}
+    added = {r.name for r in after.resources} - {r.name for r in before.resources}
+    assert added == {"backend-tg-alt", "backend-traffic", "backend-traffic-managed"}
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_writable_paths_register_a_new_revision_with_the_volumes(stack):
+    before, after = rehearse("writable-paths", stack)
+    task_definition = "aws:ecs/taskDefinition:TaskDefinition"
+    old_task, new_task = named(before, task_definition, "backend-task"), named(after, task_definition, "backend-task")
+    assert old_task.urn == new_task.urn and not new_task.delete_before_replace
+    assert new_task.inputs["volumes"] == [{"name": "writable-tmp"}, {"name": "writable-var-cache-app"}]
 
 
 # --- fixed physical names ------------------------------------------------------------------------

@@ -343,3 +343,71 @@ def test_schedule_time_zone_is_an_iana_name():
     ]
 
 
+
+
+WRITABLE_PATH_RULE = ("a writable path is an absolute directory below / (e.g. /tmp, /var/cache/nginx): letters, digits, "
+                      "'.', '_' and '-' between slashes, no trailing slash, no . or ..")
+
+
+@pytest.mark.parametrize("paths,message", [
+    (["/tmp", "/var/cache/nginx", "/home/app/.cache"], None),
+    (["tmp"], f'webstack:services.backend.writablePaths[0] = "tmp": {WRITABLE_PATH_RULE}'),
+    (["/tmp/"], f'webstack:services.backend.writablePaths[0] = "/tmp/": {WRITABLE_PATH_RULE}'),
+    (["/"], f'webstack:services.backend.writablePaths[0] = "/": {WRITABLE_PATH_RULE}'),
+    (["/var/../etc"], f'webstack:services.backend.writablePaths[0] = "/var/../etc": {WRITABLE_PATH_RULE}'),
+    (["/var/cache", "/var-cache"], 'webstack:services.backend.writablePaths = ["/var/cache", "/var-cache"]: '
+                                   "/var/cache and /var-cache would share one task volume (writable-var-cache): list "
+                                   "each directory once"),
+])
+def test_writable_paths_are_absolute_directories_with_a_volume_each(paths, message):
+    values = with_change("services.backend.writablePaths", paths)
+    if message is None:
+        assert validate_stack_config(values).services["backend"].writable_paths == paths
+    else:
+        assert problems(values) == [message]
+
+
+@pytest.mark.parametrize("size,ok", [(21, True), (200, True), (20, False), (201, False)])
+def test_ephemeral_storage_is_fargates_range(size, ok):
+    values = with_change("jobs", {"nightly": {"imageFrom": "backend", "command": ["true"], "schedule": "rate(1 day)",
+                                              "ephemeralStorageGiB": size}})
+    if ok:
+        assert validate_stack_config(values).jobs["nightly"].ephemeral_storage_gib == size
+    else:
+        bound = "greater than or equal to 21" if size < 21 else "less than or equal to 200"
+        assert problems(values) == [f"webstack:jobs.nightly.ephemeralStorageGiB = {size}: Input should be {bound}"]
+
+
+@pytest.mark.parametrize("canary,message", [
+    ({"percent": 12.5}, None),
+    ({"percent": 5.05}, "webstack:services.backend.deployment.canary.percent = 5.05: ECS shifts traffic in steps of "
+                        "0.1 %: use a multiple of 0.1 (e.g. 5 or 12.5)"),
+    ({"percent": 0.05}, "webstack:services.backend.deployment.canary.percent = 0.05: Input should be greater than or "
+                        "equal to 0.1"),
+    ({"bakeMinutes": 1441}, "webstack:services.backend.deployment.canary.bakeMinutes = 1441: Input should be less "
+                            "than or equal to 1440"),
+])
+def test_canary_steps_are_what_ecs_accepts(canary, message):
+    values = with_change("services.backend.deployment", {"strategy": "canary", "canary": canary})
+    if message is None:
+        assert validate_stack_config(values).services["backend"].deployment.canary.percent == canary["percent"]
+    else:
+        assert problems(values) == [message]
+
+
+def test_linear_steps_are_at_least_three_percent():
+    values = with_change("services.backend.deployment", {"strategy": "linear", "linear": {"stepPercent": 2.9}})
+    assert problems(values) == ["webstack:services.backend.deployment.linear.stepPercent = 2.9: Input should be "
+                                "greater than or equal to 3"]
+
+
+def test_deployment_defaults_resolve_once_per_environment():
+    prod = validate_stack_config(raw("prod")).services
+    assert prod["backend"].deployment.alarms is True and prod["frontend"].deployment.alarms is True
+    dev = validate_stack_config(raw("dev")).services
+    assert dev["backend"].deployment.alarms is False
+    blue_green = validate_stack_config(with_change("services.backend.deployment", {"strategy": "blueGreen"}))
+    assert blue_green.services["backend"].deployment.alarms is True  # its only automatic rollback, even in dev
+    assert blue_green.services["backend"].deployment.bake_time_minutes == 10
+    canary = validate_stack_config(with_change("services.backend.deployment", {"strategy": "canary"}))
+    assert canary.services["backend"].deployment.canary.model_dump() == {"percent": 5.0, "bake_minutes": 10}

@@ -346,10 +346,91 @@ REFUSED = [
         "webstack:jobs.nightly.memory = 1024: with cpu 1024 Fargate accepts memory of 2048-8192 MiB in steps of "
         "1024 MiB",
     ]),
+    (rules._deployment_strategy, "prod", {"services.backend.deployment": {
+        "strategy": "rolling", "bakeTimeMinutes": 5, "canary": {"percent": 10},
+        "testTraffic": {"value": "1", "priority": 5}}}, [
+        "webstack:services.backend.deployment.canary: is only used with services.backend.deployment.strategy canary "
+        "(strategy is rolling)",
+        "webstack:services.backend.deployment.bakeTimeMinutes = 5: is only used with "
+        "services.backend.deployment.strategy blueGreen, canary or linear (strategy is rolling)",
+        "webstack:services.backend.deployment.testTraffic: is only used with services.backend.deployment.strategy "
+        "blueGreen, canary or linear (strategy is rolling)",
+    ]),
+    (rules._deployment_strategy, "prod", {"services.backend.deployment": {
+        "strategy": "canary", "alarms": False, "linear": {"stepPercent": 20}}}, [
+        "webstack:services.backend.deployment.linear: is only used with services.backend.deployment.strategy linear "
+        "(strategy is canary)",
+        "webstack:services.backend.deployment.alarms = false: canary has no circuit breaker: its deployment alarms "
+        "(with the bake time) are its only automatic rollback; keep alarms on, or use rolling",
+    ]),
+    (rules._deployment_strategy, "dev", {"services.mailer": {
+        "image": {"repository": "backend", "tag": "2f1c9e0"}, "command": ["celery", "-A", "app", "worker"],
+        "deployment": {"strategy": "blueGreen", "alarms": True}}}, [
+        'webstack:services.mailer.deployment.strategy = "blueGreen": shifts load balancer traffic between two target '
+        "groups; this service has no services.mailer.routes (use rolling, or add routes)",
+        "webstack:services.mailer.deployment.alarms = true: the deployment alarms are the load balancer's 5xx-rate "
+        "and unhealthy-hosts alarms of this service; it has no services.mailer.routes (remove alarms or add routes)",
+    ]),
+    (rules._test_route, "prod", {"services.backend.deployment": {
+        "strategy": "blueGreen", "testTraffic": {"value": "1", "priority": 20}},
+        "services.backend.routes": {"paths": ["/a/*", "/b/*", "/c/*"], "hosts": ["api.example.com", "example.com"],
+                                    "priority": 10}}, [
+        "webstack:services.backend.deployment.testTraffic.priority = 20: must be lower than "
+        "services.backend.routes.priority (10): the load balancer evaluates lower numbers first, so the production "
+        "rule would take the test requests",
+        'webstack:services.backend.deployment.testTraffic.header = "X-Deployment-Test": the test rule repeats '
+        "services.backend.routes' paths and hosts and adds this header: 6 condition values, AWS allows at most 5 "
+        "per listener rule",
+    ]),
+    (rules._unique_priorities, "prod", {"services.backend.deployment": {
+        "strategy": "blueGreen", "testTraffic": {"value": "1", "priority": 100}},
+        "services.backend.routes.priority": 150}, [
+        "webstack:services.frontend.routes.priority = 100: services.backend.deployment.testTraffic.priority is 100 "
+        "too; listener rule priorities must be unique across services",
+    ]),
+    (rules._exec_needs_writable_root, "dev", {"services.backend.enableExec": True}, [
+        "webstack:services.backend.enableExec = true: ECS Exec does not support a read-only root filesystem (its "
+        "agent writes into the container): set services.backend.readOnlyRootFilesystem to false as well, or turn "
+        "enableExec off",
+    ]),
     (rules._job_stores, "dev", {"jobs.nightly": JOB | {"uses": ["cache"]}, "cache": DELETE,
                                 "services.backend.uses": ["database"], "services.worker.uses": ["database"]}, [
         'webstack:jobs.nightly.uses[0] = "cache": webstack:cache is not configured; add it or remove cache from '
         "jobs.nightly.uses",
+    ]),
+    (rules._frontend_domain, "lean", {"domain": DELETE}, [
+        "webstack:frontend: a static frontend needs webstack:domain: CloudFront answers viewers on domain.recordName "
+        "and reaches the load balancer over HTTPS on a name of the stack's certificate (frontend.originRecordName)",
+    ]),
+    (rules._frontend_domain, "lean", {"region": "eu-west-1",
+                                      "network.availabilityZones": ["eu-west-1a", "eu-west-1b"]}, [
+        "webstack:frontend.certificateArn: needed with aws:region eu-west-1: CloudFront uses ACM certificates from "
+        "us-east-1 only and the stack's own certificate is in eu-west-1; request one in us-east-1 for "
+        "domain.recordName (+ alternativeNames) and set its ARN here",
+    ]),
+    (rules._frontend_domain, "lean", {"frontend.originRecordName": "lean.example.com"}, [
+        'webstack:frontend.originRecordName = "lean.example.com": is one of domain.recordName/alternativeNames, which '
+        "point at CloudFront; the load balancer needs a name of its own (e.g. origin.app.example.com)",
+    ]),
+    (rules._frontend_domain, "lean", {"frontend.originRecordName": "origin.example.org"}, [
+        'webstack:frontend.originRecordName = "origin.example.org": not in domain.zoneName example.com; its alias and '
+        "validation records can only be created in that zone",
+    ]),
+    (rules._routes_behind_frontend, "lean", {"services.backend.routes": {"paths": ["/*"], "priority": 10}}, [
+        'webstack:services.backend.routes.paths[0] = "/*": is served by the static frontend: CloudFront sends only '
+        'frontend.apiPaths ["/api/*"] to the load balancer; route the service under one of them or add the path to '
+        "frontend.apiPaths",
+    ]),
+    (rules._routes_behind_frontend, "lean", {"services.backend.routes": {
+        "paths": ["/api/*"], "hosts": ["api.example.com"], "priority": 10}}, [
+        'webstack:services.backend.routes.hosts[0] = "api.example.com": never matches behind the static frontend: '
+        "CloudFront calls the load balancer on frontend.originRecordName, not the viewer's Host; route by "
+        "routes.paths",
+    ]),
+    (rules._routes_behind_frontend, "lean", {"services.backend.routes": {
+        "paths": ["/api/a", "/api/b", "/api/c", "/api/d", "/api/e"], "priority": 10}}, [
+        "webstack:services.backend.routes: 5 paths and hosts in one rule; behind the static frontend the rule also "
+        "requires CloudFront's origin header, so at most 4 remain of AWS's 5 condition values per listener rule",
     ]),
     # --- queues ---
     (rules._queues_exist, "dev", {"services.backend.produces": ["tasks", "emails", "tasks"]}, [
@@ -480,6 +561,18 @@ ACCEPTED = [
     ("dev", {"monitoring.alarms.databaseFreeStorage": {"period": 3600, "evaluationPeriods": 168},
              "monitoring.alarms.serviceMemory": {"datapointsToAlarm": 2}}),
     ("dev", {"monitoring.alertEmails": ["a@example.com", "b@example.com"]}),
+    ("prod", {"services.backend.deployment": {"strategy": "canary", "bakeTimeMinutes": 0, "alarms": True,
+                                              "canary": {"percent": 0.1, "bakeMinutes": 1440},
+                                              "testTraffic": {"value": "1", "priority": 5}}}),
+    ("prod", {"services.backend.deployment": {"strategy": "linear", "linear": {"stepPercent": 3}}}),
+    ("prod", {"services.frontend.deployment": {"strategy": "rolling", "alarms": False}}),
+    ("dev", {"services.backend.enableExec": True, "services.backend.readOnlyRootFilesystem": False}),
+    ("dev", {"services.backend.writablePaths": ["/tmp", "/var/cache/app"], "services.backend.ephemeralStorageGiB": 200,
+             "jobs.nightly": JOB | {"writablePaths": ["/tmp"], "readOnlyRootFilesystem": False}}),
+    ("lean", {"region": "eu-west-1", "network.availabilityZones": ["eu-west-1a", "eu-west-1b"],
+              "frontend.certificateArn": CERTIFICATE, "frontend.originRecordName": "api-origin.example.com"}),
+    ("lean", {"frontend.apiPaths": ["/api/*", "/admin/*"],
+              "services.backend.routes": {"paths": ["/api/v1/*", "/admin/*", "/api/health/"], "priority": 10}}),
 ]
 
 

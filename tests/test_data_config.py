@@ -83,6 +83,8 @@ def test_a_service_cannot_use_a_store_that_is_not_configured():
     assert problems(values) == [
         'webstack:services.backend.uses[0] = "database": webstack:database is not configured; add it or remove '
         "database from services.backend.uses",
+        'webstack:services.worker.uses[0] = "database": webstack:database is not configured; add it or remove '
+        "database from services.worker.uses",
         'webstack:jobs.clearsessions.uses[0] = "database": webstack:database is not configured; add it or remove '
         "database from jobs.clearsessions.uses"
     ]
@@ -313,8 +315,9 @@ def test_scale_runs_redis_cluster_mode_and_aurora_with_a_reader_behind_the_proxy
         (endpoint, f"rediss://{endpoint}:6379", "true", "true")
 
     cluster = scale_run.one("aws:rds/cluster:Cluster")
-    instances = scale_run.of_type("aws:rds/clusterInstance:ClusterInstance")
-    assert [i.inputs["promotionTier"] for i in instances] == [0, 1]
+    # Registered concurrently, so in no fixed order: by name, the writer and then its reader.
+    instances = sorted(scale_run.of_type("aws:rds/clusterInstance:ClusterInstance"), key=lambda i: i.name != "database-writer")
+    assert [(i.name, i.inputs["promotionTier"]) for i in instances] == [("database-writer", 0), ("database-reader-1", 1)]
     assert len({i.inputs["availabilityZone"] for i in instances}) == 2
     assert cluster.inputs["serverlessv2ScalingConfiguration"] == {"minCapacity": 2, "maxCapacity": 8}
     proxy = scale_run.one("aws:rds/proxy:Proxy")
@@ -330,6 +333,7 @@ def test_scale_alarms_watch_every_shard_member_and_the_reader_lag(scale_run):
     assert len(members) == 4 and members[0].endswith("-0001-001") and members[3].endswith("-0002-002")
     for index, member in enumerate(members, start=1):
         assert found[f"cache-{index}-memory-high"]["dimensions"] == {"CacheClusterId": member}
-    reader = scale_run.of_type("aws:rds/clusterInstance:ClusterInstance")[1].inputs["identifier"]
+    reader = next(i for i in scale_run.of_type("aws:rds/clusterInstance:ClusterInstance")
+                  if i.name == "database-reader-1").inputs["identifier"]
     assert found["db-reader-1-replica-lag"]["dimensions"] == {"DBInstanceIdentifier": reader}
     assert found["db-reader-1-replica-lag"]["metricName"] == "AuroraReplicaLag"

@@ -80,3 +80,10 @@ def test_no_references_to_documents_users_do_not_have(page):
     """The design's source documents are not in this repository; the docs state the facts themselves."""
     hits = [line for line in page.read_text().splitlines() if re.search(r"seed", line, re.I)]
     assert hits == []
+
+
+@pytest.mark.parametrize("stack_file", sorted(ROOT.glob("Pulumi.*.yaml")), ids=lambda path: path.name)
+def test_shipped_stack_files_say_nothing_of_documents_users_do_not_have(stack_file):
+    """Users copy these files and read their comments as documentation."""
+    hits = [line for line in stack_file.read_text().splitlines() if re.search(r"seed", line, re.I)]
+    assert hits == []

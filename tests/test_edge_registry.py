@@ -87,14 +87,14 @@ def test_external_images_get_no_repository_and_shared_names_one():
     def change_images(config):
         services = config["webstack:services"]
         services["frontend"]["image"] = {"repository": "public.ecr.aws/nginx/nginx", "tag": "1.27"}
-        services["worker"] = {**services["backend"], "image": {"repository": "backend", "digest": digest},
-                              "routes": {"paths": ["/jobs/*"], "priority": 20}}
-        services["worker"].pop("migrate")
+        services["admin"] = {**services["backend"], "image": {"repository": "backend", "digest": digest},
+                             "routes": {"paths": ["/admin/*"], "priority": 20}}
+        services["admin"].pop("migrate")
 
     run = run_stack("dev", change_images)
     assert [r.inputs["name"] for r in run.of_type(REPOSITORY)] == ["dev/backend"]
-    worker = container_definitions(run, "-worker")[0]
-    assert worker["image"] == f"123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/backend@{digest}"
+    admin = container_definitions(run, "-admin")[0]
+    assert admin["image"] == f"123456789012.dkr.ecr.us-east-1.amazonaws.com/dev/backend@{digest}"
     assert container_definitions(run, "-frontend")[0]["image"] == "public.ecr.aws/nginx/nginx:1.27"
 
 

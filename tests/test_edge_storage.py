@@ -11,7 +11,7 @@ from components.storage import MediaStorage, MediaStorageArgs
 from helpers.bucket_policies import LEGACY_ELB_LOG_REGIONS, elb_log_delivery_statements
 from preflight.capture import ProgramRun, run_in_mocks
 from stackconfig.edge import AccessLogsConfig, StorageConfig
-from tests.conftest import container_definitions, run_stack
+from tests.conftest import committed, container_definitions, run_stack
 
 BUCKET = "aws:s3/bucket:Bucket"
 POLICY = "aws:s3/bucketPolicy:BucketPolicy"
@@ -71,11 +71,17 @@ def test_media_bucket_controls_and_lifecycle(stack, dev_run, prod_run):
 def test_only_services_that_use_the_bucket_get_access(prod_run):
     bucket = bucket_named(prod_run, "media-bucket")
     arn, name = bucket.outputs["arn"], bucket.outputs["bucket"]
-    task_policies = [p for p in prod_run.of_type("aws:iam/rolePolicy:RolePolicy") if p.name.endswith("-task-access")]
-    assert [p.name for p in task_policies] == ["backend-task-access"]
+    def bucket_statements(policy):
+        return [statement for statement in json.loads(policy.inputs["policy"])["Statement"]
+                if any(action.startswith("s3:") for action in statement["Action"])]
+
+    # The task roles' own policies (bucket access, queues): only the backend's reaches the bucket.
+    task_policies = {p.name: p for p in prod_run.of_type("aws:iam/rolePolicy:RolePolicy")
+                     if p.name.endswith("-task-access")}
+    assert [name for name, policy in task_policies.items() if bucket_statements(policy)] == ["backend-task-access"]
     backend_role = next(r for r in prod_run.of_type("aws:iam/role:Role") if r.name == "backend-task")
-    assert task_policies[0].inputs["role"] == backend_role.id
-    assert json.loads(task_policies[0].inputs["policy"])["Statement"] == [
+    assert task_policies["backend-task-access"].inputs["role"] == backend_role.id
+    assert bucket_statements(task_policies["backend-task-access"]) == [
         {"Sid": "ListBucket", "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": arn},
         {"Sid": "ObjectAccess", "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
          "Resource": f"{arn}/*"},
@@ -126,8 +132,10 @@ def test_cdn_reads_through_origin_access_control_only():
     }
 
 
-def test_no_cdn_by_default(any_run):
-    assert any_run.of_type("aws:cloudfront/distribution:Distribution") == []
+def test_no_media_cdn_by_default(any_run):
+    # Lean's one distribution is its static frontend's (tests/test_static_frontend.py), not the media bucket's.
+    distributions = any_run.of_type("aws:cloudfront/distribution:Distribution")
+    assert [d.name for d in distributions] == (["frontend-cdn"] if committed(any_run, "frontend") else [])
 
 
 def test_prod_access_logs_bucket_policy_and_load_balancer(prod_run):

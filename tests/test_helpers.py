@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from helpers.container import secret_arn_of
+from helpers.alarms import alarm_name, deployment_alarm_keys, target_group_alarms
+from helpers.container import container_definition, secret_arn_of, writable_volume_name
 from helpers.fargate import describe_memory_choices, is_valid_size, memory_choices
 from helpers.names import ecs_service_resource_id, image_reference, request_count_resource_label
+from stackconfig.monitoring import AlarmsConfig
 
 
 def test_fargate_table_edges():
@@ -80,3 +82,24 @@ def test_stack_repository_name_refuses_names_over_ecrs_limit():
 
     with pytest.raises(ValueError, match="longer than 256 characters"):
         stack_repository_name("dev", "a" * 253)
+
+
+def test_writable_paths_become_ecs_volume_names():
+    assert writable_volume_name("/tmp") == "writable-tmp"
+    assert writable_volume_name("/var/cache/nginx") == "writable-var-cache-nginx"
+    assert writable_volume_name("/home/app/.cache") == "writable-home-app--cache"
+
+
+def test_a_container_is_read_only_unless_told_and_mounts_its_writable_paths():
+    common = dict(name="app", image="app:1", port=None, log_group="/g", region="us-east-1", environment={},
+                  secrets={}, stop_timeout=30)
+    definition = container_definition(**common, writable_paths=["/tmp"])
+    assert definition["readonlyRootFilesystem"] is True
+    assert definition["mountPoints"] == [{"sourceVolume": "writable-tmp", "containerPath": "/tmp", "readOnly": False}]
+    assert container_definition(**common, read_only_root=False)["readonlyRootFilesystem"] is False
+
+
+def test_deployment_alarms_are_the_target_group_alarms_by_their_fixed_names():
+    keys = {spec.key for spec in target_group_alarms("api", "app/lb/1", "targetgroup/tg/2", AlarmsConfig())}
+    assert set(deployment_alarm_keys("api")) <= keys
+    assert alarm_name("webstack", "prod", "api-5xx-rate") == "webstack-prod-api-5xx-rate"

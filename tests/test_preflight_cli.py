@@ -29,7 +29,7 @@ def test_json_report_carries_inventory_policies_and_cost(capsys):
     assert status == cli.EXIT_OK
     assert report["stack"] == "prod"
     assert report["resourceCount"] == sum(report["countsByType"].values())
-    assert report["countsByType"]["aws:ecs/service:Service"] == 2
+    assert report["countsByType"]["aws:ecs/service:Service"] == 3  # backend, frontend, worker
     assert any(label.startswith("webstack:service:Service backend") for label in report["components"])
     assert report["outputs"]["url"].startswith("https://")
     assert not [v for v in report["policies"]["violations"] if v["level"] == "mandatory"]

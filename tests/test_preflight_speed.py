@@ -38,19 +38,36 @@ def test_the_pack_is_served_by_pulumi_policys_own_analyzer():
     assert type(policy_gate()._servicer) is policy_sdk._PolicyAnalyzerServicer
 
 
-def test_converting_each_message_once_changes_no_verdict_and_saves_most_conversions(dev_run, prod_run, monkeypatch):
+def counting_deserializations(monkeypatch) -> list[int]:
+    """Count the analyzer's real deserialize_properties calls (each builds one policy's copy of a resource)."""
+    calls = [0]
+    real = gate_module._real_deserialize_properties
+
+    def counted(*args, **kwargs):
+        calls[0] += 1
+        return real(*args, **kwargs)
+    monkeypatch.setattr(gate_module, "_real_deserialize_properties", counted)
+    monkeypatch.setattr(policy_sdk, "deserialize_properties", counted)
+    return calls
+
+
+def test_the_lean_analyzer_call_changes_no_verdict_and_saves_most_conversions(
+        dev_run, lean_run, prod_run, scale_run, monkeypatch):
     calls = counting_conversions(monkeypatch)
-    for stack, run in (("dev", dev_run), ("prod", prod_run)):
+    deserialized = counting_deserializations(monkeypatch)
+    for stack, run in (("dev", dev_run), ("lean", lean_run), ("prod", prod_run), ("scale", scale_run)):
         config = load_stack_file(stack).config
-        calls[0] = 0
+        calls[0] = deserialized[0] = 0
         once = evaluate_policies(run, config)
-        converted_once = calls[0]
+        converted_once, deserialized_on_read = calls[0], deserialized[0]
         with monkeypatch.context() as plain:
-            plain.setattr(gate_module, "_each_struct_converted_once", contextlib.nullcontext)
-            calls[0] = 0
+            plain.setattr(gate_module, "_lean_analyzer_call", contextlib.nullcontext)
+            calls[0] = deserialized[0] = 0
             every_time = evaluate_policies(run, config)
-            converted_every_time = calls[0]
+            converted_every_time, deserialized_every_time = calls[0], deserialized[0]
         assert verdicts(once) == verdicts(every_time)
+        # Only the policies that read a resource (or its provider) build their copy of it.
+        assert 0 < deserialized_on_read < deserialized_every_time / 10
         assert once.violations, "the comparison needs violations to compare"
         # Each resource's properties and provider once per analyzer call instead of once per policy (the
         # rest is reading the pack's schemas to reconcile its config).
@@ -58,6 +75,31 @@ def test_converting_each_message_once_changes_no_verdict_and_saves_most_conversi
         assert analyzed <= converted_once <= analyzed + 3 * len(policy_gate().policies)
         assert converted_every_time > 10 * converted_once
     assert policy_sdk.json_format is json_format  # put back after every call
+    assert policy_sdk.deserialize_properties is gate_module._real_deserialize_properties
+
+
+def test_props_built_on_first_read_are_the_analyzers_own_proxy_and_each_policys_own():
+    from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, _DictProxy, unknown_checking_proxy
+    converted = {"tags": {"Name": "web"}, "ports": [80, 443], "arn": UNKNOWN_STRING_VALUE}
+    first, second = (gate_module._deserialized_on_first_read(converted) for _ in range(2))
+    assert unknown_checking_proxy(first) is first  # the analyzer's next step passes it through unbuilt
+    assert first._converted is converted
+    real = unknown_checking_proxy(deserialize_properties(converted))
+    assert isinstance(first, _DictProxy)
+    assert {k: type(v) for k, v in first["__target"].items()} == {k: type(v) for k, v in real["__target"].items()}
+    assert list(first) == list(real) and len(first) == len(real)
+    assert dict(first["tags"]) == {"Name": "web"} and list(first["ports"]) == [80, 443]
+    with pytest.raises(UnknownValueError) as unknown:
+        first["arn"]
+    with pytest.raises(UnknownValueError) as unknown_real:
+        real["arn"]
+    assert unknown.value.message == unknown_real.value.message == "string value at .arn can't be known during preview"
+    first["tags"]["Name"] = "changed"
+    first["extra"] = 1
+    assert dict(second["tags"]) == {"Name": "web"} and "extra" not in second
+    assert converted == {"tags": {"Name": "web"}, "ports": [80, 443], "arn": UNKNOWN_STRING_VALUE}
+    # Remediation asks for secrets kept as such: that path gets the real function's result.
+    assert not isinstance(gate_module._deserialized_on_first_read({"a": 1}, True), gate_module._PropertiesOnFirstRead)
 
 
 def test_pulumi_policy_hands_each_policy_its_own_copy_of_the_converted_properties():
@@ -84,12 +126,28 @@ def test_benchmark_fits_the_cost_of_one_more_service():
 
 def test_benchmark_stacks_are_prod_with_copies_of_its_backend_on_their_own_routes():
     bench = load_benchmark()
-    services = bench.generated_stack(3)["config"]["webstack:services"]
-    assert list(services) == ["svc-00", "svc-01", "svc-02"]
-    assert [s["routes"]["priority"] for s in services.values()] == [10, 11, 12]
-    backend = load_stack_file("prod").config["webstack:services"]["backend"]
+    prod = load_stack_file("prod").config
+    generated = bench.generated_stack(len(prod["webstack:services"]) + 3)["config"]
+    services = generated["webstack:services"]
+    assert list(services) == [*prod["webstack:services"], "svc-00", "svc-01", "svc-02"]
+    backend = prod["webstack:services"]["backend"]
+    priority = backend["routes"]["priority"]
+    assert [services[f"svc-0{i}"]["routes"] for i in range(3)] == [
+        {"paths": [f"/svc0{i}/*"], "priority": priority + 1 + i} for i in range(3)]
     assert {k: v for k, v in services["svc-01"].items() if k != "routes"} == \
         {k: v for k, v in backend.items() if k != "routes"}
+    # Prod's own services, queues and jobs are kept, so their references to each other still hold.
+    assert {k: v for k, v in generated.items() if k != "webstack:services"} == \
+        {k: v for k, v in prod.items() if k != "webstack:services"}
+    assert {name: services[name] for name in prod["webstack:services"]} == prod["webstack:services"]
+
+
+def test_benchmark_stacks_are_valid_stack_files():
+    from stackconfig import stack_config_problems
+    config = load_benchmark().generated_stack(50)["config"]
+    raw = {key.partition(":")[2]: value for key, value in config.items() if key.startswith("webstack:")}
+    problems, resolved = stack_config_problems({**raw, "region": config["aws:region"]})
+    assert problems == [] and len(resolved.services) == 50
 
 
 def test_registrations_under_mocks_skip_the_stack_walk_and_the_sdk_gets_it_back():

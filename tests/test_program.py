@@ -191,7 +191,10 @@ def test_alb_security_group_is_open_on_web_ports_only(any_run):
         if rule.inputs.get("cidrIpv4") == "0.0.0.0/0" or rule.inputs.get("cidrIpv6") == "::/0":
             assert rule.name.startswith("web-in-")
             public_ports.add(rule.inputs["fromPort"])
-    assert public_ports == ({80, 443} if committed(any_run, "domain") else {80})
+    # Behind a static frontend (lean) nothing is open to the internet: CloudFront's prefix list only
+    # (tests/test_static_frontend.py).
+    expected = set() if committed(any_run, "frontend") else {80, 443} if committed(any_run, "domain") else {80}
+    assert public_ports == expected
 
 
 def test_path_rules_route_api_and_admin_to_backend(any_run):
@@ -200,7 +203,9 @@ def test_path_rules_route_api_and_admin_to_backend(any_run):
     assert set(rules) == {f"{name}-route" for name in services}
     for name, service in services.items():
         rule = rules[f"{name}-route"].inputs
-        assert rule["conditions"] == [{"pathPattern": {"values": service["routes"]["paths"]}}]
+        # Behind a static frontend (lean) the rule also requires CloudFront's origin header.
+        assert rule["conditions"][0] == {"pathPattern": {"values": service["routes"]["paths"]}}
+        assert len(rule["conditions"]) == (2 if committed(any_run, "frontend") else 1)
         assert rule["priority"] == service["routes"]["priority"]
         assert rule["actions"][0]["targetGroupArn"].split("/")[1].startswith(f"{name}-tg")
     backend = rules["backend-route"].inputs

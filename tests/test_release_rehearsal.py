@@ -97,7 +97,7 @@ class Rehearsal:
         for directory in (self.project, self.calls_dir, self.bin):
             directory.mkdir()
         shutil.copy(ROOT / "Pulumi.yaml", self.project)
-        for name in ("dev", "prod"):
+        for name in ("dev", "prod", "lean"):
             document = yaml.safe_load((ROOT / f"Pulumi.{name}.yaml").read_text())
             if name == stack and mutate is not None:
                 mutate(document["config"])
@@ -653,3 +653,63 @@ def test_release_refuses_an_unreadable_stack_file_in_one_line(tmp_path, capsys):
     output = capsys.readouterr().out.strip()
     assert output.startswith("::error::cannot read the project's Pulumi.yaml or Pulumi.dev.yaml: ")
     assert "\n" not in output
+
+
+# --- the static frontend (lean) ---------------------------------------------------------------------
+
+INVALIDATION = "I2J0EXAMPLE7Q3"
+BUILD = ["sh", "-c", "mkdir -p frontend/dist/assets && echo '<html></html>' > frontend/dist/index.html "
+                     "&& echo 'app()' > frontend/dist/assets/app.js"]
+
+
+def built_frontend(config: dict) -> None:
+    config["webstack:frontend"]["buildCommand"] = BUILD
+
+
+def lean_rehearsal(tmp_path, lean_run, mutate=None) -> Rehearsal:
+    """Lean is a prod environment: its release promotes dev's image (built for arm64 too) instead of building."""
+    rehearsal = Rehearsal(tmp_path, lean_run, stack="lean", mutate=mutate)
+    rehearsal.rule("docker", ["buildx", "imagetools", "inspect"], {"stdout": {
+        "linux/amd64": {"architecture": "amd64"}, "linux/arm64": {"architecture": "arm64"}}})
+    return rehearsal
+
+
+def test_lean_release_syncs_the_frontend_after_the_services_roll_then_invalidates(tmp_path, lean_run):
+    rehearsal = lean_rehearsal(tmp_path, lean_run, built_frontend)
+    rehearsal.rule("aws", ["cloudfront", "create-invalidation"],
+                   {"stdout": {"Invalidation": {"Id": INVALIDATION, "Status": "InProgress"}}})
+    result = rehearsal.release()
+    assert result.returncode == 0, result.output
+    bucket, distribution = lean_run.outputs["frontendBucket"], lean_run.outputs["frontendDistributionId"]
+    # The build command ran in the project before the sync: its files are where the sync reads them.
+    assert (rehearsal.project / "frontend" / "dist" / "index.html").is_file()
+    assets, pages = result.find(cli("aws", "s3", "sync"))
+    assert assets["argv"] == ["s3", "sync", "frontend/dist", f"s3://{bucket}/", "--exclude", "*.html", "--no-progress"]
+    assert pages["argv"] == ["s3", "sync", "frontend/dist", f"s3://{bucket}/", "--exclude", "*", "--include", "*.html",
+                             "--cache-control", "no-cache", "--no-progress"]
+    [invalidate] = result.find(cli("aws", "cloudfront", "create-invalidation"))
+    assert values_of(invalidate, "--distribution-id") == [distribution] and values_of(invalidate, "--paths") == ["/*"]
+    [wait] = result.find(cli("aws", "cloudfront", "wait", "invalidation-completed"))
+    assert values_of(wait, "--distribution-id") == [distribution] and values_of(wait, "--id") == [INVALIDATION]
+    everything, rollout = result.index(full_up), result.index(cli("aws", "ecs", "describe-services"))
+    assert everything < rollout < result.calls.index(assets) < result.calls.index(pages) \
+        < result.calls.index(invalidate) < result.calls.index(wait)
+    assert f"frontend/dist is live on {distribution}" in result.output
+
+
+def test_a_missing_frontend_build_fails_the_release_before_any_sync(tmp_path, lean_run):
+    def no_build(config: dict) -> None:
+        del config["webstack:frontend"]["buildCommand"]
+
+    result = lean_rehearsal(tmp_path, lean_run, no_build).release()
+    assert result.returncode == 1
+    assert "::error::the static frontend's build has no frontend/dist/index.html (frontend.buildDir)" in result.output
+    assert result.find(full_up)  # the services are released; the previous frontend keeps serving
+    assert not result.find(cli("aws", "s3", "sync")) and not result.find(cli("aws", "cloudfront"))
+
+
+def test_a_stack_without_a_frontend_syncs_nothing(tmp_path, dev_run):
+    result = Rehearsal(tmp_path, dev_run).release()
+    assert result.returncode == 0, result.output
+    assert "no webstack:frontend" in result.output
+    assert not result.find(cli("aws", "s3")) and not result.find(cli("aws", "cloudfront"))

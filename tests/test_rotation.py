@@ -311,7 +311,7 @@ def test_eventbridge_may_only_start_this_state_machine(any_run):
 def test_state_machine_redeploys_exactly_the_services_that_read_the_password(stack, request):
     run = request.getfixturevalue(f"{stack}_run")
     readers = services_reading_the_database(stack)
-    assert readers == ["backend"]
+    assert readers == ["backend", "worker"]  # the web service and its queue worker
     machine = run.one(MACHINE)
     definition = json.loads(machine.inputs["definition"])
     assert check_asl(definition) == []
@@ -354,7 +354,8 @@ def test_state_machine_may_only_update_those_services(any_run):
     [policy] = role_policies(any_run, role)
     redeploy, logs = policy["Statement"]
     assert redeploy == {"Sid": "RedeployTheServices", "Effect": "Allow", "Action": ["ecs:UpdateService"],
-                        "Resource": [ecs_service(any_run, "backend").outputs["arn"]]}
+                        "Resource": sorted(ecs_service(any_run, name).outputs["arn"]
+                                           for name in services_reading_the_database(any_run.stack))}
     # CloudWatch Logs' delivery actions take no resource ARN; nothing else is granted on "*".
     assert logs == {"Sid": "DeliverExecutionLogs", "Effect": "Allow", "Action": LOG_DELIVERY_ACTIONS, "Resource": "*"}
     assert all(action.startswith("logs:") and "*" not in action for action in logs["Action"])
@@ -428,16 +429,18 @@ def test_every_service_reading_the_database_is_redeployed_and_one_failure_fails_
     assert check_asl(definition) == []
     branches = definition["States"]["Redeploy services"]["Branches"]
     names = [branch["States"][branch["StartAt"]]["Parameters"]["Service"] for branch in branches]
-    assert names == [ecs_service(run, "backend").outputs["name"], ecs_service(run, "frontend").outputs["name"]]
+    readers = ("backend", "frontend", "worker")
+    assert names == [ecs_service(run, name).outputs["name"] for name in readers]
     [policy] = role_policies(run, by_name(run, ROLE, "database-rotation-machine"))
-    assert policy["Statement"][0]["Resource"] == sorted(ecs_service(run, s).outputs["arn"] for s in ("backend", "frontend"))
+    assert policy["Statement"][0]["Resource"] == sorted(ecs_service(run, s).outputs["arn"] for s in readers)
 
     # The Parallel output lists the branches' results in order: any failure ends in the Fail state.
     check = definition["States"]["Check redeploys"]
     ok, failed = {"redeployed": True}, {"redeployed": False}
-    assert evaluate_choice(check, [ok, ok]) == "Redeployed"
-    assert evaluate_choice(check, [ok, failed]) == "Redeploy failed"
-    assert evaluate_choice(check, [failed, ok]) == "Redeploy failed"
+    assert evaluate_choice(check, [ok, ok, ok]) == "Redeployed"
+    assert evaluate_choice(check, [ok, failed, ok]) == "Redeploy failed"
+    assert evaluate_choice(check, [failed, ok, ok]) == "Redeploy failed"
+    assert evaluate_choice(check, [ok, ok, failed]) == "Redeploy failed"
     assert definition["States"]["Redeploy failed"]["Type"] == "Fail"
     # A branch's own failure is caught and reported, so it never cancels the other branches.
     for branch in branches:
@@ -457,7 +460,12 @@ def test_with_the_proxy_the_services_are_still_redeployed():
 
 
 def test_no_service_reads_the_database_no_redeploy():
-    run = run_stack("dev", lambda config: config["webstack:services"]["backend"].update({"uses": ["cache"]}))
+    def cache_only(config):
+        for service in config["webstack:services"].values():
+            service["uses"] = ["cache"]
+        config.pop("webstack:jobs", None)
+
+    run = run_stack("dev", cache_only)
     assert run.of_type("aws:rds/instance:Instance")
     assert of_rotation(run, RULE) == [] and run.of_type(MACHINE) == []
 

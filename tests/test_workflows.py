@@ -559,7 +559,8 @@ def test_rollout_check_fails_a_circuit_breaker_rollback_and_a_stuck_rollout():
     rolled_back = {"services": [{"serviceName": "backend-svc", "deployments": [
         {"status": "PRIMARY", "taskDefinition": OLD_TASK, "rolloutState": "COMPLETED"}]}]}
     (problem,) = verify_rollout.rollout_problems(rolled_back, {"backend-svc": NEW_TASK})
-    assert problem.startswith(f"backend-svc: runs {OLD_TASK}, not {NEW_TASK}: the deployment circuit breaker")
+    assert problem.startswith(f"backend-svc: runs {OLD_TASK}, not {NEW_TASK}: the deployment circuit breaker "
+                              f"or a deployment alarm rolled it back")
     stuck = {"services": [{"serviceName": "backend-svc", "deployments": [
         {"status": "PRIMARY", "taskDefinition": NEW_TASK, "rolloutState": "IN_PROGRESS",
          "rolloutStateReason": "ECS deployment in progress"}]}]}
@@ -567,3 +568,19 @@ def test_rollout_check_fails_a_circuit_breaker_rollback_and_a_stuck_rollout():
         "backend-svc: rollout IN_PROGRESS: ECS deployment in progress"]
     assert verify_rollout.rollout_problems({"services": []}, {"backend-svc": NEW_TASK}) == [
         "backend-svc: not found in the cluster"]
+
+
+def test_rollout_check_keeps_polling_through_a_blue_green_bake_time():
+    baking = {"services": [{"serviceName": "backend-svc", "deployments": [
+        {"status": "PRIMARY", "taskDefinition": NEW_TASK, "rolloutState": "IN_PROGRESS"},
+        {"status": "ACTIVE", "taskDefinition": OLD_TASK, "rolloutState": "COMPLETED"}]}]}
+    done = {"services": [{"serviceName": "backend-svc", "deployments": [
+        {"status": "PRIMARY", "taskDefinition": NEW_TASK, "rolloutState": "COMPLETED"}]}]}
+    answers, naps = [baking, baking, done], []
+    described = verify_rollout.settled(lambda: answers.pop(0), deadline=100, clock=lambda: 0, sleep=naps.append)
+    assert described is done and naps == [verify_rollout.POLL_SECONDS] * 2
+    assert verify_rollout.rollout_problems(described, {"backend-svc": NEW_TASK}) == []
+    # At the deadline the last answer is judged: still in progress is a problem, not a pass.
+    late = verify_rollout.settled(lambda: baking, deadline=100, clock=lambda: 100, sleep=naps.append)
+    assert verify_rollout.rollout_problems(late, {"backend-svc": NEW_TASK}) == [
+        "backend-svc: rollout IN_PROGRESS: "]

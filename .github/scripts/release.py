@@ -3,7 +3,7 @@
     python .github/scripts/release.py dev                      # what `make deploy STACK=dev` runs
     python .github/scripts/release.py dev --stack acme/dev --tag <sha>
     python .github/scripts/release.py prod --stack acme/prod --tag <sha> --promote-from dev
-    python .github/scripts/release.py dev --complete-cache-rotation   # only step 8, e.g. after a failed one
+    python .github/scripts/release.py dev --complete-cache-rotation   # only step 9, e.g. after a failed one
 
 Steps (docs/releases.md says why each one is where it is):
  0. policy gate: `pulumi preview` of the whole stack with the policy pack, before anything changes
@@ -16,7 +16,9 @@ Steps (docs/releases.md says why each one is where it is):
  5. each service's migration task (`migrationTasks` output), waited for and checked
  6. the full `pulumi up` with the policy pack and `policies/config/<stack>.json`
  7. the rollout check (`verify_rollout.py`)
- 8. a changed cache AUTH token is completed with `SET` once every service runs with the new one
+ 8. a static frontend (`webstack:frontend`): its build command, `aws s3 sync` of its build directory to the
+    `frontendBucket` output (assets first, then the HTML with `no-cache`), a CloudFront invalidation, waited for
+ 9. a changed cache AUTH token is completed with `SET` once every service runs with the new one
 """
 
 from __future__ import annotations
@@ -50,6 +52,8 @@ SERVICE_COMPONENT = "webstack:service:Service"
 ECS_SERVICE = "aws:ecs/service:Service"
 DEFAULT_MIGRATION_TIMEOUT = 30 * 60
 DEFAULT_POLL_INTERVAL = 15.0
+# FrontendConfig.build_dir's default (stackconfig/edge.py).
+DEFAULT_FRONTEND_BUILD_DIR = "frontend/dist"
 # `aws ecs describe-tasks` takes at most 100 tasks per call.
 DESCRIBE_TASKS_BATCH = 100
 
@@ -161,6 +165,7 @@ class Release:
             raise ReleaseError(f"Pulumi.{self.stack}.yaml sets no aws:region")
         self.region = self.config["aws:region"]
         self.policy_config = f"policies/config/{self.stack}.json"
+        self.frontend = self.config.get("webstack:frontend")
 
     # --- helpers -------------------------------------------------------------------------------------
 
@@ -213,11 +218,11 @@ class Release:
     # --- steps ---------------------------------------------------------------------------------------
 
     def policy_gate(self) -> None:
-        step("0/8 policy gate: preview the whole stack with the policy pack")
+        step("0/9 policy gate: preview the whole stack with the policy pack")
         run("pulumi", "preview", "--stack", self.pulumi_stack, "--non-interactive", *self.policy_options())
 
     def repositories(self) -> None:
-        step("1/8 ECR repositories")
+        step("1/9 ECR repositories")
         bare = sorted({image.config_repository for image in self.images})
         if not bare:
             print("no image of this stack lives in its ECR", flush=True)
@@ -227,7 +232,7 @@ class Release:
         self.up("repositories", "--skip-preview", *(option for target in targets for option in ("--target", target)))
 
     def push_images(self, registry: str) -> None:
-        step(f"2/8 images {self.tag}" + (f" promoted from {self.promote_from}" if self.promote_from else ""))
+        step(f"2/9 images {self.tag}" + (f" promoted from {self.promote_from}" if self.promote_from else ""))
         source_registry, source_builds = self.source()
         for build in stack_images.builds(self.images):
             reference = f"{registry}/{build.repository}:{self.tag}"
@@ -262,18 +267,18 @@ class Release:
             by_name[build.repository]: build for build in stack_images.builds(images)}
 
     def set_tags(self) -> None:
-        step(f"3/8 image tags {self.tag}")
+        step(f"3/9 image tags {self.tag}")
         for command in stack_images.set_tag_commands(self.images, self.pulumi_stack, self.tag):
             run(*command)
 
     def everything_but_services(self) -> None:
-        step("4/8 everything except the ECS services (data tier, migration task definitions)")
+        step("4/9 everything except the ECS services (data tier, migration task definitions)")
         excludes = service_urns(self.stack, self.project, list(self.services))
         self.up("all but services", "--skip-preview",
                 *(option for exclude in excludes for option in ("--exclude", exclude)), "--exclude-dependents")
 
     def migrations(self) -> None:
-        step("5/8 migrations")
+        step("5/9 migrations")
         tasks = self.outputs().get("migrationTasks") or {}
         if not tasks:
             print("no service declares `migrate`", flush=True)
@@ -314,16 +319,50 @@ class Release:
         print(f"{service}: migration done (exit code 0)", flush=True)
 
     def full_up(self) -> None:
-        step("6/8 pulumi up: everything, with the policy pack")
+        step("6/9 pulumi up: everything, with the policy pack")
         self.up("everything", *self.policy_options())
 
     def rollout(self) -> None:
-        step("7/8 rollout check")
+        step("7/9 rollout check")
         if verify_rollout.main([self.pulumi_stack]) != 0:
             raise ReleaseError("a service does not run this release's task definition (see the errors above)")
 
+    def static_frontend(self) -> None:
+        """After the services roll, so the new frontend never calls an API that is not deployed yet. Assets go
+        first and the HTML last, so a viewer never gets a page naming files not uploaded yet; nothing is deleted
+        (an open tab may still load the previous release's hashed assets; the bucket's versions expire)."""
+        step("8/9 static frontend")
+        if not self.frontend:
+            print("no webstack:frontend", flush=True)
+            return
+        command = self.frontend.get("buildCommand") or []
+        if command:
+            run(*command)
+        build_dir = self.frontend.get("buildDir", DEFAULT_FRONTEND_BUILD_DIR)
+        built = Path(build_dir)
+        if not (built / "index.html").is_file():
+            raise ReleaseError(f"the static frontend's build has no {build_dir}/index.html (frontend.buildDir): build "
+                               f"it first or set frontend.buildCommand; the services are released, the previous "
+                               f"frontend keeps serving")
+        outputs = self.outputs()
+        bucket, distribution = outputs.get("frontendBucket"), outputs.get("frontendDistributionId")
+        if not bucket or not distribution:
+            raise ReleaseError("the stack exports no frontendBucket/frontendDistributionId (webstack:frontend)")
+        target = f"s3://{bucket}/"
+        run("aws", "s3", "sync", build_dir, target, "--exclude", "*.html", "--no-progress")
+        run("aws", "s3", "sync", build_dir, target, "--exclude", "*", "--include", "*.html",
+            "--cache-control", "no-cache", "--no-progress")
+        invalidation = run_json("aws", "cloudfront", "create-invalidation", "--distribution-id", distribution,
+                                "--paths", "/*", "--output", "json")
+        invalidation_id = (invalidation or {}).get("Invalidation", {}).get("Id")
+        if not invalidation_id:
+            raise ReleaseError(f"CloudFront answered no invalidation id for {distribution}: {invalidation}")
+        run("aws", "cloudfront", "wait", "invalidation-completed", "--distribution-id", distribution,
+            "--id", invalidation_id)
+        print(f"{build_dir} is live on {distribution}", flush=True)
+
     def cache_token(self, before: Optional[str]) -> None:
-        step("8/8 cache AUTH token")
+        step("9/9 cache AUTH token")
         outputs = self.outputs()
         after = self.token_version(outputs)
         if after is None or before is None or after == before:
@@ -409,6 +448,7 @@ class Release:
             self.migrations()
             self.full_up()
             self.rollout()
+            self.static_frontend()
         except ReleaseError as error:
             token_after = self.token_version(self.outputs(), strict=False) if token_before else None
             if token_after not in (None, token_before):

@@ -1,4 +1,5 @@
-"""CloudFront distributions: HTTPS on every behaviour, modern TLS on custom certificates, S3 read through OAC."""
+"""CloudFront distributions: HTTPS on every behaviour, modern TLS on custom certificates and to custom origins,
+S3 read through OAC."""
 
 from __future__ import annotations
 
@@ -95,4 +96,29 @@ cloudfront_s3_origin_oac = ResourceValidationPolicy(
 )
 
 
-POLICIES = [cloudfront_https_only, cloudfront_min_tls, cloudfront_s3_origin_oac]
+# TLS versions CloudFront may use towards a custom origin: SSLv3, TLSv1 and TLSv1.1 are broken or deprecated.
+ORIGIN_TLS_VERSIONS = ("TLSv1.2",)
+
+
+def _origin_tls12(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != DISTRIBUTION:
+        return
+    for origin in as_list(plain(args.props.get("origins"))):
+        custom = origin.get("customOriginConfig")
+        if not custom:
+            continue
+        weak = [v for v in as_list(custom.get("originSslProtocols")) if v not in ORIGIN_TLS_VERSIONS]
+        if weak:
+            report(fix(f"Origin {origin.get('originId')!r} lets CloudFront negotiate {weak} with it.",
+                       "set origin_ssl_protocols=[\"TLSv1.2\"] on its custom_origin_config."))
+
+
+cloudfront_origin_tls12 = ResourceValidationPolicy(
+    name="cloudfront-origin-tls12",
+    description="CloudFront must reach custom origins over TLSv1.2 only (no SSLv3, TLSv1 or TLSv1.1).",
+    validate=_origin_tls12,
+    enforcement_level=MANDATORY,
+)
+
+
+POLICIES = [cloudfront_https_only, cloudfront_min_tls, cloudfront_s3_origin_oac, cloudfront_origin_tls12]

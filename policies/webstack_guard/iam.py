@@ -15,6 +15,7 @@ from pulumi_policy import (
 
 from .common import (
     ADVISORY,
+    ECS_SERVICE,
     MANDATORY,
     IAM_POLICY_DOCUMENT_HOLDERS,
     IAM_ROLE,
@@ -289,18 +290,39 @@ ecs_containers_non_privileged = ResourceValidationPolicy(
 )
 
 
-def _read_only_root(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    if args.resource_type != TASK_DEFINITION:
-        return
-    for container in container_definitions(args.props):
-        if not truthy(container.get("readonlyRootFilesystem")):
-            report(fix(f"Container '{container.get('name')}' can write to its root filesystem.",
-                       "set readonlyRootFilesystem=true and mount a volume where the app must write."))
+STACK_ROOT = "pulumi:pulumi:Stack"
 
 
-ecs_containers_read_only_root = ResourceValidationPolicy(
+def _read_only_root(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Every container read-only, except in the task definitions of a service with ECS Exec (which does not
+    support a read-only root filesystem): the one its `taskDefinition` names, and those under the same
+    component (webstack's Service: the service's one-off tasks, e.g. migrate)."""
+    checker = StackChecker(args, report)
+    exec_services = [
+        service for service in checker.of_type(ECS_SERVICE)
+        if checker.attempt(service, lambda s=service: truthy(s.props.get("enableExecuteCommand")), False)
+    ]
+    exec_components = {service.parent.urn for service in exec_services
+                       if service.parent is not None and service.parent.resource_type != STACK_ROOT}
+    for task in checker.of_type(TASK_DEFINITION):
+        if (task.parent is not None and task.parent.urn in exec_components) \
+                or checker.linking_to(task, exec_services, "taskDefinition"):
+            continue
+        containers = checker.attempt(task, lambda t=task: container_definitions(t.props), [])
+        for container in containers:
+            if not truthy(container.get("readonlyRootFilesystem")):
+                checker.violation(task, fix(
+                    f"Container '{container.get('name')}' can write to its root filesystem.",
+                    "set readonlyRootFilesystem=true and mount a task volume where the app must write (in stack "
+                    "config: keep readOnlyRootFilesystem on and list those directories under writablePaths); only "
+                    "a service with ECS Exec may keep a writable root."))
+    checker.finish()
+
+
+ecs_containers_read_only_root = StackValidationPolicy(
     name="ecs-containers-read-only-root",
-    description="ECS containers should use a read-only root filesystem.",
+    description="ECS containers use a read-only root filesystem (except the task definitions of a service with "
+                "ECS Exec, which does not support one).",
     validate=_read_only_root,
     enforcement_level=ADVISORY,
 )

@@ -159,11 +159,24 @@ elasticache_backups = ResourceValidationPolicy(
 )
 
 
+# ECS's traffic-shifting strategies: the circuit breaker does not apply to them (AWS: "can only be used for
+# services using the rolling update deployment type"); their deployment alarms roll them back.
+TRAFFIC_SHIFTING_STRATEGIES = ("BLUE_GREEN", "CANARY", "LINEAR")
+
+
 def _circuit_breaker(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != ECS_SERVICE:
         return
     controller = (args.props.get("deploymentController") or {}).get("type", "ECS")
     if controller != "ECS":
+        return
+    strategy = str((args.props.get("deploymentConfiguration") or {}).get("strategy") or "ROLLING")
+    if strategy in TRAFFIC_SHIFTING_STRATEGIES:
+        alarms = args.props.get("alarms") or {}
+        if not truthy(alarms.get("enable")) or not truthy(alarms.get("rollback")) or not alarms.get("alarmNames"):
+            report(fix(f"A {strategy} deployment has no circuit breaker, and no deployment alarms roll it back.",
+                       "set alarms={'enable': True, 'rollback': True, 'alarm_names': [<the service's 5xx and "
+                       "unhealthy-host alarms>]} (stack config: keep services.<name>.deployment.alarms on)."))
         return
     breaker = args.props.get("deploymentCircuitBreaker") or {}
     if not truthy(breaker.get("enable")) or not truthy(breaker.get("rollback")):
@@ -173,7 +186,8 @@ def _circuit_breaker(args: ResourceValidationArgs, report: ReportViolation) -> N
 
 ecs_deployment_circuit_breaker = ResourceValidationPolicy(
     name="ecs-deployment-circuit-breaker",
-    description="ECS services must use the deployment circuit breaker with rollback.",
+    description="ECS services roll back a failed deployment: the circuit breaker with rollback (rolling), or "
+                "deployment alarms with rollback (blue/green, canary, linear).",
     validate=_circuit_breaker,
     enforcement_level=MANDATORY,
 )

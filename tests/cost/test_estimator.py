@@ -59,6 +59,15 @@ def test_fargate_x86_on_demand_min_and_max():
     assert line.component == "webstack:service:Service backend"
 
 
+def test_ephemeral_storage_above_20_gb_is_billed_per_task_hour():
+    records = service_records()
+    records[1].props["ephemeralStorage"] = {"sizeInGib": 50.0}
+    line = only_line(estimate(records), "aws:ecs/service:Service", "Fargate")
+    # + 30 GB x 0.000111 = 0.00333 $/task-hour on top of 0.024685; x 730 h per task
+    assert line.monthly_usd_min == pytest.approx(2 * (0.024685 + 0.00333) * 730)
+    assert "30 GB ephemeral storage above 20" in line.basis
+
+
 def test_fargate_arm_is_cheaper():
     line = only_line(estimate(service_records(architecture="ARM64", minimum=1, maximum=1)),
                      "aws:ecs/service:Service", "Fargate")
@@ -261,6 +270,7 @@ def test_flat_monthly_items():
         rec("aws:secretsmanager/secret:Secret", "secret"), rec("aws:kms/key:Key", "key"),
         rec("aws:route53/zone:Zone", "zone"), rec("aws:ecr/repository:Repository", "repo"),
         rec("aws:s3/bucketV2:BucketV2", "bucket"), rec("aws:cloudfront/distribution:Distribution", "cdn"),
+        rec("aws:cloudfront/function:Function", "spa-fallback"),
         rec("aws:sns/topic:Topic", "alerts"),
         rec("aws:ec2/vpcEndpoint:VpcEndpoint", "ecr-api", {"vpcEndpointType": "Interface",
                                                             "subnetIds": ["s-1", "s-2"]}),
@@ -272,6 +282,7 @@ def test_flat_monthly_items():
         "repo": 0.20,                                  # 2 GB x $0.10
         "bucket": 10 * 0.023 + 10 * 0.005 + 100 * 0.0004,  # 0.23 + 0.05 + 0.04 = 0.32
         "cdn": 50 * 0.085 + 100 * 0.01,                # 4.25 + 1 M requests = 100 x 10k x $0.01 -> 5.25
+        "spa-fallback": 1 * 0.10,                      # every one of the 1 M requests runs it, $0.10/M
         "alerts": 0.005,                               # 10,000 / 1 M x $0.50
         "ecr-api": 2 * 0.01 * 730 + 5 * 0.01,          # 14.65
     })
@@ -321,7 +332,7 @@ READ_2026_12_02 = {"ebs.gp3.gbMonth", "ec2.instanceHour", "aurora.serverlessV2.a
                    "aurora.storage.gbMonth.ioOptimized", "aurora.io.millionRequests.standard", "rds.proxy.acuHour",
                    "rds.proxy.minimumAcu"}
 READ_2026_12_03 = {"scheduler.invocationsPerMillion", "cloudMap.registeredInstanceMonth", "sqs.standardRequestsPerMillion",
-                   "sqs.fifoRequestsPerMillion"}
+                   "sqs.fifoRequestsPerMillion", "cloudfront.functionInvocationsPerMillion"}
 
 
 def date_read(key: str) -> str:

@@ -293,6 +293,10 @@ CASES = [
                                                                    lambda p: p["origins"][0].pop("originAccessControlId"))),
     ("cloudfront-s3-origin-oac", "frontend-cdn", lambda r: change(r, "frontend-cdn", lambda p: p["origins"][0].update(
         s3OriginConfig={"originAccessIdentity": "origin-access-identity/cloudfront/E2QWRUHAPOMQZL"}))),
+    ("cloudfront-origin-tls12", "frontend-cdn", lambda r: change(r, "frontend-cdn", lambda p: p["origins"][1][
+        "customOriginConfig"].update(originSslProtocols=["TLSv1.1", "TLSv1.2"]))),
+    ("cloudfront-origin-tls12", "frontend-cdn", lambda r: change(r, "frontend-cdn", lambda p: p["origins"][1][
+        "customOriginConfig"].update(originSslProtocols=["SSLv3"]))),
     ("alb-http-redirects-to-https", "http", lambda r: change(r, "http", set_in("defaultActions", [
         {"type": "forward", "targetGroupArn": r.by_name("app-tg").outputs["arn"]}]))),
     ("alb-http-redirects-to-https", "api-route", attach_rule_to_http_listener),
@@ -313,6 +317,11 @@ CASES = [
     ("elasticache-backups", "cache", lambda r: change(r, "cache", set_in("snapshotRetentionLimit", 0))),
     ("ecs-deployment-circuit-breaker", "app-service",
      lambda r: change(r, "app-service", set_in("deploymentCircuitBreaker.rollback", False))),
+    # Blue/green without the circuit breaker (rolling only) and without deployment alarms: no rollback at all.
+    ("ecs-deployment-circuit-breaker", "app-service", lambda r: change(r, "app-service", lambda p: p.update(
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "10"},
+        deploymentCircuitBreaker={"enable": False, "rollback": False},
+        alarms={"enable": True, "rollback": False, "alarmNames": ["app-5xx-rate"]}))),
     ("ecs-service-min-tasks", "app-service", lambda r: change(r, "app-service", set_in("desiredCount", 1))),
     ("ecs-service-min-tasks", "app-scaling", lambda r: change(r, "app-scaling", set_in("minCapacity", 1))),
     ("ecs-autoscaling-configured", "app-service", lambda r: change(r, "app-service", ignore_changes=())),
@@ -598,6 +607,15 @@ CLEAN_VARIANTS = [
         "sourceAccount": "123456789012"})),
     ("resource-policies-no-outside-access", lambda r: change(r, "alb-logs-policy", bucket_policy(
         {**READ_ALL, "Principal": "*"}))),  # everyone on a bucket: s3-no-public-grants' to report
+    # Blue/green rolls back on its deployment alarms (the circuit breaker is for rolling deployments only).
+    ("ecs-deployment-circuit-breaker", lambda r: change(r, "app-service", lambda p: p.update(
+        deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "10"},
+        deploymentCircuitBreaker={"enable": False, "rollback": False},
+        alarms={"enable": True, "rollback": True, "alarmNames": ["app-5xx-rate", "app-unhealthy-hosts"]}))),
+    # ECS Exec does not support a read-only root filesystem: the exec service's task definition may be writable.
+    ("ecs-containers-read-only-root", lambda r: change(
+        change(r, "app-service", set_in("enableExecuteCommand", True)), "app-task",
+        edit_containers(lambda c: c.update(readonlyRootFilesystem=False)))),
     ("ecs-service-no-public-ip", schedule(assign_public_ip=False)),
     # Scoped resources; a wildcard only where a family or a cluster's tasks are meant.
     ("workload-roles-no-wildcard-resources", role_with_policy("scheduler.amazonaws.com", RUN_TASK, {
