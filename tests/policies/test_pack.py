@@ -398,6 +398,14 @@ CASES = [
     ("ecr-immutable-scanned-images", "backend-repo", lambda r: change(r, "backend-repo", drop("imageScanningConfiguration"))),
     ("required-tags", "db", lambda r: change(r, "aws", default_tags_without_owner)),
     ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:PassRole")),
+    ("data-ports-within-vpc", "data-from-app", lambda r: change(r, "data-from-app", lambda p: (
+        p.pop("sourceSecurityGroupId"), p.update(cidrBlocks=["10.0.0.0/8"])))),
+    ("data-ports-within-vpc", "cache-from-office", lambda r: with_resource(
+        r, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "cache-from-office", {
+            "securityGroupId": r.by_name("data-sg").id, "cidrIpv4": "172.16.0.0/12", "ipProtocol": "tcp",
+            "fromPort": 6379, "toPort": 6379}, depends_on=("data-sg",))),
+    ("data-ports-within-vpc", "app-sg", lambda r: change(r, "app-sg", lambda p: p["ingress"].append(
+        {"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["192.168.0.0/16"]}))),
     ("secrets-recoverable", "django-secret-key", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 0))),
     ("secrets-recoverable", "django-secret-key", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 7))),
     ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", edit_containers(lambda c: c.update(command=[
@@ -586,6 +594,10 @@ CLEAN_VARIANTS = [
         Condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})),
     ("iam-no-privilege-escalation", escalation("sts:AssumeRole", "arn:aws:iam::123456789012:role/deployer")),
     ("secrets-recoverable", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 30))),
+    ("data-ports-within-vpc", lambda r: change(r, "data-from-app", lambda p: (
+        p.pop("sourceSecurityGroupId"), p.update(cidrBlocks=["10.0.4.0/24"])))),
+    ("data-ports-within-vpc", lambda r: change(r, "app-sg", lambda p: p["ingress"].append(
+        {"protocol": "tcp", "fromPort": 8000, "toPort": 8000, "cidrBlocks": ["10.0.0.0/8"]}))),
     ("container-env-no-secrets", lambda r: change(r, "app-task", edit_containers(lambda c: c.update(command=[
         "sh", "-c", "PGPASSWORD=$PGPASSWORD psql -h db && mysql --password=\"$DB_PASSWORD\" --user app"])))),
     ("container-env-no-secrets", lambda r: change(r, "app-task", env("STARTUP", "TIMEOUT=30 ./migrate.sh --workers 4"))),
