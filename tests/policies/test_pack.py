@@ -398,6 +398,11 @@ CASES = [
     ("ecr-immutable-scanned-images", "backend-repo", lambda r: change(r, "backend-repo", drop("imageScanningConfiguration"))),
     ("required-tags", "db", lambda r: change(r, "aws", default_tags_without_owner)),
     ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:PassRole")),
+    ("stateful-resources-retained", "alb-logs", lambda r: change(r, "alb-logs", set_in("forceDestroy", True))),
+    ("stateful-resources-retained", "backend-repo", lambda r: change(r, "backend-repo", set_in("forceDelete", True))),
+    ("stateful-resources-retained", "logs-key", lambda r: change(r, "logs-key", set_in("deletionWindowInDays", 7))),
+    ("stateful-resources-retained", "jobs-dlq", lambda r: with_resource(r, "aws:sqs/queue:Queue", "jobs-dlq", {
+        "messageRetentionSeconds": 60, "sqsManagedSseEnabled": True})),
     ("data-ports-within-vpc", "data-from-app", lambda r: change(r, "data-from-app", lambda p: (
         p.pop("sourceSecurityGroupId"), p.update(cidrBlocks=["10.0.0.0/8"])))),
     ("data-ports-within-vpc", "cache-from-office", lambda r: with_resource(
@@ -594,6 +599,10 @@ CLEAN_VARIANTS = [
         Condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})),
     ("iam-no-privilege-escalation", escalation("sts:AssumeRole", "arn:aws:iam::123456789012:role/deployer")),
     ("secrets-recoverable", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 30))),
+    ("stateful-resources-retained", lambda r: change(r, "alb-logs", set_in("forceDestroy", True), protect=True)),
+    ("stateful-resources-retained", lambda r: change(r, "logs-key", set_in("deletionWindowInDays", 30))),
+    ("stateful-resources-retained", lambda r: with_resource(r, "aws:sqs/queue:Queue", "jobs-dlq", {
+        "messageRetentionSeconds": 1209600, "sqsManagedSseEnabled": True})),
     ("data-ports-within-vpc", lambda r: change(r, "data-from-app", lambda p: (
         p.pop("sourceSecurityGroupId"), p.update(cidrBlocks=["10.0.4.0/24"])))),
     ("data-ports-within-vpc", lambda r: change(r, "app-sg", lambda p: p["ingress"].append(
