@@ -50,6 +50,7 @@ DB_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
 ECS_SERVICE = "aws:ecs/service:Service"
 VPC = "awsx:ec2:Vpc"
 PROXY = "aws:rds/proxy:Proxy"
+QUEUE = "aws:sqs/queue:Queue"
 
 TF = "hashicorp/terraform-provider-aws"
 RDS_SOURCE = f"{TF} internal/service/rds/instance.go, ResourceInstance() schema"
@@ -109,6 +110,10 @@ REPLACEMENT_FORCING: list[tuple[str, str, str]] = [
     (LOG_GROUP, "name", f"{TF} internal/service/logs/group.go: `name` ForceNew"),
     (LOG_GROUP, "namePrefix", f"{TF} internal/service/logs/group.go: `name_prefix` ForceNew"),
     (LOG_GROUP, "logGroupClass", f"{TF} internal/service/logs/group.go: `log_group_class` ForceNew"),
+    # A queue holds its messages: replacing it (or its dead-letter queue) loses them.
+    (QUEUE, "name", f"{TF} internal/service/sqs/queue.go: `name` ForceNew"),
+    (QUEUE, "namePrefix", f"{TF} internal/service/sqs/queue.go: `name_prefix` ForceNew"),
+    (QUEUE, "fifoQueue", f"{TF} internal/service/sqs/queue.go: `fifo_queue` ForceNew"),
 ]
 STATEFUL_TYPES = sorted({resource_type for resource_type, _, _ in REPLACEMENT_FORCING})
 
@@ -320,6 +325,17 @@ def new_image_tag(config: Config) -> None:
     section(config, "services")["backend"]["image"]["tag"] = "9d8c7b6a5f4e"
 
 
+def retune_queue(config: Config) -> None:
+    section(config, "queues")["tasks"].update(visibilityTimeout=900, retention=86400, maxReceiveCount=3,
+                                              deadLetterRetention=604800)
+
+
+def queue_on_kms(config: Config) -> None:
+    section(config, "queues")["tasks"]["encryption"] = "kms"
+
+
+def queue_on_sse_sqs(config: Config) -> None:
+    section(config, "queues")["tasks"]["encryption"] = "sqs"
 def backend_blue_green(config: Config) -> None:
     section(config, "services")["backend"]["deployment"] = {"strategy": "blueGreen"}
 
@@ -365,6 +381,8 @@ CHANGES = {change.id: change for change in [
     Change("deployment-blue-green", backend_blue_green),
     Change("writable-paths", backend_writes_to_var_cache),
     Change("service-connect-on", frontend_calls_backend, baseline=without_service_connect),
+    Change("queue-settings", retune_queue),
+    Change("queue-encryption-kms", queue_on_kms, baseline=queue_on_sse_sqs),
 ]}
 CASES = [(change.id, stack) for change in CHANGES.values() for stack in change.stacks]
 
@@ -682,3 +700,16 @@ def test_rehearsal_catches_a_replacing_change():
     )
     with pytest.raises(AssertionError, match="storageEncrypted changes from True to False"):
         assert_rehearsal(before, after)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_queue_changes_update_both_queues_in_place(stack):
+    before, after = rehearse("queue-settings", stack)
+    old, new = named(before, QUEUE, "tasks-queue"), named(after, QUEUE, "tasks-queue")
+    assert (new.inputs["visibilityTimeoutSeconds"], new.inputs["messageRetentionSeconds"]) == (900, 86400)
+    assert '"maxReceiveCount": 3' in new.inputs["redrivePolicy"] and new.urn == old.urn
+    assert named(after, QUEUE, "tasks-dlq").inputs["messageRetentionSeconds"] == 604800
+    before, after = rehearse("queue-encryption-kms", stack)
+    for queue in ("tasks-queue", "tasks-dlq"):
+        assert named(before, QUEUE, queue).inputs["sqsManagedSseEnabled"] is True
+        assert named(after, QUEUE, queue).inputs["kmsMasterKeyId"] == named(after, KMS_KEY, "tasks-key").outputs["arn"]

@@ -26,6 +26,7 @@ from .common import (
     RDS_PROXY,
     REPLICATION_GROUP,
     SNS_TOPIC,
+    SQS_QUEUE,
     StackChecker,
     as_list,
     fix,
@@ -260,6 +261,25 @@ s3_default_encryption = StackValidationPolicy(
 )
 
 
+def _sqs_queue_encrypted(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != SQS_QUEUE:
+        return
+    if truthy(args.props.get("sqsManagedSseEnabled")) or present(args.props, "kmsMasterKeyId"):
+        return
+    report(fix("The SQS queue does not encrypt its messages at rest (neither sqsManagedSseEnabled nor "
+               "kmsMasterKeyId is set).",
+               "set sqs_managed_sse_enabled=True (SSE-SQS, no cost) or kms_master_key_id to a customer managed key "
+               "(webstack:queues.<name>.encryption: sqs or kms); the change applies in place."))
+
+
+sqs_queue_encrypted = ResourceValidationPolicy(
+    name="sqs-queue-encrypted",
+    description="SQS queues (work queues and dead-letter queues) must encrypt messages at rest: SSE-SQS or KMS.",
+    validate=_sqs_queue_encrypted,
+    enforcement_level=MANDATORY,
+)
+
+
 POLICIES = [
     rds_storage_encrypted,
     elasticache_encrypted,
@@ -270,4 +290,5 @@ POLICIES = [
     kms_key_rotation,
     sns_topic_encrypted,
     s3_default_encryption,
+    sqs_queue_encrypted,
 ]

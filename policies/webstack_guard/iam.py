@@ -19,10 +19,13 @@ from .common import (
     MANDATORY,
     IAM_POLICY_DOCUMENT_HOLDERS,
     IAM_ROLE,
+    SQS_QUEUE,
+    SQS_QUEUE_POLICY,
     TASK_DEFINITION,
     StackChecker,
     as_list,
     fix,
+    json_document,
     plain,
     truthy,
 )
@@ -328,6 +331,82 @@ ecs_containers_read_only_root = StackValidationPolicy(
 )
 
 
+# Condition keys that tie an `Allow` for everyone (or for an AWS service) to one account or resource.
+SCOPING_CONDITION_KEYS = ("aws:principalaccount", "aws:sourceaccount", "aws:sourceowner", "aws:sourcearn",
+                          "aws:principalorgid", "aws:principalarn")
+NEGATED_OPERATORS = ("stringnot", "arnnot", "notipaddress")
+
+
+def _statement_account(statement: dict) -> str | None:
+    """The account of the queue a statement is about, from its Resource ARN (arn:aws:sqs:region:account:name)."""
+    for resource in as_list(statement.get("Resource")):
+        parts = str(resource).split(":")
+        if len(parts) >= 6 and parts[2] == "sqs" and parts[4].isdigit():
+            return parts[4]
+    return None
+
+
+def _scoped(statement: dict, account: str | None) -> bool:
+    """Is the statement restricted to one account or resource by a (non-negated) condition?"""
+    for operator, conditions in (statement.get("Condition") or {}).items():
+        if not isinstance(conditions, dict) or str(operator).lower().startswith(NEGATED_OPERATORS):
+            continue
+        for key, values in conditions.items():
+            if str(key).lower() not in SCOPING_CONDITION_KEYS or "*" in "".join(map(str, as_list(values))):
+                continue
+            if account is None or str(key).lower() in ("aws:sourcearn", "aws:principalorgid", "aws:principalarn") \
+                    or all(str(value) == account for value in as_list(values)):
+                return True
+    return False
+
+
+def _queue_policy_problems(document: dict) -> list[str]:
+    problems = []
+    for statement in as_list((document or {}).get("Statement")):
+        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
+            continue
+        account = _statement_account(statement)
+        principal = statement.get("Principal")
+        if principal == "*" or (isinstance(principal, dict) and "*" in as_list(principal.get("AWS"))):
+            if not _scoped(statement, account):
+                problems.append(f"statement {statement.get('Sid') or '(no Sid)'} allows everyone (Principal *) "
+                                f"without a condition naming this account")
+            continue
+        if not isinstance(principal, dict):
+            continue
+        for aws_principal in as_list(principal.get("AWS")):
+            text = str(aws_principal)
+            owner = text if text.isdigit() else (text.split(":")[4] if text.startswith("arn:") and
+                                                 len(text.split(":")) > 4 else None)
+            if account is not None and owner is not None and owner != account:
+                problems.append(f"statement {statement.get('Sid') or '(no Sid)'} allows account {owner}, not the "
+                                f"queue's own ({account})")
+        if principal.get("Service") and not _scoped(statement, account):
+            problems.append(f"statement {statement.get('Sid') or '(no Sid)'} allows the service(s) "
+                            f"{', '.join(map(str, as_list(principal['Service'])))} on behalf of any account (no "
+                            f"aws:SourceAccount or aws:SourceArn condition)")
+    return problems
+
+
+def _sqs_queue_policy_account_only(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type not in (SQS_QUEUE, SQS_QUEUE_POLICY) or not args.props.get("policy"):
+        return
+    for problem in _queue_policy_problems(json_document(args.props.get("policy"))):
+        report(fix(f"The SQS queue policy is open to other accounts: {problem}.",
+                   "allow only this account's principals (Principal {AWS: arn:aws:iam::<account>:root}), and scope a "
+                   "service principal or * with aws:SourceAccount / aws:SourceArn / aws:PrincipalAccount of this "
+                   "account (components/queue.py's queue_policy does so)."))
+
+
+sqs_queue_policy_account_only = ResourceValidationPolicy(
+    name="sqs-queue-policy-account-only",
+    description="SQS queue policies allow only the queue's own account: no Principal * (or AWS service) without a "
+                "condition naming the account or resource, no other account's principals.",
+    validate=_sqs_queue_policy_account_only,
+    enforcement_level=MANDATORY,
+)
+
+
 POLICIES = [
     iam_no_wildcard_actions,
     iam_no_wildcard_secret_reads,
@@ -336,4 +415,5 @@ POLICIES = [
     ecs_task_roles_distinct,
     ecs_containers_non_privileged,
     ecs_containers_read_only_root,
+    sqs_queue_policy_account_only,
 ]

@@ -11,6 +11,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from pulumi_policy.proxy import UnknownValueError
+
 from .common import (
     ADVISORY,
     MANDATORY,
@@ -23,8 +25,12 @@ from .common import (
     RDS_CLUSTER,
     RDS_INSTANCE,
     REPLICATION_GROUP,
+    EVENT_TARGET,
     SCALABLE_TARGET,
     SCALING_POLICY,
+    SCHEDULE,
+    SQS_QUEUE,
+    SQS_REDRIVE_ALLOW_POLICY,
     UNKNOWN,
     StackChecker,
     fix,
@@ -125,7 +131,6 @@ stateful_resources_protected = ResourceValidationPolicy(
 )
 
 
-SQS_QUEUE = "aws:sqs/queue:Queue"
 # Deleting the stack empties these before deleting them when the flag is on (AWS refuses otherwise).
 EMPTIED_ON_DELETE = {**{bucket: "forceDestroy" for bucket in BUCKETS}, ECR_REPOSITORY: "forceDelete"}
 SQS_DEFAULT_RETENTION_SECONDS = 345600  # 4 days
@@ -350,6 +355,55 @@ alb_deletion_protection = ResourceValidationPolicy(
 )
 
 
+def _dead_letter_targets(checker: StackChecker, sender, queues: list) -> list:
+    """The queues a Scheduler schedule (`target.deadLetterConfig.arn`) or an EventBridge target
+    (`deadLetterConfig.arn`) sends what it could not deliver to; by dependency while the ARN is unknown."""
+    try:
+        config = plain(sender.props.get("target") or {}).get("deadLetterConfig") if sender.resource_type == SCHEDULE \
+            else plain(sender.props.get("deadLetterConfig"))
+    except UnknownValueError:
+        return checker.linked(sender, queues, "target" if sender.resource_type == SCHEDULE else "deadLetterConfig")
+    arn = (config or {}).get("arn")
+    return [queue for queue in queues if arn and arn in checker.identities(queue)]
+
+
+def _dead_letter_queues(args: StackValidationArgs, report: ReportViolation) -> None:
+    """Every queue has a dead-letter queue, except the dead-letter queues themselves: another queue's redrive
+    target, a queue a redrive allow policy opens to sources, or a Scheduler schedule's or EventBridge target's
+    dead-letter queue."""
+    checker = StackChecker(args, report)
+    queues = checker.of_type(SQS_QUEUE)
+    dead_letter_queues = set()
+    for queue in queues:
+        if present(queue.props, "redriveAllowPolicy"):
+            dead_letter_queues.add(queue.urn)
+    for source in queues:
+        if present(source.props, "redrivePolicy"):
+            dead_letter_queues.update(q.urn for q in checker.linked(source, queues, "redrivePolicy"))
+    for allow in checker.of_type(SQS_REDRIVE_ALLOW_POLICY):
+        dead_letter_queues.update(q.urn for q in checker.linked(allow, queues, "queueUrl"))
+    for sender in checker.of_type(SCHEDULE, EVENT_TARGET):
+        dead_letter_queues.update(q.urn for q in _dead_letter_targets(checker, sender, queues))
+    for queue in queues:
+        if queue.urn in dead_letter_queues:
+            continue
+        if not checker.attempt(queue, lambda q=queue: present(q.props, "redrivePolicy"), default=True):
+            checker.violation(queue, fix(
+                "The SQS queue has no dead-letter queue (no redrivePolicy): a message its consumer keeps failing on "
+                "is received again and again until retention deletes it, unseen.",
+                "give it a redrive policy to an encrypted dead-letter queue with a maxReceiveCount "
+                "(webstack:queues.<name> builds both, with an alarm on the dead-letter queue)."))
+    checker.finish()
+
+
+sqs_dead_letter_queue = StackValidationPolicy(
+    name="sqs-dead-letter-queue",
+    description="Every SQS queue that is not itself a dead-letter queue has one (a redrivePolicy).",
+    validate=_dead_letter_queues,
+    enforcement_level=MANDATORY,
+)
+
+
 POLICIES = [
     rds_backup_retention,
     rds_multi_az,
@@ -363,4 +417,5 @@ POLICIES = [
     ecs_service_min_tasks,
     ecs_autoscaling_configured,
     alb_deletion_protection,
+    sqs_dead_letter_queue,
 ]

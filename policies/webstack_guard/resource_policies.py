@@ -8,7 +8,8 @@ from .common import BUCKET_POLICY, BUCKETS, IAM_ROLE, MANDATORY, StackChecker, f
 from .documents import account_of, parse_document, outside_principals
 
 # Resource type -> the property holding its resource-based policy document. VPC endpoint policies are not
-# here: their `Principal: "*"` limits what passes the endpoint, it lets nobody in.
+# here: their `Principal: "*"` limits what passes the endpoint, it lets nobody in. SQS queue policies are
+# sqs-queue-policy-account-only's (stricter: this account only).
 RESOURCE_POLICY_PROPERTIES = {
     IAM_ROLE: "assumeRolePolicy",
     BUCKET_POLICY: "policy",
@@ -19,8 +20,6 @@ RESOURCE_POLICY_PROPERTIES = {
     "aws:kms/keyPolicy:KeyPolicy": "policy",
     "aws:sns/topic:Topic": "policy",
     "aws:sns/topicPolicy:TopicPolicy": "policy",
-    "aws:sqs/queue:Queue": "policy",
-    "aws:sqs/queuePolicy:QueuePolicy": "policy",
     "aws:secretsmanager/secret:Secret": "policy",
     "aws:secretsmanager/secretPolicy:SecretPolicy": "policy",
     "aws:efs/fileSystemPolicy:FileSystemPolicy": "policy",
@@ -86,7 +85,7 @@ def _resource_policies_no_outside_access(args: StackValidationArgs, report: Repo
 
 resource_policies_no_outside_access = StackValidationPolicy(
     name="resource-policies-no-outside-access",
-    description="Resource-based policies (role trust, S3 bucket, ECR, KMS key, SNS topic, SQS queue, Secrets Manager, "
+    description="Resource-based policies (role trust, S3 bucket, ECR, KMS key, SNS topic, Secrets Manager, "
                 "EFS, log and backup policies, Lambda permissions) must not let in everyone (`*`, {\"AWS\": \"*\"}, "
                 "NotPrincipal) unless a condition narrows it to accounts, an organisation or a source, nor another "
                 "account unless listed as trusted.",

@@ -205,3 +205,25 @@ aws.cloudfront.Distribution(
         acm_certificate_arn=f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0b1c2d3e-0000-4000-8000-000000000000",
         ssl_support_method="sni-only", minimum_protocol_version="TLSv1.2_2021"),
     opts=opts)
+
+# --- queues: a work queue with its dead-letter queue, and a schedule's dead-letter queue -----------
+work_dlq = aws.sqs.Queue("work-dlq", sqs_managed_sse_enabled=True, message_retention_seconds=1209600, opts=opts)
+work_queue = aws.sqs.Queue("work-queue", sqs_managed_sse_enabled=True, redrive_policy=work_dlq.arn.apply(
+    lambda arn: json.dumps({"deadLetterTargetArn": arn, "maxReceiveCount": 5})), opts=opts)
+aws.sqs.RedriveAllowPolicy("work-dlq-sources", queue_url=work_dlq.url, redrive_allow_policy=work_queue.arn.apply(
+    lambda arn: json.dumps({"redrivePermission": "byQueue", "sourceQueueArns": [arn]})), opts=opts)
+aws.sqs.QueuePolicy("work-queue-policy", queue_url=work_queue.url, policy=work_queue.arn.apply(lambda arn: json.dumps({
+    "Version": "2012-10-17", "Statement": [
+        {"Sid": "ThisAccountOnly", "Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "sqs:*", "Resource": arn},
+        {"Sid": "DenyWithoutTls", "Effect": "Deny", "Principal": "*", "Action": "sqs:*", "Resource": arn,
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}},
+    ]})), opts=opts)
+schedule_dlq = aws.sqs.Queue("schedule-dlq", kms_master_key_id=logs_key.arn, opts=opts)
+aws.scheduler.Schedule(
+    "nudge", schedule_expression="rate(1 hour)",
+    flexible_time_window=aws.scheduler.ScheduleFlexibleTimeWindowArgs(mode="OFF"),
+    target=aws.scheduler.ScheduleTargetArgs(
+        arn=work_queue.arn, role_arn=f"arn:aws:iam::{ACCOUNT}:role/scheduler",
+        dead_letter_config=aws.scheduler.ScheduleTargetDeadLetterConfigArgs(arn=schedule_dlq.arn)),
+    opts=opts)

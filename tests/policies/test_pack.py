@@ -146,6 +146,18 @@ def default_tags_without_owner(props):
     props["defaultTags"] = json.dumps({"tags": {"Project": "webstack", "Environment": "prod"}})
 
 
+QUEUE_ARN = "arn:aws:sqs:us-east-1:123456789012:work-queue-1234567"
+
+
+def queue_policy(*statements) -> Callable[[dict], None]:
+    """Replace the work queue's policy with these statements (on the work queue's ARN)."""
+    return set_in("policy", policy_doc(*({"Action": "sqs:SendMessage", "Resource": QUEUE_ARN, **s} for s in statements)))
+
+
+def without_redrive_allow(run: ProgramRun) -> ProgramRun:
+    return without(run, "work-dlq-sources")
+
+
 def trusting(service: str) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": [{
         "Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]})
@@ -401,8 +413,7 @@ CASES = [
     ("stateful-resources-retained", "alb-logs", lambda r: change(r, "alb-logs", set_in("forceDestroy", True))),
     ("stateful-resources-retained", "backend-repo", lambda r: change(r, "backend-repo", set_in("forceDelete", True))),
     ("stateful-resources-retained", "logs-key", lambda r: change(r, "logs-key", set_in("deletionWindowInDays", 7))),
-    ("stateful-resources-retained", "jobs-dlq", lambda r: with_resource(r, "aws:sqs/queue:Queue", "jobs-dlq", {
-        "messageRetentionSeconds": 60, "sqsManagedSseEnabled": True})),
+    ("stateful-resources-retained", "work-dlq", lambda r: change(r, "work-dlq", set_in("messageRetentionSeconds", 60))),
     ("data-ports-within-vpc", "data-from-app", lambda r: change(r, "data-from-app", lambda p: (
         p.pop("sourceSecurityGroupId"), p.update(cidrBlocks=["10.0.0.0/8"])))),
     ("data-ports-within-vpc", "cache-from-office", lambda r: with_resource(
@@ -438,8 +449,8 @@ CASES = [
     ("resource-policies-no-outside-access", "extra-policy",
      resource_policy("aws:sns/topicPolicy:TopicPolicy", "alerts", EVERYONE_PUBLISH)),
     ("resource-policies-no-outside-access", "extra-policy", resource_policy(
-        "aws:sqs/queuePolicy:QueuePolicy", "alerts", {"Effect": "Allow", "Principal": {"AWS": [OTHER_ACCOUNT]},
-                                                       "Action": "sqs:SendMessage", "Resource": "*"})),
+        "aws:efs/fileSystemPolicy:FileSystemPolicy", "alerts", {"Effect": "Allow", "Principal": {"AWS": [OTHER_ACCOUNT]},
+                                                                 "Action": "elasticfilesystem:ClientMount", "Resource": "*"})),
     ("resource-policies-no-outside-access", "extra-policy", resource_policy(
         "aws:secretsmanager/secretPolicy:SecretPolicy", "django-secret-key", {
             "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
@@ -450,6 +461,20 @@ CASES = [
             "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]})),
     ("resource-policies-no-outside-access", "extra", lambda r: with_resource(r, "aws:lambda/permission:Permission", "extra", {
         "action": "lambda:InvokeFunction", "function": "rotate", "principal": "*"})),
+    ("sqs-queue-encrypted", "work-queue", lambda r: change(r, "work-queue", drop("sqsManagedSseEnabled"))),
+    ("sqs-queue-encrypted", "schedule-dlq", lambda r: change(r, "schedule-dlq", drop("kmsMasterKeyId"))),
+    ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": "*"}))),
+    ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": {"AWS": "*"},
+         "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "123456789012"}}}))),
+    ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::999999999999:root"}}))),
+    ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"}}))),
+    ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": "*", "Condition": {"StringEquals": {"aws:SourceAccount": "999999999999"}}}))),
+    ("sqs-dead-letter-queue", "work-queue", lambda r: change(r, "work-queue", drop("redrivePolicy"))),
 ]
 
 
@@ -601,8 +626,7 @@ CLEAN_VARIANTS = [
     ("secrets-recoverable", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 30))),
     ("stateful-resources-retained", lambda r: change(r, "alb-logs", set_in("forceDestroy", True), protect=True)),
     ("stateful-resources-retained", lambda r: change(r, "logs-key", set_in("deletionWindowInDays", 30))),
-    ("stateful-resources-retained", lambda r: with_resource(r, "aws:sqs/queue:Queue", "jobs-dlq", {
-        "messageRetentionSeconds": 1209600, "sqsManagedSseEnabled": True})),
+    ("stateful-resources-retained", lambda r: change(r, "work-dlq", set_in("messageRetentionSeconds", 1209600))),
     ("data-ports-within-vpc", lambda r: change(r, "data-from-app", lambda p: (
         p.pop("sourceSecurityGroupId"), p.update(cidrBlocks=["10.0.4.0/24"])))),
     ("data-ports-within-vpc", lambda r: change(r, "app-sg", lambda p: p["ingress"].append(
@@ -628,6 +652,15 @@ CLEAN_VARIANTS = [
         "sourceAccount": "123456789012"})),
     ("resource-policies-no-outside-access", lambda r: change(r, "alb-logs-policy", bucket_policy(
         {**READ_ALL, "Principal": "*"}))),  # everyone on a bucket: s3-no-public-grants' to report
+    ("sqs-queue-policy-account-only", lambda r: change(r, "work-queue-policy", queue_policy(
+        {"Effect": "Allow", "Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}},
+        {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},
+         "Condition": {"ArnEquals": {"aws:SourceArn": "arn:aws:sns:us-east-1:123456789012:events"}}},
+        {"Effect": "Deny", "Principal": "*", "Condition": {"StringNotEquals": {"aws:PrincipalAccount": "123456789012"}}},
+        {"Effect": "Allow", "Principal": {"AWS": "123456789012"}}))),
+    # Dead-letter queues need none of their own: a redrive target (without its allow policy too), a schedule's.
+    ("sqs-dead-letter-queue", without_redrive_allow),
+    ("sqs-dead-letter-queue", lambda r: change(r, "work-dlq", set_in("redriveAllowPolicy", '{"redrivePermission": "denyAll"}'))),
     # Blue/green rolls back on its deployment alarms (the circuit breaker is for rolling deployments only).
     ("ecs-deployment-circuit-breaker", lambda r: change(r, "app-service", lambda p: p.update(
         deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "10"},
