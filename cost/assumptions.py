@@ -73,6 +73,10 @@ class UsageAssumptions:
         0.0, "Share of CloudWatch's always-free allowance per account (10 standard alarm metrics, 3 dashboards) "
         "credited to this stack, as a separate line: 1 when it is alone in its account, 0 when others use it.",
         maximum=1.0)
+    cloudfront_free_tier_share: float = _assumption(
+        0.0, "Share of CloudFront's always-free allowance per account (1 TB out, 10 million HTTPS requests, 2 million "
+        "CloudFront Functions invocations a month) credited to this stack, as a separate line: 1 when it is alone "
+        "in its account, 0 when others use it.", maximum=1.0)
     job_run_minutes: float = _assumption(
         10.0, "Minutes each run of a scheduled job takes (Fargate bills per second, at least 1 minute).",
         maximum=1440.0)

@@ -979,6 +979,33 @@ def _cloudwatch_free_tier(stack: _Stack) -> None:
             f"free once per account, so credit it to one stack only"))
 
 
+FREE_CLOUDFRONT_GB, FREE_CLOUDFRONT_REQUESTS_MILLIONS, FREE_FUNCTION_INVOCATIONS_MILLIONS = 1000.0, 10.0, 2.0
+CLOUDFRONT_FREE_TIER_TYPE = "aws:cloudfront (always-free allowance)"
+
+
+def _cloudfront_free_tier(stack: _Stack) -> None:
+    """CloudFront's always-free allowance, as a separate credit line when the stack claims a share of it."""
+    share = stack.usage.cloudfront_free_tier_share
+    distributions = len(stack.of_type("aws:cloudfront/distribution:Distribution"))
+    if not share or not distributions:
+        return
+    usage, p = stack.usage, stack.prices
+    gb = min(FREE_CLOUDFRONT_GB, distributions * usage.cloudfront_gb_month)
+    requests = min(FREE_CLOUDFRONT_REQUESTS_MILLIONS, distributions * usage.cloudfront_requests_millions_month)
+    functions = len(stack.of_type("aws:cloudfront/function:Function"))
+    invocations = min(FREE_FUNCTION_INVOCATIONS_MILLIONS, functions * usage.cloudfront_requests_millions_month)
+    credit = share * (gb * p.rate("cloudfront.dataOutGb") + requests * 100 * p.rate("cloudfront.httpsRequestsPer10k")
+                      + invocations * p.rate("cloudfront.functionInvocationsPerMillion"))
+    stack.lines.append(CostLine(
+        STACK_COMPONENT, "cloudfront-always-free", CLOUDFRONT_FREE_TIER_TYPE,
+        f"per account: {FREE_CLOUDFRONT_GB:g} GB, {FREE_CLOUDFRONT_REQUESTS_MILLIONS:g} M requests, "
+        f"{FREE_FUNCTION_INVOCATIONS_MILLIONS:g} M function runs", -credit, -credit,
+        f"-{share:g} (cloudfrontFreeTierShare) x ({gb:g} GB x {_usd(p.rate('cloudfront.dataOutGb'))} + {requests:g} M "
+        f"requests x {_usd(p.rate('cloudfront.httpsRequestsPer10k'))}/10k + {invocations:g} M invocations x "
+        f"{_usd(p.rate('cloudfront.functionInvocationsPerMillion'))}/M): free once per account, so credit it to one "
+        f"stack only"))
+
+
 def is_free(type_: str) -> bool:
     return type_ in FREE_TYPES or type_.startswith(FREE_TYPE_PREFIXES)
 
@@ -1000,5 +1027,6 @@ def estimate(records: Iterable[Record], price_book: PriceBook | None = None,
         elif not is_free(record.type):
             stack.not_priced(record, "no price model for this resource type")
     _cloudwatch_free_tier(stack)
+    _cloudfront_free_tier(stack)
     unpriced = sorted(stack.unpriced, key=lambda u: (u.component, u.resource, u.reason))
     return Estimate(price_book.region, price_book.date_read, usage, stack.lines, unpriced)

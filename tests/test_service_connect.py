@@ -132,5 +132,6 @@ def test_an_internal_service_is_reachable_by_name_only_from_its_caller(internal_
 def test_a_job_cannot_declare_calls_it_is_no_service_connect_client():
     assert problems_of("dev", {"jobs.nightly": JOB | {"calls": ["backend"]}}) == [
         'webstack:jobs.nightly.calls = ["backend"]: unknown key; allowed keys: architecture, command, cpu, '
-        "environment, image, imageFrom, memory, retry, schedule, secrets, timezone, uses",
+        "environment, ephemeralStorageGiB, image, imageFrom, memory, readOnlyRootFilesystem, retry, schedule, "
+        "secrets, timezone, uses, writablePaths",
     ]

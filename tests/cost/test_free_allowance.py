@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cost import UsageAssumptions, estimate
-from cost.estimator import FREE_TIER_TYPE
+from cost.estimator import CLOUDFRONT_FREE_TIER_TYPE, FREE_TIER_TYPE
 from stackconfig.cost import CostConfig
 from tests.cost.test_estimator import rec
 
@@ -56,3 +56,37 @@ def test_the_share_is_a_fraction():
     with pytest.raises(ValueError, match="less than or equal to 1"):
         CostConfig.model_validate({"cloudwatchFreeTierShare": 1.5})
     assert CostConfig.model_validate({"cloudwatchFreeTierShare": 1}).cloudwatch_free_tier_share == 1
+
+
+# --- CloudFront's always-free allowance -------------------------------------------------------------
+
+def cloudfront_records(distributions: int = 1, functions: int = 1):
+    return [rec("aws:cloudfront/distribution:Distribution", f"cdn-{i}", {}) for i in range(distributions)] + [
+        rec("aws:cloudfront/function:Function", f"fn-{i}", {}) for i in range(functions)]
+
+
+def cloudfront_allowance(result):
+    return [line for line in result.lines if line.type == CLOUDFRONT_FREE_TIER_TYPE]
+
+
+def test_no_cloudfront_credit_unless_claimed_or_without_a_distribution():
+    assert cloudfront_allowance(estimate(cloudfront_records())) == []
+    usage = UsageAssumptions.from_mapping({"cloudfrontFreeTierShare": 1})
+    assert cloudfront_allowance(estimate(cloudfront_records(distributions=0), usage=usage)) == []
+
+
+def test_a_stack_alone_in_its_account_is_credited_what_it_uses_of_cloudfronts_allowance():
+    usage = UsageAssumptions.from_mapping({"cloudfrontFreeTierShare": 1})
+    result = estimate(cloudfront_records(), usage=usage)
+    [line] = cloudfront_allowance(result)
+    charged = sum(line.monthly_usd_min for line in result.lines if line.type.startswith("aws:cloudfront/"))
+    # 50 GB x $0.085 + 1 M requests x $0.01/10k + 1 M invocations x $0.10: all within 1 TB, 10 M and 2 M.
+    assert line.monthly_usd_min == line.monthly_usd_max == pytest.approx(-(4.25 + 1.0 + 0.10)) == -charged
+    assert line.resource == "cloudfront-always-free"
+
+
+def test_the_cloudfront_credit_stops_at_the_allowance():
+    usage = UsageAssumptions.from_mapping({"cloudfrontFreeTierShare": 0.5, "cloudfrontGbMonth": 3000,
+                                           "cloudfrontRequestsMillionsMonth": 40})
+    [line] = cloudfront_allowance(estimate(cloudfront_records(), usage=usage))
+    assert line.monthly_usd_min == pytest.approx(-0.5 * (1000 * 0.085 + 10 * 100 * 0.01 + 2 * 0.10))
