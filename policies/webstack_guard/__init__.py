@@ -1,6 +1,6 @@
 """webstack-guard: the CrossGuard rules of the webstack project, one module per concern."""
 
-from . import edge, encryption, iam, network, observability, resilience, secrets, storage, tagging
+from . import edge, encryption, iam, network, observability, resilience, resource_policies, secrets, storage, tagging
 
 ALL_POLICIES = [
     *network.POLICIES,
@@ -8,6 +8,7 @@ ALL_POLICIES = [
     *encryption.POLICIES,
     *resilience.POLICIES,
     *iam.POLICIES,
+    *resource_policies.POLICIES,
     *observability.POLICIES,
     *storage.POLICIES,
     *edge.POLICIES,

@@ -29,6 +29,7 @@ from .common import (
     plain,
     truthy,
 )
+from .documents import Statement, allow_statements, is_every_resource
 from .secrets import container_definitions
 
 # Managed policies that grant everything (or everything in a service).
@@ -48,19 +49,15 @@ MANAGED_POLICY_ATTACHMENTS = {
 }
 
 
-def policy_documents(args: ResourceValidationArgs) -> list[tuple[str, dict]]:
-    """(label, document) for every permission policy a resource carries (not trust policies)."""
+def policy_documents(args: ResourceValidationArgs) -> list[tuple[str, list[Statement]]]:
+    """(label, Allow statements) for every permission policy a resource carries (not trust policies)."""
     documents = []
     if args.resource_type in IAM_POLICY_DOCUMENT_HOLDERS:
-        documents.append((args.name, json_document(args.props.get("policy"))))
+        documents.append((args.name, plain(args.props.get("policy"))))
     elif args.resource_type == IAM_ROLE:
         for inline in as_list(args.props.get("inlinePolicies")):
-            documents.append((f"inline policy {inline.get('name')}", json_document(inline.get("policy"))))
-    return [(label, doc) for label, doc in documents if isinstance(doc, dict)]
-
-
-def allow_statements(document: dict) -> list[dict]:
-    return [s for s in as_list(document.get("Statement")) if isinstance(s, dict) and s.get("Effect") == "Allow"]
+            documents.append((f"inline policy {inline.get('name')}", plain(inline.get("policy"))))
+    return [(label, allow_statements(document)) for label, document in documents]
 
 
 def _is_wildcard_action(action: str) -> bool:
@@ -76,12 +73,12 @@ def _no_wildcard_actions(args: ResourceValidationArgs, report: ReportViolation) 
                 report(fix(f"The principal gets the managed policy {arn}, which allows every action of a service "
                            "(or all).",
                            "attach a policy that lists the actions the workload calls."))
-    for label, document in policy_documents(args):
-        for statement in allow_statements(document):
-            if "NotAction" in statement:
+    for label, statements in policy_documents(args):
+        for statement in statements:
+            if statement.not_actions is not None:
                 report(fix(f"{label} allows everything except a list (Allow + NotAction).",
                            "list the allowed actions under Action instead."))
-            wildcards = [a for a in as_list(statement.get("Action")) if _is_wildcard_action(str(a))]
+            wildcards = [a for a in statement.actions if _is_wildcard_action(a)]
             if wildcards:
                 report(fix(f"{label} allows wildcard action(s) {wildcards}.",
                            "list the exact actions needed, e.g. 's3:GetObject' instead of 's3:*'."))
@@ -102,15 +99,9 @@ def _is_every_secret(resource: str) -> bool:
     `arn:aws:kms:us-east-1:123456789012:*`, `...:secret:*`, `...:key/*`, `...:parameter/*`, `arn:aws:*:*:*:*`
     and `arn:*` all count; `...:secret:prod/app-*` or `...:parameter/webstack/prod/*` name a subtree.
     """
-    parts = resource.split(":", 5)
-    if len(parts) < 6:
+    if len(resource.split(":", 5)) < 6:
         return "*" in resource
-    path = parts[5]
-    for kind in ("secret:", "key/", "alias/", "parameter/", "parameter"):
-        if path.startswith(kind):
-            path = path[len(kind):]
-            break
-    return path.strip("*/") == ""
+    return is_every_resource(resource, ("secret:", "key/", "alias/", "parameter/", "parameter"))
 
 
 def _reads_secrets(actions) -> list[str]:
@@ -120,13 +111,14 @@ def _reads_secrets(actions) -> list[str]:
 
 
 def _no_wildcard_secret_reads(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    for label, document in policy_documents(args):
-        for statement in allow_statements(document):
-            reads = _reads_secrets(as_list(statement.get("Action")))
+    for label, statements in policy_documents(args):
+        for statement in statements:
+            # Only listed actions: Allow + NotAction is refused by iam-no-wildcard-actions.
+            reads = _reads_secrets(statement.actions)
             if not reads:
                 continue
-            resources = [str(r) for r in as_list(statement.get("Resource"))]
-            if "NotResource" in statement:
+            resources = statement.resources
+            if statement.not_resources is not None:
                 report(fix(f"{label} lets {reads} read every secret/key/parameter but a list (NotResource).",
                            "name the secret, KMS key and parameter ARNs the workload reads under Resource."))
             elif any(_is_every_secret(r) for r in resources):
@@ -162,21 +154,16 @@ def _is_every_resource(resource: str) -> bool:
 
 
 def _trusted_services(role) -> set[str]:
-    trust = json_document(role.props.get("assumeRolePolicy"))
-    services: set[str] = set()
-    for statement in allow_statements(trust) if isinstance(trust, dict) else []:
-        principal = statement.get("Principal")
-        if isinstance(principal, dict):
-            services.update(str(service) for service in as_list(principal.get("Service")))
-    return services
+    return {principal.value for statement in allow_statements(plain(role.props.get("assumeRolePolicy")))
+            for principal in statement.principals if principal.is_service}
 
 
 def _role_documents(checker: StackChecker, role, holders) -> list[tuple[object, str, object]]:
     """(resource to report on, label, document) for each permission policy of a role: inline and attached."""
-    documents = [(role, f"inline policy {inline.get('name')}", json_document(inline.get("policy")))
+    documents = [(role, f"inline policy {inline.get('name')}", inline.get("policy"))
                  for inline in checker.attempt(role, lambda: as_list(plain(role.props.get("inlinePolicies"))), [])]
     for holder in checker.linking_to(role, holders, "role"):
-        documents.append((holder, holder.name, checker.attempt(holder, lambda: json_document(holder.props.get("policy")))))
+        documents.append((holder, holder.name, checker.attempt(holder, lambda: plain(holder.props.get("policy")))))
     return documents
 
 
@@ -188,17 +175,18 @@ def _workload_roles_scoped(args: StackValidationArgs, report: ReportViolation) -
         if not principals:
             continue
         for resource, label, document in _role_documents(checker, role, holders):
-            for statement in allow_statements(document) if isinstance(document, dict) else []:
-                actions = [str(a) for a in as_list(statement.get("Action"))]
-                if "NotResource" in statement:
+            for statement in allow_statements(document):
+                actions = list(statement.actions)
+                if statement.not_resources is not None:
                     broad = "every resource but a list (NotResource)"
                 else:
-                    every = [str(r) for r in as_list(statement.get("Resource")) if _is_every_resource(str(r))]
+                    every = [r for r in statement.resources if _is_every_resource(r)]
                     if not every:
                         continue
                     broad = f"every resource (Resource {every[0]!r})"
-                # Wildcard actions and secret reads are iam-no-wildcard-actions' and -secret-reads' to report.
-                judged_elsewhere = set(_reads_secrets(actions))
+                # Wildcard actions, secret reads and self-escalation are iam-no-wildcard-actions', -secret-reads'
+                # and -privilege-escalation's to report.
+                judged_elsewhere = set(_reads_secrets(actions)) | {a.lower() for a in actions if _escalates(a)}
                 scoped = [a for a in actions if a.lower() not in RESOURCE_LESS_ACTIONS
                           and a.lower() not in judged_elsewhere and not _is_wildcard_action(a)]
                 if not scoped:
@@ -217,6 +205,49 @@ workload_roles_no_wildcard_resources = StackValidationPolicy(
     description="Roles of ECS tasks, schedules, event rules and pipes must name the resources they act on, never `*` "
                 "(except for actions without resource-level permissions).",
     validate=_workload_roles_scoped,
+    enforcement_level=MANDATORY,
+)
+
+
+# Actions that let a principal give itself (or a role it controls) more permissions: on every resource they
+# are a way to administrator.
+ESCALATION_ACTIONS = (
+    "iam:PassRole", "iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion", "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy", "iam:AttachGroupPolicy", "iam:PutRolePolicy", "iam:PutUserPolicy", "iam:PutGroupPolicy",
+    "iam:UpdateAssumeRolePolicy", "iam:CreateAccessKey", "iam:CreateLoginProfile", "iam:UpdateLoginProfile",
+    "iam:AddUserToGroup", "iam:PutRolePermissionsBoundary", "iam:DeleteRolePermissionsBoundary", "sts:AssumeRole",
+)
+# The resource kinds (after `arn:...:iam::<account>:`) the escalation actions apply to.
+IAM_RESOURCE_KINDS = ("role/", "policy/", "user/", "group/")
+
+
+def _escalates(pattern: str) -> bool:
+    return any(fnmatchcase(action.lower(), pattern.lower()) for action in ESCALATION_ACTIONS)
+
+
+def _no_privilege_escalation(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for label, statements in policy_documents(args):
+        for statement in statements:
+            # Wildcard actions and NotAction are refused by iam-no-wildcard-actions; here the ones it lets pass.
+            listed = [a for a in statement.actions if not _is_wildcard_action(a)]
+            granted = sorted({action for action in ESCALATION_ACTIONS for pattern in listed
+                              if fnmatchcase(action.lower(), pattern.lower())})
+            if not granted:
+                continue
+            every = statement.not_resources is not None or any(
+                is_every_resource(r, IAM_RESOURCE_KINDS) for r in statement.resources)
+            if every:
+                report(fix(f"{label} allows {granted} on every role/policy/user (Resource '*'): whoever holds it can "
+                           "hand itself administrator rights.",
+                           "name the exact role (or policy) ARNs, e.g. iam:PassRole on the task and execution roles "
+                           "with an iam:PassedToService condition."))
+
+
+iam_no_privilege_escalation = ResourceValidationPolicy(
+    name="iam-no-privilege-escalation",
+    description="IAM policies must not allow iam:PassRole, iam:CreatePolicyVersion, iam:Attach*/Put*Policy, "
+                "sts:AssumeRole and the other self-escalation actions on every resource.",
+    validate=_no_privilege_escalation,
     enforcement_level=MANDATORY,
 )
 
@@ -380,6 +411,7 @@ POLICIES = [
     iam_no_wildcard_actions,
     iam_no_wildcard_secret_reads,
     workload_roles_no_wildcard_resources,
+    iam_no_privilege_escalation,
     ecs_task_roles_distinct,
     ecs_containers_non_privileged,
     ecs_containers_read_only_root,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping, Sequence
 
 from pulumi_policy import (
@@ -15,6 +16,8 @@ from pulumi_policy import (
 
 from .common import (
     ADVISORY,
+    AWSX_VPC,
+    EC2_VPC,
     MANDATORY,
     CACHE_CLUSTER,
     CACHE_SUBNET_GROUP,
@@ -341,6 +344,80 @@ security_group_no_public_ingress = StackValidationPolicy(
 )
 
 
+# Ports of the data stores (PostgreSQL, MySQL, Redis/Valkey, Memcached, MongoDB/DocumentDB).
+DATA_PORTS = {5432, 3306, 6379, 11211, 27017}
+# Data stores and the properties naming their security groups.
+DATA_STORE_GROUPS = {RDS_INSTANCE: "vpcSecurityGroupIds", RDS_CLUSTER: "vpcSecurityGroupIds",
+                     RDS_PROXY: "vpcSecurityGroupIds", REPLICATION_GROUP: "securityGroupIds",
+                     CACHE_CLUSTER: "securityGroupIds"}
+AWSX_DEFAULT_VPC_CIDR = "10.0.0.0/16"
+
+
+def _vpc_networks(checker: StackChecker):
+    """The CIDR blocks of the stack's VPCs; None when one is not known yet."""
+    networks = []
+    for vpc in checker.of_type(AWSX_VPC, EC2_VPC):
+        cidr = checker.attempt(vpc, lambda: plain(vpc.props.get("cidrBlock")), UNKNOWN)
+        if cidr is UNKNOWN:
+            return None
+        networks.append(ipaddress.ip_network(cidr or AWSX_DEFAULT_VPC_CIDR, strict=False))
+    return networks
+
+
+def _cidr_ingress(checker: StackChecker):
+    """(rule holder, owning group or None, cidr, ports or None) of every CIDR-sourced ingress rule."""
+    groups = checker.of_type(SECURITY_GROUP)
+    for group in groups:
+        for rule in checker.attempt(group, lambda: plain(group.props.get("ingress")) or [], []):
+            ports = _port_range(rule.get("fromPort"), rule.get("toPort"), rule.get("protocol"))
+            for cidr in as_list(rule.get("cidrBlocks")) + as_list(rule.get("ipv6CidrBlocks")):
+                yield group, group, str(cidr), ports
+    for type_, keys, protocol in ((SECURITY_GROUP_INGRESS_RULE, ("cidrIpv4", "cidrIpv6"), "ipProtocol"),
+                                  (LEGACY_SECURITY_GROUP_RULE, ("cidrBlocks", "ipv6CidrBlocks"), "protocol")):
+        for rule in checker.of_type(type_):
+            props = checker.attempt(rule, lambda: {k: plain(rule.props.get(k)) for k in (
+                *keys, "fromPort", "toPort", protocol, "type")})
+            if not props or (type_ == LEGACY_SECURITY_GROUP_RULE and str(props.get("type")).lower() != "ingress"):
+                continue
+            owner = checker.linked(rule, groups, "securityGroupId")
+            ports = _port_range(props.get("fromPort"), props.get("toPort"), props.get(protocol))
+            for cidr in [c for key in keys for c in as_list(props.get(key))]:
+                yield rule, owner[0] if len(owner) == 1 else None, str(cidr), ports
+
+
+def _data_ports_within_vpc(args: StackValidationArgs, report: ReportViolation) -> None:
+    checker = StackChecker(args, report)
+    networks = _vpc_networks(checker)
+    groups = checker.of_type(SECURITY_GROUP)
+    data_groups = {group.urn for store in checker.of_type(*DATA_STORE_GROUPS)
+                   for group in checker.linked(store, groups, DATA_STORE_GROUPS[store.resource_type])}
+    for holder, owner, cidr, ports in _cidr_ingress(checker) if networks else []:
+        try:
+            source = ipaddress.ip_network(cidr.strip(), strict=False)
+        except ValueError:
+            continue
+        if is_internet_cidr(cidr) or any(source.version == n.version and source.subnet_of(n) for n in networks):
+            continue  # the internet is security-group-no-public-ingress' to report; inside the VPC is fine
+        data = (owner is not None and owner.urn in data_groups) or ports is None or bool(ports & DATA_PORTS)
+        if data:
+            opened = "every port" if ports is None else f"port(s) {sorted(ports & DATA_PORTS) or sorted(ports)}"
+            checker.violation(holder, fix(
+                f"A data-store rule admits {cidr} on {opened}, wider than the VPC "
+                f"({', '.join(str(n) for n in networks)}).",
+                "admit the clients' security group instead (referenced_security_group_id / "
+                "source_security_group_id), or a CIDR inside the VPC."))
+    checker.finish()
+
+
+data_ports_within_vpc = StackValidationPolicy(
+    name="data-ports-within-vpc",
+    description="Data-store ports (PostgreSQL, MySQL, Redis, Memcached, MongoDB) and data stores' security groups must "
+                "not admit a CIDR wider than the stack's VPC (such as 10.0.0.0/8); reference security groups instead.",
+    validate=_data_ports_within_vpc,
+    enforcement_level=MANDATORY,
+)
+
+
 def _default_security_group_closed(args: ResourceValidationArgs, report: ReportViolation) -> None:
     if args.resource_type != DEFAULT_SECURITY_GROUP:
         return
@@ -410,6 +487,7 @@ POLICIES = [
     rds_not_publicly_accessible,
     elasticache_in_subnet_group,
     security_group_no_public_ingress,
+    data_ports_within_vpc,
     default_security_group_closed,
     subnet_no_auto_public_ip,
     egress_through_nat_gateways,

@@ -16,6 +16,9 @@ from pulumi_policy.proxy import UnknownValueError
 from .common import (
     ADVISORY,
     MANDATORY,
+    BUCKETS,
+    ECR_REPOSITORY,
+    KMS_KEY,
     CACHE_CLUSTER,
     ECS_SERVICE,
     LOAD_BALANCERS,
@@ -124,6 +127,49 @@ stateful_resources_protected = ResourceValidationPolicy(
     enforcement_level=MANDATORY,
     config_schema=PolicyConfigSchema(properties={
         "resourceTypes": {"type": "array", "items": {"type": "string"}, "default": [RDS_INSTANCE, RDS_CLUSTER]},
+    }),
+)
+
+
+# Deleting the stack empties these before deleting them when the flag is on (AWS refuses otherwise).
+EMPTIED_ON_DELETE = {**{bucket: "forceDestroy" for bucket in BUCKETS}, ECR_REPOSITORY: "forceDelete"}
+SQS_DEFAULT_RETENTION_SECONDS = 345600  # 4 days
+KMS_DEFAULT_DELETION_WINDOW_DAYS = 30
+
+
+def _stateful_retained(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    config = args.get_config()
+    flag = EMPTIED_ON_DELETE.get(args.resource_type)
+    if flag and truthy(args.props.get(flag)) and not args.opts.protect:
+        what = "objects" if args.resource_type in BUCKETS else "images"
+        report(fix(f"{flag}=true: a `pulumi destroy` or a replacement deletes the {what} with it, and nothing protects it.",
+                   f"set {flag}=False (AWS then refuses to delete it while it holds {what}) and "
+                   "opts=pulumi.ResourceOptions(protect=True)."))
+    elif args.resource_type == SQS_QUEUE:
+        minimum = int(config.get("minQueueRetentionSeconds", SQS_DEFAULT_RETENTION_SECONDS))
+        seconds = int(args.props.get("messageRetentionSeconds") or SQS_DEFAULT_RETENTION_SECONDS)
+        if seconds < minimum:
+            report(fix(f"The queue drops unread messages after {seconds} s; at least {minimum} s required.",
+                       f"set message_retention_seconds={minimum} or more (up to 1209600, 14 days)."))
+    elif args.resource_type == KMS_KEY:
+        minimum = int(config.get("minKeyDeletionWindowDays", KMS_DEFAULT_DELETION_WINDOW_DAYS))
+        days = int(args.props.get("deletionWindowInDays") or KMS_DEFAULT_DELETION_WINDOW_DAYS)
+        if days < minimum:
+            report(fix(f"A deleted key (and all data encrypted under it) is gone after {days} day(s); at least "
+                       f"{minimum} required.", f"set deletion_window_in_days={minimum} or more (up to 30)."))
+
+
+stateful_resources_retained = ResourceValidationPolicy(
+    name="stateful-resources-retained",
+    description="S3 buckets and ECR repositories must not be emptied on delete (forceDestroy/forceDelete) unless "
+                "protected; SQS queues and KMS keys must keep messages and a deletion window for the configured time.",
+    validate=_stateful_retained,
+    enforcement_level=MANDATORY,
+    config_schema=PolicyConfigSchema(properties={
+        "minQueueRetentionSeconds": {"type": "integer", "minimum": 60, "maximum": 1209600,
+                                     "default": SQS_DEFAULT_RETENTION_SECONDS},
+        "minKeyDeletionWindowDays": {"type": "integer", "minimum": 7, "maximum": 30,
+                                     "default": KMS_DEFAULT_DELETION_WINDOW_DAYS},
     }),
 )
 
@@ -364,6 +410,7 @@ POLICIES = [
     rds_deletion_protection,
     rds_final_snapshot,
     stateful_resources_protected,
+    stateful_resources_retained,
     redis_automatic_failover,
     elasticache_backups,
     ecs_deployment_circuit_breaker,

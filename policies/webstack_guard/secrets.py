@@ -50,6 +50,30 @@ def container_definitions(props) -> list[dict]:
     return [c for c in as_list(document) if isinstance(c, dict)]
 
 
+# `NAME=value` (optionally after `export`/`env`) and `--flag=value` / `--flag value` anywhere in a string; a
+# value is a quoted string or runs to the next blank or shell operator.
+_SHELL_VALUE = r"""('[^']*'|"[^"]*"|[^\s;&|()`]+)"""
+SHELL_ASSIGNMENT = re.compile(r"(?:^|[\s;&|(`])([A-Za-z_][A-Za-z0-9_]*)=" + _SHELL_VALUE)
+SHELL_FLAG = re.compile(r"(?:^|[\s;&|(`])--?([A-Za-z][A-Za-z0-9_-]*)(?:=|\s+)" + _SHELL_VALUE)
+
+
+def shell_secret_assignments(text: str) -> list[str]:
+    """The secret-named variables and flags a command string sets to a literal (`PGPASSWORD=hunter2`,
+    `--password hunter2`); references (`$PGPASSWORD`, `${X}`, `$(cat /run/secrets/db)`) are not literals.
+
+    The one place the pack judges a shell string; names and values are judged by `secret_shapes`.
+    """
+    found = []
+    for pattern in (SHELL_ASSIGNMENT, SHELL_FLAG):
+        for match in pattern.finditer(text):
+            name, value = match.group(1), match.group(2).strip("'\"")
+            if value.startswith(("$", "-")) or not is_secret_name(name) or not holds_secret_value(value):
+                continue
+            if name not in found:
+                found.append(name)
+    return found
+
+
 def _argument_secret(argument: str) -> str | None:
     """Why a command/entryPoint argument (or docker label) holds a secret: its shape, or `--password=...`."""
     shape = secret_value_shape(argument)
@@ -60,6 +84,9 @@ def _argument_secret(argument: str) -> str | None:
     if sep and FLAG_NAME.match(name) and is_secret_name(name.lstrip("-")) and holds_secret_value(value) \
             and not value.startswith("$"):
         return f"sets {name.lstrip('-')} inline"
+    assigned = shell_secret_assignments(argument)
+    if assigned:
+        return f"sets {', '.join(assigned)} to a literal in a shell command"
     return None
 
 
@@ -73,8 +100,10 @@ def _container_env_no_secrets(args: ResourceValidationArgs, report: ReportViolat
         for variable in as_list(container.get("environment")):
             name, value = str(variable.get("name", "")), variable.get("value")
             found = None if name in allowed else plaintext_secret(name, value)
-            if found:
-                reason = "has a secret-looking name" if found == BY_NAME else f"holds {found}"
+            assigned = [] if found or name in allowed or value is None else shell_secret_assignments(str(value))
+            if found or assigned:
+                reason = ("has a secret-looking name" if found == BY_NAME else f"holds {found}" if found
+                          else f"sets {', '.join(assigned)} to a literal in a shell command")
                 report(fix(f"Container '{container.get('name')}' passes {name} in plain `environment` ({reason}).",
                            remedy))
         arguments = [("command", a) for a in as_list(container.get("command"))]
@@ -92,7 +121,8 @@ container_env_no_secrets = ResourceValidationPolicy(
     name="container-env-no-secrets",
     description="Container environment variables must not carry secrets (checked by name in any case and by "
                 "value shape: private keys, AWS keys, URLs with passwords, tokens), nor command/entryPoint "
-                "arguments or docker labels.",
+                "arguments, shell commands (`PGPASSWORD=...`, `--password ...`; `$VAR` references pass) or docker "
+                "labels.",
     validate=_container_env_no_secrets,
     enforcement_level=MANDATORY,
     config_schema=PolicyConfigSchema(properties={
@@ -168,6 +198,29 @@ redis_auth_required = ResourceValidationPolicy(
 )
 
 
+def _secrets_recoverable(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    if args.resource_type != SECRET or args.props.get("recoveryWindowInDays") is None:
+        return  # unset: AWS keeps a deleted secret restorable for 30 days
+    minimum = int(args.get_config().get("minRecoveryWindowDays", 7))
+    days = int(args.props.get("recoveryWindowInDays"))
+    if days < minimum:
+        what = "is deleted at once, beyond recovery" if days == 0 else f"stays restorable for only {days} day(s)"
+        report(fix(f"A deleted secret {what} (recoveryWindowInDays={days}); at least {minimum} required.",
+                   f"set recovery_window_in_days to {minimum}-30 (or leave it unset: 30)."))
+
+
+secrets_recoverable = ResourceValidationPolicy(
+    name="secrets-recoverable",
+    description="Secrets Manager secrets must stay restorable after deletion for the configured days "
+                "(never recoveryWindowInDays 0).",
+    validate=_secrets_recoverable,
+    enforcement_level=MANDATORY,
+    config_schema=PolicyConfigSchema(properties={
+        "minRecoveryWindowDays": {"type": "integer", "minimum": 7, "maximum": 30, "default": 7},
+    }),
+)
+
+
 def _secret_rotation(args: StackValidationArgs, report: ReportViolation) -> None:
     checker = StackChecker(args, report)
     rotations = checker.of_type(SECRET_ROTATION)
@@ -194,5 +247,6 @@ POLICIES = [
     container_secrets_from_secret_stores,
     rds_managed_master_password,
     redis_auth_required,
+    secrets_recoverable,
     secrets_rotated,
 ]

@@ -10,6 +10,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from .documents import parse_document
 from .common import (
     MANDATORY,
     UNKNOWN,
@@ -21,7 +22,6 @@ from .common import (
     StackChecker,
     as_list,
     fix,
-    is_internet_cidr,
     json_document,
     plain,
     truthy,
@@ -59,46 +59,11 @@ PUBLIC_GRANTEE_URIS = ("http://acs.amazonaws.com/groups/global/AllUsers",
                        "http://acs.amazonaws.com/groups/global/AuthenticatedUsers")
 BUCKET_ACLS = ("aws:s3/bucketAcl:BucketAcl", "aws:s3/bucketAclV2:BucketAclV2")
 BUCKET_OBJECTS = ("aws:s3/bucketObject:BucketObject", "aws:s3/bucketObjectv2:BucketObjectv2")
-# Condition keys that pin a `Principal: "*"` statement to known accounts, organisations, VPC endpoints or
-# AWS service sources, so AWS does not evaluate the bucket policy as public.
-RESTRICTING_CONDITION_KEYS = {
-    "aws:sourcearn", "aws:sourceaccount", "aws:sourceowner", "aws:sourcevpce", "aws:sourcevpc",
-    "aws:principalorgid", "aws:principalorgpaths", "aws:principalaccount", "aws:principalarn", "aws:userid",
-    "aws:sourceorgid", "aws:sourceorgpaths", "aws:sourceip", "s3:dataaccesspointaccount", "s3:dataaccesspointarn",
-}
-
-
-def _is_everyone(principal) -> bool:
-    if principal == "*":
-        return True
-    return isinstance(principal, dict) and any("*" in as_list(value) for value in principal.values())
-
-
-def _restricted(condition) -> bool:
-    """Does the statement's Condition limit who can use it (to specific values, not wildcards or IfExists)?"""
-    for operator, tests in (condition or {}).items():
-        if not isinstance(tests, dict) or str(operator).endswith("IfExists") or operator == "Null":
-            continue
-        for key, values in tests.items():
-            values = [str(v) for v in as_list(values)]
-            if str(key).lower() not in RESTRICTING_CONDITION_KEYS or not values or any(v.strip("*?") == "" for v in values):
-                continue
-            if str(key).lower() == "aws:sourceip" and (operator.startswith("Not") or any(is_internet_cidr(v) for v in values)):
-                continue
-            return True
-    return False
 
 
 def public_statements(document) -> list[str]:
     """Sids (or positions) of the Allow statements that open a bucket policy to everyone."""
-    found = []
-    for index, statement in enumerate(as_list((document or {}).get("Statement"))):
-        if not isinstance(statement, dict) or statement.get("Effect") != "Allow":
-            continue
-        if "NotPrincipal" in statement or (_is_everyone(statement.get("Principal"))
-                                           and not _restricted(statement.get("Condition"))):
-            found.append(str(statement.get("Sid") or f"#{index}"))
-    return found
+    return [statement.label for statement in parse_document(document) or [] if statement.lets_everyone_in]
 
 
 def _s3_no_public_grants(args: ResourceValidationArgs, report: ReportViolation) -> None:
@@ -118,7 +83,7 @@ def _s3_no_public_grants(args: ResourceValidationArgs, report: ReportViolation) 
         report(fix(f"The ACL grants access to {', '.join(public_grantees)}.",
                    "drop the AllUsers/AuthenticatedUsers grants and keep object ownership BucketOwnerEnforced."))
     if args.resource_type in (*BUCKETS, BUCKET_POLICY):
-        statements = public_statements(json_document(props.get("policy")))
+        statements = public_statements(plain(props.get("policy")))
         if statements:
             report(fix(f"The bucket policy allows everyone (Principal '*' or NotPrincipal, without an account, "
                        f"organisation, VPC endpoint or source condition): statement(s) {statements}.",
@@ -136,12 +101,9 @@ s3_no_public_grants = ResourceValidationPolicy(
 
 
 def _denies_insecure_transport(document) -> bool:
-    for statement in as_list((document or {}).get("Statement")):
-        condition = (statement or {}).get("Condition") or {}
-        secure = (condition.get("Bool") or {}).get("aws:SecureTransport")
-        if statement.get("Effect") == "Deny" and str(secure).lower() == "false":
-            return True
-    return False
+    return any(statement.effect == "Deny" and any(
+        c.operator == "Bool" and c.key.lower() == "aws:securetransport" and tuple(v.lower() for v in c.values) == ("false",)
+        for c in statement.conditions) for statement in parse_document(document) or [])
 
 
 def _tls_only(args: StackValidationArgs, report: ReportViolation) -> None:
@@ -153,7 +115,7 @@ def _tls_only(args: StackValidationArgs, report: ReportViolation) -> None:
         documents.append(checker.attempt(bucket, lambda: json_document(bucket.props.get("policy")), UNKNOWN))
         if UNKNOWN in documents:
             continue
-        if not any(_denies_insecure_transport(d) for d in documents if isinstance(d, dict)):
+        if not any(_denies_insecure_transport(d) for d in documents):
             checker.violation(bucket, fix("The bucket accepts requests over plain HTTP.",
                                           "add a bucket policy statement Deny s3:* on the bucket and its objects "
                                           "when aws:SecureTransport is false."))

@@ -111,6 +111,28 @@ def aurora(**credentials):
     return add
 
 
+OTHER_ACCOUNT = "210987654321"
+TOPIC_ARN = "arn:aws:sns:us-east-1:123456789012:alerts"
+
+
+def trust(*statements):
+    return lambda r: change(r, "execution-role", set_in("assumeRolePolicy", policy_doc(*statements)))
+
+
+def resource_policy(type_: str, target: str, *statements, key: str = "policy"):
+    """A resource-based policy resource (a TopicPolicy, QueuePolicy ...) on `target` with `statements`."""
+    return lambda r: with_resource(r, type_, "extra-policy", {"arn": r.by_name(target).outputs.get("arn", ""),
+                                                                key: policy_doc(*statements)}, depends_on=(target,))
+
+
+def escalation(action, resource="*", **fields):
+    return lambda r: change(r, "execution-secrets", set_in("policy", policy_doc(
+        {"Effect": "Allow", "Action": action, "Resource": resource, **fields})))
+
+
+EVERYONE_PUBLISH = {"Effect": "Allow", "Principal": "*", "Action": "sns:Publish", "Resource": TOPIC_ARN}
+
+
 def cluster_mode(**changes):
     """The cache as Redis cluster mode (2 shards, a replica each), with the given inputs changed."""
     def edit(props):
@@ -387,6 +409,58 @@ CASES = [
     ("ecr-immutable-scanned-images", "backend-repo", lambda r: change(r, "backend-repo", set_in("imageTagMutability", "MUTABLE"))),
     ("ecr-immutable-scanned-images", "backend-repo", lambda r: change(r, "backend-repo", drop("imageScanningConfiguration"))),
     ("required-tags", "db", lambda r: change(r, "aws", default_tags_without_owner)),
+    ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:PassRole")),
+    ("stateful-resources-retained", "alb-logs", lambda r: change(r, "alb-logs", set_in("forceDestroy", True))),
+    ("stateful-resources-retained", "backend-repo", lambda r: change(r, "backend-repo", set_in("forceDelete", True))),
+    ("stateful-resources-retained", "logs-key", lambda r: change(r, "logs-key", set_in("deletionWindowInDays", 7))),
+    ("stateful-resources-retained", "work-dlq", lambda r: change(r, "work-dlq", set_in("messageRetentionSeconds", 60))),
+    ("data-ports-within-vpc", "data-from-app", lambda r: change(r, "data-from-app", lambda p: (
+        p.pop("sourceSecurityGroupId"), p.update(cidrBlocks=["10.0.0.0/8"])))),
+    ("data-ports-within-vpc", "cache-from-office", lambda r: with_resource(
+        r, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule", "cache-from-office", {
+            "securityGroupId": r.by_name("data-sg").id, "cidrIpv4": "172.16.0.0/12", "ipProtocol": "tcp",
+            "fromPort": 6379, "toPort": 6379}, depends_on=("data-sg",))),
+    ("data-ports-within-vpc", "app-sg", lambda r: change(r, "app-sg", lambda p: p["ingress"].append(
+        {"protocol": "tcp", "fromPort": 5432, "toPort": 5432, "cidrBlocks": ["192.168.0.0/16"]}))),
+    ("secrets-recoverable", "django-secret-key", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 0))),
+    ("secrets-recoverable", "django-secret-key", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 7))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", edit_containers(lambda c: c.update(command=[
+        "sh", "-c", "export PGPASSWORD=hunter2 && psql -h db -U app -c 'select 1'"])))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", edit_containers(lambda c: c.update(
+        entryPoint=["/bin/sh", "-c", "mysql --password 'hunter2' -h db && exec gunicorn app.wsgi"])))),
+    ("container-env-no-secrets", "app-task", lambda r: change(r, "app-task", env(
+        "STARTUP", "PGPASSWORD=hunter2 ./migrate.sh"))),
+    ("iam-no-privilege-escalation", "execution-secrets", escalation(["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"])),
+    ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:AttachRolePolicy", "arn:aws:iam::*:role/*")),
+    ("iam-no-privilege-escalation", "execution-secrets", escalation("iam:Put*Policy")),
+    ("iam-no-privilege-escalation", "task-role", lambda r: change(r, "task-role", set_in("inlinePolicies.0.policy", policy_doc(
+        {"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "arn:aws:iam::123456789012:role/*"})))),
+    ("resource-policies-no-outside-access", "execution-role", trust(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})),
+    ("resource-policies-no-outside-access", "execution-role", trust(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{OTHER_ACCOUNT}:root"}, "Action": "sts:AssumeRole"})),
+    ("resource-policies-no-outside-access", "execution-role", trust(
+        {"Effect": "Allow", "Principal": "*", "Action": "sts:AssumeRole",
+         "Condition": {"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-abc123"}}})),
+    ("resource-policies-no-outside-access", "alb-logs-policy", lambda r: change(r, "alb-logs-policy", bucket_policy(
+        {**READ_ALL, "Principal": {"AWS": OTHER_ACCOUNT}}))),
+    ("resource-policies-no-outside-access", "logs-key", lambda r: change(r, "logs-key", set_in("policy", policy_doc(
+        {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Decrypt", "Resource": "*"})))),
+    ("resource-policies-no-outside-access", "extra-policy",
+     resource_policy("aws:sns/topicPolicy:TopicPolicy", "alerts", EVERYONE_PUBLISH)),
+    ("resource-policies-no-outside-access", "extra-policy", resource_policy(
+        "aws:efs/fileSystemPolicy:FileSystemPolicy", "alerts", {"Effect": "Allow", "Principal": {"AWS": [OTHER_ACCOUNT]},
+                                                                 "Action": "elasticfilesystem:ClientMount", "Resource": "*"})),
+    ("resource-policies-no-outside-access", "extra-policy", resource_policy(
+        "aws:secretsmanager/secretPolicy:SecretPolicy", "django-secret-key", {
+            "Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*",
+            "Condition": {"StringEquals": {"aws:PrincipalOrgID": "*"}}})),
+    ("resource-policies-no-outside-access", "extra-policy", resource_policy(
+        "aws:ecr/repositoryPolicy:RepositoryPolicy", "backend-repo", {
+            "Effect": "Allow", "NotPrincipal": {"AWS": "arn:aws:iam::123456789012:root"},
+            "Action": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]})),
+    ("resource-policies-no-outside-access", "extra", lambda r: with_resource(r, "aws:lambda/permission:Permission", "extra", {
+        "action": "lambda:InvokeFunction", "function": "rotate", "principal": "*"})),
     ("sqs-queue-encrypted", "work-queue", lambda r: change(r, "work-queue", drop("sqsManagedSseEnabled"))),
     ("sqs-queue-encrypted", "schedule-dlq", lambda r: change(r, "schedule-dlq", drop("kmsMasterKeyId"))),
     ("sqs-queue-policy-account-only", "work-queue-policy", lambda r: change(r, "work-queue-policy", queue_policy(
@@ -545,6 +619,39 @@ CLEAN_VARIANTS = [
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS-1-2-2017-01"))),
     ("alb-listener-modern-tls", lambda r: change(r, "https", set_in("sslPolicy", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"))),
     ("alb-http-redirects-to-https", lambda r: change(r, "https", drop("protocol"))),  # a certificate: HTTPS
+    ("iam-no-privilege-escalation", escalation("iam:PassRole", [
+        "arn:aws:iam::123456789012:role/app-task", "arn:aws:iam::123456789012:role/app-execution"],
+        Condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}})),
+    ("iam-no-privilege-escalation", escalation("sts:AssumeRole", "arn:aws:iam::123456789012:role/deployer")),
+    ("secrets-recoverable", lambda r: change(r, "django-secret-key", set_in("recoveryWindowInDays", 30))),
+    ("stateful-resources-retained", lambda r: change(r, "alb-logs", set_in("forceDestroy", True), protect=True)),
+    ("stateful-resources-retained", lambda r: change(r, "logs-key", set_in("deletionWindowInDays", 30))),
+    ("stateful-resources-retained", lambda r: change(r, "work-dlq", set_in("messageRetentionSeconds", 1209600))),
+    ("data-ports-within-vpc", lambda r: change(r, "data-from-app", lambda p: (
+        p.pop("sourceSecurityGroupId"), p.update(cidrBlocks=["10.0.4.0/24"])))),
+    ("data-ports-within-vpc", lambda r: change(r, "app-sg", lambda p: p["ingress"].append(
+        {"protocol": "tcp", "fromPort": 8000, "toPort": 8000, "cidrBlocks": ["10.0.0.0/8"]}))),
+    ("container-env-no-secrets", lambda r: change(r, "app-task", edit_containers(lambda c: c.update(command=[
+        "sh", "-c", "PGPASSWORD=$PGPASSWORD psql -h db && mysql --password=\"$DB_PASSWORD\" --user app"])))),
+    ("container-env-no-secrets", lambda r: change(r, "app-task", env("STARTUP", "TIMEOUT=30 ./migrate.sh --workers 4"))),
+    ("iam-no-privilege-escalation", escalation(["iam:GetRole", "iam:ListRoles"])),
+    ("resource-policies-no-outside-access", resource_policy("aws:sns/topicPolicy:TopicPolicy", "alerts", {
+        **EVERYONE_PUBLISH, "Principal": {"Service": "events.amazonaws.com"},
+        "Condition": {"ArnLike": {"aws:SourceArn": "arn:aws:events:us-east-1:123456789012:rule/*"}}}, {
+        **EVERYONE_PUBLISH, "Principal": {"AWS": "arn:aws:iam::123456789012:root"}}, {
+        **EVERYONE_PUBLISH, "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}})),
+    ("resource-policies-no-outside-access", trust({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole",
+                                                   "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}}})),
+    ("resource-policies-no-outside-access", trust({"Effect": "Allow", "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                                                   "Action": "sts:AssumeRole",
+                                                   "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}})),
+    ("resource-policies-no-outside-access", lambda r: change(r, "alb-logs-policy", bucket_policy(
+        {**READ_ALL, "Principal": {"AWS": "arn:aws:iam::127311923021:root"}, "Action": "s3:PutObject"}))),
+    ("resource-policies-no-outside-access", lambda r: with_resource(r, "aws:lambda/permission:Permission", "extra", {
+        "action": "lambda:InvokeFunction", "function": "rotate", "principal": "secretsmanager.amazonaws.com",
+        "sourceAccount": "123456789012"})),
+    ("resource-policies-no-outside-access", lambda r: change(r, "alb-logs-policy", bucket_policy(
+        {**READ_ALL, "Principal": "*"}))),  # everyone on a bucket: s3-no-public-grants' to report
     ("sqs-queue-policy-account-only", lambda r: change(r, "work-queue-policy", queue_policy(
         {"Effect": "Allow", "Principal": "*", "Condition": {"StringEquals": {"aws:PrincipalAccount": "123456789012"}}},
         {"Effect": "Allow", "Principal": {"Service": "sns.amazonaws.com"},

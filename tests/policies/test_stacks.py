@@ -83,6 +83,27 @@ PROD_MUTATIONS = [
     ("admin policy on the execution role", "iam-no-wildcard-actions", "backend-execution-managed",
      lambda r: change(r, "backend-execution-managed", set_in("policyArn", "arn:aws:iam::aws:policy/AdministratorAccess"))),
     ("no Owner tag", "required-tags", "backend-service", lambda r: change(r, "aws", without_owner_tag)),
+    ("task role anyone can assume", "resource-policies-no-outside-access", "backend-task",
+     lambda r: change(r, "backend-task", set_in("assumeRolePolicy", json.dumps({"Version": "2012-10-17", "Statement": [
+         {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]})), type_="aws:iam/role:Role")),
+    ("alert key open to every account", "resource-policies-no-outside-access", "monitoring-alerts-key",
+     lambda r: change(r, "monitoring-alerts-key", lambda p: p.update(policy=json.dumps({"Statement": {
+         "Effect": "Allow", "Principal": "*", "Action": "kms:*", "Resource": "*"}})))),
+    ("PassRole on every role", "iam-no-privilege-escalation", "clearsessions-scheduler-run",
+     lambda r: change(r, "clearsessions-scheduler-run", set_in("policy", json.dumps({"Version": "2012-10-17", "Statement": [
+         {"Effect": "Allow", "Action": ["iam:PassRole", "ecs:RunTask"], "Resource": "*"}]})))),
+    ("PostgreSQL open to 10.0.0.0/8", "data-ports-within-vpc", "database-from-backend",
+     lambda r: change(r, "database-from-backend", lambda p: (p.pop("referencedSecurityGroupId"),
+                                                           p.update(cidrIpv4="10.0.0.0/8")))),
+    ("password in a shell command", "container-env-no-secrets", "backend-task",
+     lambda r: change(r, "backend-task", edit_containers(lambda c: c.update(command=[
+         "sh", "-c", "export PGPASSWORD=hunter2 && python manage.py migrate"])), type_=TASK_DEFINITION)),
+    ("secret deleted without recovery", "secrets-recoverable", "cache-auth-token",
+     lambda r: change(r, "cache-auth-token", set_in("recoveryWindowInDays", 0), type_="aws:secretsmanager/secret:Secret")),
+    ("registry emptied on delete", "stateful-resources-retained", "backend-repo",
+     lambda r: change(r, "backend-repo", set_in("forceDelete", True))),
+    ("alert topic unencrypted", "sns-topic-encrypted", "monitoring-alerts",
+     lambda r: change(r, "monitoring-alerts", drop("kmsMasterKeyId"), type_="aws:sns/topic:Topic")),
 ]
 
 
