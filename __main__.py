@@ -26,11 +26,13 @@ from components.service import Service, ServiceArgs
 from components.static_site import StaticSite, StaticSiteArgs
 from components.service_connect import ServiceConnectNamespace, ServiceConnectNamespaceArgs
 from components.storage import MediaStorage, MediaStorageArgs
+from components.waf import WebAcl, WebAclArgs
 from helpers.commands import run_task_command
+from helpers.dashboard import WebAclPanels
 from helpers.static_site import CLOUDFRONT_HOSTED_ZONE_ID
 from helpers.names import (
     ecr_registry, has_registry_host, image_reference, queue_url_variable, request_count_resource_label,
-    stack_repository_name,
+    stack_repository_name, web_acl_metric_name,
 )
 from stackconfig import load_stack_config
 
@@ -74,6 +76,15 @@ load_balancer = LoadBalancer("web", LoadBalancerArgs(
     access_logs_prefix=access_logs.prefix if access_logs is not None else None,
     cloudfront_only=config.frontend is not None,
 ), opts=with_provider)
+# WAF: on the load balancer (REGIONAL), or on a static frontend's distribution (CLOUDFRONT, in us-east-1),
+# since behind CloudFront the load balancer only sees CloudFront's addresses.
+web_acl = WebAcl("waf", WebAclArgs(
+    settings=config.load_balancer.waf,
+    metric_name=web_acl_metric_name(project, stack),
+    scope=config.web_acl_scope,
+    log_retention_days=config.logs.retention_days,
+    load_balancer_arn=load_balancer.arn if config.web_acl_scope == "REGIONAL" else None,
+), opts=with_provider) if config.load_balancer.waf.enabled else None
 # A static frontend: the domain's names point at CloudFront, which reaches the load balancer on origin_name.
 frontend = None
 if config.frontend is not None:
@@ -92,6 +103,7 @@ if config.frontend is not None:
         origin_header_value=load_balancer.origin_header[1],
         force_destroy=config.frontend.force_destroy,
         protect=config.frontend.protect,
+        web_acl_arn=web_acl.web_acl_arn if web_acl is not None else None,
     ), opts=with_provider)
 if config.domain is not None:
     domain_records = AliasRecords("domain", AliasRecordsArgs(
@@ -306,6 +318,8 @@ monitoring = Monitoring("monitoring", MonitoringArgs(
         ))
         for name, queue in queues.items()
     },
+    web_acl=WebAclPanels(web_acl.metric_name, config.region if config.web_acl_scope == "REGIONAL" else None)
+    if web_acl is not None else None,
 ), opts=with_provider)
 
 # Scheduled jobs: EventBridge Scheduler runs each as a Fargate task; a failed run alerts the topic.
@@ -400,5 +414,8 @@ if service_connect is not None:
         name: f"http://{settings.connect.name}:{settings.connect.port}"
         for name, settings in config.services.items() if settings.connect is not None
     })
+if web_acl is not None:
+    pulumi.export("webAclArn", web_acl.web_acl_arn)
+    pulumi.export("wafLogGroup", web_acl.log_group_name)
 pulumi.export("alertTopicArn", monitoring.topic_arn)
 pulumi.export("dashboardName", monitoring.dashboard_name)

@@ -22,9 +22,11 @@ import pulumi_aws as aws
 
 from helpers.alarms import (
     AlarmSpec, Metric, alarm_name, aurora_alarms, cache_alarms, database_alarms, load_balancer_alarms, queue_alarms,
-    service_alarms, target_group_alarms,
+    service_alarms, target_group_alarms, waf_alarms,
 )
-from helpers.dashboard import DatabasePanels, QueuePanels, ServicePanels, dashboard_body, dashboard_name
+from helpers.dashboard import (
+    DatabasePanels, QueuePanels, ServicePanels, WebAclPanels, dashboard_body, dashboard_name,
+)
 from helpers.database import max_connections as class_max_connections
 from helpers.database import memory_mib as class_memory_mib
 from stackconfig.monitoring import MonitoringConfig
@@ -97,6 +99,8 @@ class MonitoringArgs:
     cache: Optional[MonitoredCache] = None
     # Work queues by their config name: oldest-message and dead-letter alarms, one dashboard row each.
     queues: Mapping[str, MonitoredQueue] = field(default_factory=dict)
+    # The WAF web ACL (its metric name is plain, so known at preview): blocked-requests alarm and a dashboard panel.
+    web_acl: Optional[WebAclPanels] = None
 
 
 def subscription_name(email: str) -> str:
@@ -179,6 +183,8 @@ class Monitoring(pulumi.ComponentResource):
                 specs += cache_alarms(f"cache-{index + 1}", member_ids.apply(lambda ids, i=index: ids[i]), alarms)
         for queue, watched in args.queues.items():
             specs += queue_alarms(queue, watched.queue_name, watched.dead_letter_queue_name, watched.consumer, alarms)
+        if args.web_acl is not None:
+            specs += waf_alarms(args.web_acl.metric_name, args.web_acl.region_dimension, alarms)
         keys = [spec.key for spec in specs]
         clashes = sorted({key for key in keys if keys.count(key) > 1})
         if clashes:
@@ -280,6 +286,7 @@ class Monitoring(pulumi.ComponentResource):
             databases=values["databases"],
             cache_cluster_ids=values["cache_ids"],
             queues=values["queues"],
+            web_acl=args.web_acl,
         )))
 
 

@@ -24,6 +24,7 @@ ALB = "AWS/ApplicationELB"
 RDS = "AWS/RDS"
 ELASTICACHE = "AWS/ElastiCache"
 SQS = "AWS/SQS"
+WAF = "AWS/WAFV2"
 
 Comparison = Literal[
     "GreaterThanThreshold", "GreaterThanOrEqualToThreshold", "LessThanThreshold", "LessThanOrEqualToThreshold"
@@ -105,6 +106,9 @@ class AlarmsConfig(Protocol):
 
     @property
     def queue_dead_letters(self) -> Threshold: ...
+
+    @property
+    def waf_blocked_requests(self) -> Threshold: ...
 
 
 @dataclass(frozen=True)
@@ -507,3 +511,24 @@ def queue_alarms(queue: str, queue_name: Any, dead_letter_queue_name: Any, consu
                           statistic="Maximum"),
         ),
     ]
+
+
+def waf_dimensions(metric_name: Any, region: Optional[str]) -> dict[str, Any]:
+    """A web ACL's metrics, all rules together, keyed by its metric name: a REGIONAL ACL's carry its Region, a
+    CLOUDFRONT ACL's (in us-east-1) do not (`region` None)."""
+    return {"WebACL": metric_name, "Rule": "ALL", **({"Region": region} if region is not None else {})}
+
+
+def waf_alarms(metric_name: Any, region: Optional[str], alarms: AlarmsConfig) -> list[AlarmSpec]:
+    """Blocked requests spike: an attack or scan under way, or a rule blocking real users (a false positive)."""
+    blocked = alarms.waf_blocked_requests
+    return [AlarmSpec(
+        key="waf-blocked-requests", severity="P1",
+        summary=f"the web ACL blocked more than {_number(blocked.threshold)} requests {_window(blocked)}.",
+        action="open the aws-waf-logs-... log group: many client IPs on one rule with ordinary requests is a false "
+               "positive (set loadBalancer.waf.ruleOverrides.<group>.<rule>: count); a few IPs or the rate rule is "
+               "an attack the ACL is stopping (lower loadBalancer.waf.rateLimit if it gets through).",
+        comparison="GreaterThanThreshold", threshold=blocked.threshold, timing=blocked,
+        treat_missing_data="notBreaching",
+        metric=Metric(WAF, "BlockedRequests", waf_dimensions(metric_name, region), statistic="Sum"),
+    )]

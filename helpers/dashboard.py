@@ -11,13 +11,22 @@ import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
-from helpers.alarms import ALB, CONTAINER_INSIGHTS, ECS, ELASTICACHE, RDS, SQS, AlarmsConfig
+from helpers.alarms import ALB, CONTAINER_INSIGHTS, ECS, ELASTICACHE, RDS, SQS, WAF, AlarmsConfig, waf_dimensions
 
 GRID_WIDTH = 24
 PANEL_HEIGHT = 6
 PERIOD = 60
 # PutDashboard: A-Z, a-z, 0-9, "-" and "_", at most 255 characters; names are global to the account.
 DASHBOARD_NAME_LIMIT = 255
+
+
+@dataclass(frozen=True)
+class WebAclPanels:
+    # The web ACL's metric name: CloudWatch's `WebACL` dimension.
+    metric_name: str
+    # Its metrics' Region dimension: the stack's region for a REGIONAL web ACL, None for a CLOUDFRONT one (whose
+    # metrics are in us-east-1, the only region a stack with one may have: stackconfig.rules).
+    region_dimension: Optional[str]
 
 
 def dashboard_name(project: str, stack: str) -> str:
@@ -94,9 +103,10 @@ def dashboard_body(
     databases: Mapping[str, DatabasePanels] | None = None,
     cache_cluster_ids: Sequence[str] = (),
     queues: Mapping[str, QueuePanels] | None = None,
+    web_acl: WebAclPanels | None = None,
 ) -> dict[str, Any]:
-    """ECS per service, the ALB (overall and per service), RDS instances, Redis nodes and work queues, with alarm
-    lines."""
+    """ECS per service, the ALB (overall and per service), the WAF web ACL, RDS instances, Redis nodes and work
+    queues, with alarm lines."""
     lb = {"LoadBalancer": load_balancer_arn_suffix}
     routed = {name: panels for name, panels in services.items() if panels.target_group_arn_suffix is not None}
     widgets: list[dict[str, Any]] = [_heading("## Load balancer")]
@@ -121,6 +131,13 @@ def dashboard_body(
             for metric, healthy in (("HealthyHostCount", True), ("UnHealthyHostCount", False))
         ], width=6),
     ]
+    if web_acl is not None:
+        acl = waf_dimensions(web_acl.metric_name, web_acl.region_dimension)
+        widgets.append(_graph(f"WAF web ACL {web_acl.metric_name}: requests per minute", region, [
+            _metric(WAF, metric, acl, "Sum", label) for metric, label in (
+                ("AllowedRequests", "Allowed"), ("BlockedRequests", "Blocked"), ("CountedRequests", "Counted only"),
+            )
+        ], width=24))
 
     for name, panels in services.items():
         ecs = {"ClusterName": cluster_name, "ServiceName": panels.service_name}

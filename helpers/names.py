@@ -23,6 +23,29 @@ def ecs_service_resource_id(cluster_name: str, service_name: str) -> str:
     return f"service/{cluster_name}/{service_name}"
 
 
+# WAF: web ACL names and metric names are 1-128 of A-Z a-z 0-9 _ -; the provider appends 26 characters to a
+# name_prefix; WAF delivers logs only to log groups named aws-waf-logs-*.
+WEB_ACL_NAME_LIMIT = 128
+NAME_PREFIX_SUFFIX_LENGTH = 26
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
+
+
+def web_acl_metric_name(project: str, stack: str) -> str:
+    """`<project>-<stack>`, the web ACL's CloudWatch dimension (`WebACL`); a '.' (allowed in Pulumi project and
+    stack names, not here) becomes '-'."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{project}-{stack}")[:WEB_ACL_NAME_LIMIT]
+
+
+def web_acl_name_prefix(metric_name: str) -> str:
+    """The web ACL's name prefix: its metric name and '-', short enough for the provider's suffix."""
+    return metric_name[:WEB_ACL_NAME_LIMIT - NAME_PREFIX_SUFFIX_LENGTH - 1] + "-"
+
+
+def web_acl_log_group_prefix(metric_name: str) -> str:
+    """The log group's name prefix (the provider appends a unique suffix): `aws-waf-logs-<metric name>-`."""
+    return f"{WAF_LOG_GROUP_PREFIX}{metric_name}-"
+
+
 def log_group_name(project: str, stack: str, component: str) -> str:
     """One log group per component per stack, grouped by project: `/webstack/prod/backend`."""
     return f"/{project}/{stack}/{component}"

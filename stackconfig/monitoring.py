@@ -44,6 +44,8 @@ ALARM_DEFAULTS: dict[str, dict[str, Any]] = {
     "cacheEvictions": {"threshold": 0, "period": 300, "evaluationPeriods": 1},
     "queueOldestMessage": {"threshold": 900, "period": 300, "evaluationPeriods": 1},
     "queueDeadLetters": {"threshold": 0, "period": 300, "evaluationPeriods": 1},
+    # Not a seed's number: a spike above what scanners and bots cause on a small app all day.
+    "wafBlockedRequests": {"threshold": 500, "period": 300, "evaluationPeriods": 1},
 }
 
 
@@ -73,6 +75,8 @@ ALARM_DESCRIPTIONS = {
     "queueOldestMessage": f"Per queue: ApproximateAgeOfOldestMessage (Maximum) above `threshold` seconds. P1; {OK}.",
     "queueDeadLetters": f"Per queue: its dead-letter queue's ApproximateNumberOfMessagesVisible (Maximum) above "
                         f"`threshold` (count). P1; {OK}.",
+    "wafBlockedRequests": f"The WAF web ACL (loadBalancer.waf): BlockedRequests (Sum, all rules) above `threshold` "
+                          f"(count). P1; {OK}.",
 }
 
 
@@ -149,6 +153,7 @@ ALARMS: dict[str, tuple[str, type[AlarmTiming]]] = {
     "cacheEvictions": ("cache_evictions", CountAlarm),
     "queueOldestMessage": ("queue_oldest_message", AgeAlarm),
     "queueDeadLetters": ("queue_dead_letters", CountAlarm),
+    "wafBlockedRequests": ("waf_blocked_requests", CountAlarm),
 }
 
 

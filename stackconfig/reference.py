@@ -76,15 +76,21 @@ def _is_model(annotation: Any) -> bool:
     return isinstance(annotation, type) and issubclass(annotation, BaseModel)
 
 
+def _plural(name: str) -> str:
+    """`strings`, `lists of strings`, `maps of strings`: the plural goes on the outermost noun."""
+    head, _, rest = name.partition(" of ")
+    return f"{head}s of {rest}" if rest else f"{name}s"
+
+
 def type_name(annotation: Any) -> str:
     annotation, _ = _unwrap(_base(annotation))
     origin = get_origin(annotation)
     if origin is Literal:
         return "string" if all(isinstance(value, str) for value in get_args(annotation)) else "integer"
     if origin is list:
-        return f"list of {type_name(get_args(annotation)[0])}s"
+        return f"list of {_plural(type_name(get_args(annotation)[0]))}"
     if origin is dict:
-        return f"map of {type_name(get_args(annotation)[1])}s"
+        return f"map of {_plural(type_name(get_args(annotation)[1]))}"
     if _is_model(annotation):
         return "object"
     return {str: "string", int: "integer", float: "number", bool: "boolean", SecretStr: "secret string"}.get(
@@ -176,6 +182,8 @@ class Defaults:
             return "required"
         if self.dev is not None and self.prod is not None:
             dev, prod = getattr(self.dev, name), getattr(self.prod, name)
+            if dev != prod and _is_model(type(dev)):
+                return "see below"
             if dev != prod:
                 return f"dev/staging: {_value(dev)}; prod: {_value(prod)}"
         default = field.get_default(call_default_factory=True)

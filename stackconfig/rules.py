@@ -36,9 +36,10 @@ from stackconfig.data import (
 )
 from stackconfig.edge import CLOUDFRONT_CERTIFICATE_REGION
 from stackconfig.jobs import JobConfig
+from stackconfig.load_balancer import rule_groups
 from stackconfig.network import NAT_INSTANCE_MODES
 from stackconfig.monitoring import HOUR, MAX_EVALUATION_SECONDS, MAX_EVALUATION_SECONDS_HOURLY, AlarmTiming
-from stackconfig.problems import NAMESPACE, Inputs, Path, Problem, key_of, shown
+from stackconfig.problems import NAMESPACE, NO_VALUE, Inputs, Path, Problem, key_of, shown
 from stackconfig.service import MAX_CONDITION_VALUES, MAX_CONDITION_WILDCARDS, ServiceConfig
 from stackconfig.stack import StackConfig
 
@@ -509,6 +510,39 @@ def _one_certificate(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     if inputs.ok(at) and config.load_balancer.certificate_arn is not None and configured(config, inputs, "domain"):
         yield Problem(at, f"not together with {NAMESPACE}:domain (the stack requests and validates its own "
                           f"certificate for it); set one of them", config.load_balancer.certificate_arn)
+
+
+WAF: Path = ("loadBalancer", "waf")
+
+
+@rule("loadBalancer.waf.ruleOverrides: only rule groups the web ACL runs (AWSManagedRulesSQLiRuleSet with "
+      "sqlInjectionRules).")
+def _waf_overrides_of_used_groups(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not inputs.ok(WAF, ("database",)):
+        return
+    waf = config.load_balancer.waf
+    runs = rule_groups(waf.sql_injection_rules if waf.sql_injection_rules is not None else config.database is not None)
+    for group in waf.rule_overrides:
+        if group not in runs:
+            yield Problem(WAF + ("ruleOverrides", group), f"the web ACL does not run this rule group: "
+                                                          f"loadBalancer.waf.sqlInjectionRules is off (unset, it is on "
+                                                          f"only with {NAMESPACE}:database); it runs "
+                                                          f"{', '.join(runs)}")
+
+
+@rule(f"loadBalancer.waf.enabled: with webstack:frontend (a CLOUDFRONT web ACL, in {CLOUDFRONT_CERTIFICATE_REGION}) "
+      f"only in aws:region {CLOUDFRONT_CERTIFICATE_REGION}.")
+def _cloudfront_waf_region(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    at = WAF + ("enabled",)
+    if not inputs.ok(at, ("region",), ("environment",)) or not configured(config, inputs, "frontend"):
+        return
+    enabled = config.load_balancer.waf.enabled
+    if (config.is_production if enabled is None else enabled) and config.region != CLOUDFRONT_CERTIFICATE_REGION:
+        yield Problem(at, f"with {NAMESPACE}:frontend the web ACL protects the CloudFront distribution, so it, its "
+                          f"metrics and its blocked-requests alarm live in {CLOUDFRONT_CERTIFICATE_REGION}, and an "
+                          f"alarm cannot notify the alert topic in aws:region {config.region}; set false (and keep "
+                          f"alb-waf-attached advisory) or deploy in {CLOUDFRONT_CERTIFICATE_REGION}",
+                      enabled if enabled is not None else NO_VALUE)
 
 
 @rule("services.<name>.storage: only with webstack:storage (the bucket).")

@@ -179,7 +179,7 @@ class StackConfig(ConfigModel):
         """The config with every environment-dependent default filled in, once: what components read."""
         production = self.is_production
         resolved = self.model_copy(update={
-            "load_balancer": self.load_balancer.resolved(production),
+            "load_balancer": self.load_balancer.resolved(production, self.database is not None),
             "cache": self.cache.resolved(production) if self.cache is not None else None,
             "database": self.database.resolved(production) if self.database is not None else None,
             "registry": self.registry.resolved(production),

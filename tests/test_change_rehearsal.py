@@ -356,6 +356,14 @@ def frontend_calls_backend(config: Config) -> None:
     services["frontend"]["calls"] = ["backend"]
 
 
+def waf_on(config: Config) -> None:
+    section(config, "loadBalancer")["waf"] = {"enabled": True}
+
+
+def waf_off(config: Config) -> None:
+    section(config, "loadBalancer")["waf"] = {"enabled": False}
+
+
 CHANGES = {change.id: change for change in [
     Change("flip-spot", flip_spot),
     Change("engine-16-to-17", bump_engine),
@@ -383,6 +391,7 @@ CHANGES = {change.id: change for change in [
     Change("service-connect-on", frontend_calls_backend, baseline=without_service_connect),
     Change("queue-settings", retune_queue),
     Change("queue-encryption-kms", queue_on_kms, baseline=queue_on_sse_sqs),
+    Change("waf-on", waf_on, baseline=waf_off),
 ]}
 CASES = [(change.id, stack) for change in CHANGES.values() for stack in change.stacks]
 
@@ -713,3 +722,14 @@ def test_queue_changes_update_both_queues_in_place(stack):
     for queue in ("tasks-queue", "tasks-dlq"):
         assert named(before, QUEUE, queue).inputs["sqsManagedSseEnabled"] is True
         assert named(after, QUEUE, queue).inputs["kmsMasterKeyId"] == named(after, KMS_KEY, "tasks-key").outputs["arn"]
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_turning_on_waf_adds_the_web_acl_and_touches_the_load_balancer_not(stack):
+    before, after = rehearse("waf-on", stack)
+    assert before.of_type("aws:wafv2/webAcl:WebAcl") == []
+    (acl,) = after.of_type("aws:wafv2/webAcl:WebAcl")
+    (association,) = after.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
+    assert association.inputs["webAclArn"] == acl.outputs["arn"]
+    balancer = [r for r in after.of_type("aws:lb/loadBalancer:LoadBalancer")]
+    assert [r.inputs for r in balancer] == [r.inputs for r in before.of_type("aws:lb/loadBalancer:LoadBalancer")]

@@ -50,6 +50,19 @@ INTERNAL = {"image": {"repository": "backend", "tag": "2f1c9e0"}, "port": 9000, 
 
 # (rule, stack, edits, every problem of the stack file, in order)
 REFUSED = [
+    (rules._waf_overrides_of_used_groups, "dev", {"loadBalancer.waf": {
+        "sqlInjectionRules": False, "ruleOverrides": {"AWSManagedRulesSQLiRuleSet": {"SQLi_BODY": "count"}}}}, [
+        "webstack:loadBalancer.waf.ruleOverrides.AWSManagedRulesSQLiRuleSet: the web ACL does not run this rule "
+        "group: loadBalancer.waf.sqlInjectionRules is off (unset, it is on only with webstack:database); it runs "
+        "AWSManagedRulesAmazonIpReputationList, AWSManagedRulesCommonRuleSet, AWSManagedRulesKnownBadInputsRuleSet",
+    ]),
+    (rules._cloudfront_waf_region, "lean", {"region": "eu-west-1", "network.availabilityZones": ["eu-west-1a", "eu-west-1b"],
+                                            "frontend.certificateArn": CERTIFICATE, "loadBalancer.waf.enabled": True}, [
+        "webstack:loadBalancer.waf.enabled = true: with webstack:frontend the web ACL protects the CloudFront "
+        "distribution, so it, its metrics and its blocked-requests alarm live in us-east-1, and an alarm cannot "
+        "notify the alert topic in aws:region eu-west-1; set false (and keep alb-waf-attached advisory) or deploy in "
+        "us-east-1",
+    ]),
     (rules._load_balancer_settings, "dev", {"services.backend.port": DELETE}, [
         "webstack:services.backend.routes: the load balancer needs a container port to send these requests to: set "
         "services.backend.port, or remove the routes for a service that is not behind the load balancer (a worker)",
@@ -506,6 +519,11 @@ REFUSED = [
 
 # One accepted neighbour per rule (the committed stacks are the plain case).
 ACCEPTED = [
+    ("dev", {"loadBalancer.waf": {"enabled": True, "sqlInjectionRules": True,
+                                  "ruleOverrides": {"AWSManagedRulesSQLiRuleSet": {"SQLi_BODY": "count"}}}}),
+    ("lean", {"loadBalancer.waf.enabled": True}),
+    ("lean", {"region": "eu-west-1", "network.availabilityZones": ["eu-west-1a", "eu-west-1b"],
+              "frontend.certificateArn": CERTIFICATE}),
     ("dev", {"queues.emails": {"fifo": True, "encryption": "kms"}, "services.backend.produces": ["tasks", "emails"],
              "services.mailer": {"image": {"repository": "backend", "tag": "2f1c9e0"}, "consumes": "emails",
                                  "scaling": {"min": 1, "max": 2}}}),

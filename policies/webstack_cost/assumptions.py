@@ -52,6 +52,9 @@ class UsageAssumptions:
     cloudfront_gb_month: float = _assumption(50.0, "GB served by each CloudFront distribution per month.")
     cloudfront_requests_millions_month: float = _assumption(
         1.0, "Millions of HTTPS requests to each CloudFront distribution per month.")
+    waf_requests_millions_per_task_month: float = _assumption(
+        2.0, "Millions of requests a load balancer's WAF web ACL inspects per running task per month (about 0.8 a "
+        "second per task); a CloudFront web ACL inspects cloudfrontRequestsMillionsMonth instead.")
     ecr_gb_per_repository: float = _assumption(2.0, "GB of images kept per ECR repository.")
     sns_publishes_per_topic_month: float = _assumption(10000.0, "Messages published per SNS topic per month.")
     sqs_requests_millions_per_queue_month: float = _assumption(

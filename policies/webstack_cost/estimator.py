@@ -65,6 +65,9 @@ FREE_TYPES = frozenset({
     "aws:s3/bucketCorsConfiguration:BucketCorsConfiguration",
     "aws:s3/bucketCorsConfigurationV2:BucketCorsConfigurationV2",
     "aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2",
+    # Priced on the web ACL (its association) and its log group (its logging configuration).
+    "aws:wafv2/webAclAssociation:WebAclAssociation",
+    "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
     "pulumi:pulumi:StackReference",
     # The rotation redeploy: AWS service events on the default bus and their rule deliveries are free;
     # a STANDARD state machine is billed per state transition ($0.025 per 1,000 beyond 4,000 free a
@@ -950,6 +953,23 @@ def _cloudfront_function(stack: _Stack, function: Record) -> None:
                    usage.cloudfront_requests_millions_month * p.rate("cloudfront.functionInvocationsPerMillion"),
                    f"{usage.cloudfront_requests_millions_month:g} M invocations x "
                    f"{_usd(p.rate('cloudfront.functionInvocationsPerMillion'))}/M")
+
+
+@prices("aws:wafv2/webAcl:WebAcl")
+def _web_acl(stack: _Stack, acl: Record) -> None:
+    """The web ACL, a rule-month per rule (a managed rule group is one rule) and its inspected requests."""
+    p, usage = stack.prices, stack.usage
+    rules = len(acl.props.get("rules") or [])
+    stack.add_flat(acl, f"WAF web ACL and {rules} rules", p.rate("waf.webAclMonth") + rules * p.rate("waf.ruleMonth"),
+                   f"{_usd(p.rate('waf.webAclMonth'))}/month + {rules} x {_usd(p.rate('waf.ruleMonth'))}/rule-month")
+    rate = p.rate("waf.requestsPerMillion")
+    if acl.props.get("scope") == "CLOUDFRONT":
+        millions = {s: usage.cloudfront_requests_millions_month for s in SCALES}
+        basis = f"{usage.cloudfront_requests_millions_month:g} M (cloudfrontRequestsMillionsMonth) x {_usd(rate)}/M"
+    else:
+        millions = {s: stack.tasks(s) * usage.waf_requests_millions_per_task_month for s in SCALES}
+        basis = f"tasks x {usage.waf_requests_millions_per_task_month:g} M (wafRequestsMillionsPerTaskMonth) x {_usd(rate)}/M"
+    stack.add(acl, "WAF requests inspected", millions["min"] * rate, millions["max"] * rate, basis)
 
 
 # CloudWatch's always-free tier, per account and month (aws.amazon.com/cloudwatch/pricing, "Free tier").

@@ -62,6 +62,7 @@ EC2_VPC = "aws:ec2/vpc:Vpc"
 AWSX_VPC = "awsx:ec2:Vpc"
 ECR_REPOSITORY = "aws:ecr/repository:Repository"
 WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 BUCKET_PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"

@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from pulumi_policy import ReportViolation, ResourceValidationArgs, ResourceValidationPolicy
 
-from .common import MANDATORY, as_list, fix, plain, present
+from .common import DISTRIBUTION, MANDATORY, as_list, fix, plain, present
 
-DISTRIBUTION = "aws:cloudfront/distribution:Distribution"
 HTTPS_VIEWER_POLICIES = ("redirect-to-https", "https-only")
 # CloudFront's security policies for SNI custom certificates that allow nothing below TLS 1.2 with
 # forward-secret ciphers (TLSv1.2_2019 and older still offer CBC/SHA-1 suites).

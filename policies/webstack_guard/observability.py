@@ -26,10 +26,14 @@ from .common import (
     RDS_CLUSTER,
     RDS_INSTANCE,
     RDS_PARAMETER_GROUP,
+    DISTRIBUTION,
+    SECURITY_GROUP,
+    SECURITY_GROUP_INGRESS_RULE,
     WAF_ASSOCIATION,
     StackChecker,
     as_list,
     fix,
+    plain,
     present,
     truthy,
 )
@@ -129,21 +133,41 @@ alb_access_logs = ResourceValidationPolicy(
 )
 
 
+def _only_prefix_list_ingress(checker: StackChecker, lb) -> bool:
+    """Every inbound rule of the load balancer's security groups admits a prefix list (CloudFront's origin-facing
+    one), none an address range: only CloudFront reaches it."""
+    groups = checker.linked(lb, checker.of_type(SECURITY_GROUP), "securityGroups")
+    rules = [rule for group in groups
+             for rule in checker.linking_to(group, checker.of_type(SECURITY_GROUP_INGRESS_RULE), "securityGroupId")]
+    inline = [rule for group in groups for rule in as_list(plain(group.props.get("ingress")))]
+    return bool(groups and rules) and not inline and all(
+        present(rule.props, "prefixListId") and not present(rule.props, "cidrIpv4")
+        and not present(rule.props, "cidrIpv6") for rule in rules)
+
+
 def _alb_waf(args: StackValidationArgs, report: ReportViolation) -> None:
     checker = StackChecker(args, report)
     associations = checker.of_type(WAF_ASSOCIATION)
+    protected_edge = any(checker.attempt(d, lambda d=d: present(d.props, "webAclId"), True)
+                         for d in checker.of_type(DISTRIBUTION))
     for lb in checker.of_type(LOAD_BALANCERS):
         internal = checker.attempt(lb, lambda: truthy(lb.props.get("internal")), True)
-        if not internal and not checker.linking_to(lb, associations, "resourceArn"):
-            checker.violation(lb, fix("The internet-facing load balancer has no WAF web ACL.",
-                                      "associate an aws.wafv2.WebAcl (AWS managed common rule set) with "
-                                      "aws.wafv2.WebAclAssociation."))
+        if internal or checker.linking_to(lb, associations, "resourceArn"):
+            continue
+        if protected_edge and checker.attempt(lb, lambda: _only_prefix_list_ingress(checker, lb), True):
+            continue
+        checker.violation(lb, fix("The internet-facing load balancer has no WAF web ACL, and is not reachable "
+                                  "only through a CloudFront distribution that has one.",
+                                  "set webstack:loadBalancer.waf.enabled: true (an aws.wafv2.WebAcl with AWS's "
+                                  "managed rule groups, associated by aws.wafv2.WebAclAssociation; behind a static "
+                                  "frontend, on the distribution's web_acl_id)."))
     checker.finish()
 
 
 alb_waf_attached = StackValidationPolicy(
     name="alb-waf-attached",
-    description="Internet-facing load balancers should be protected by a WAF web ACL.",
+    description="Internet-facing load balancers are protected by a WAF web ACL: their own, or, when only CloudFront "
+                "can reach them, their distribution's.",
     validate=_alb_waf,
     enforcement_level=ADVISORY,
 )

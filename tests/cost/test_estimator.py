@@ -290,7 +290,7 @@ def test_flat_monthly_items():
 
 def test_unknown_and_unlisted_types_are_reported_never_zero():
     result = estimate([
-        rec("aws:wafv2/webAcl:WebAcl", "waf"),
+        rec("aws:networkfirewall/firewall:Firewall", "firewall"),
         rec("aws:elasticache/replicationGroup:ReplicationGroup", "huge", {"nodeType": "cache.x2gd.16xlarge"}),
         rec("aws:rds/instance:Instance", "db", {"engine": "postgres", "instanceClass": "db.x2g.large",
                                                 "allocatedStorage": 20}),
@@ -298,7 +298,7 @@ def test_unknown_and_unlisted_types_are_reported_never_zero():
         rec("pulumi:providers:aws", "aws"),
     ])
     unpriced = {(u.resource, u.type) for u in result.unpriced}
-    assert unpriced == {("waf", "aws:wafv2/webAcl:WebAcl"),
+    assert unpriced == {("firewall", "aws:networkfirewall/firewall:Firewall"),
                         ("huge", "aws:elasticache/replicationGroup:ReplicationGroup"),
                         ("db", "aws:rds/instance:Instance")}
     assert "db.x2g.large" in next(u.reason for u in result.unpriced if u.resource == "db")
@@ -332,7 +332,8 @@ READ_2026_12_02 = {"ebs.gp3.gbMonth", "ec2.instanceHour", "aurora.serverlessV2.a
                    "aurora.storage.gbMonth.ioOptimized", "aurora.io.millionRequests.standard", "rds.proxy.acuHour",
                    "rds.proxy.minimumAcu"}
 READ_2026_12_03 = {"scheduler.invocationsPerMillion", "cloudMap.registeredInstanceMonth", "sqs.standardRequestsPerMillion",
-                   "sqs.fifoRequestsPerMillion", "cloudfront.functionInvocationsPerMillion"}
+                   "sqs.fifoRequestsPerMillion", "cloudfront.functionInvocationsPerMillion", "waf.webAclMonth",
+                   "waf.ruleMonth", "waf.requestsPerMillion"}
 
 
 def date_read(key: str) -> str:

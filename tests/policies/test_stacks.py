@@ -36,6 +36,7 @@ def without_owner_tag(props):
 
 # (what breaks, policy that must block it, resource it must name, the break)
 PROD_MUTATIONS = [
+    ("web ACL detached from the load balancer", "alb-waf-attached", "web-alb", lambda r: without(r, "waf-association")),
     ("public IP on the ECS service", "ecs-service-no-public-ip", "backend-service",
      lambda r: change(r, "backend-service", set_in("networkConfiguration.assignPublicIp", True))),
     ("public IP on the nightly job", "ecs-service-no-public-ip", "clearsessions-schedule",
