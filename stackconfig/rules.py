@@ -353,10 +353,13 @@ def _test_route(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
                                                    f"({service.routes.priority}): the load balancer evaluates lower "
                                                    f"numbers first, so the production rule would take the test "
                                                    f"requests", test.priority)
-        values = len(service.routes.paths) + len(service.routes.hosts) + 1
+        # Behind a static frontend the test rule also requires CloudFront's origin header, like every rule.
+        behind_frontend = configured(config, inputs, "frontend") is True
+        values = len(service.routes.paths) + len(service.routes.hosts) + 1 + behind_frontend
         if values > MAX_CONDITION_VALUES:
-            yield Problem(at_test + ("header",), f"the test rule repeats {name(at + ('routes',))}' paths and hosts "
-                                                 f"and adds this header: {values} condition values, AWS allows at "
+            yield Problem(at_test + ("header",), f"the test rule repeats {name(at + ('routes',))}' paths and hosts"
+                                                 f"{', requires the frontend origin header' if behind_frontend else ''}"
+                                                 f" and adds this header: {values} condition values, AWS allows at "
                                                  f"most {MAX_CONDITION_VALUES} per listener rule", test.header)
 
 

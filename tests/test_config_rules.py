@@ -395,6 +395,14 @@ REFUSED = [
         "services.backend.routes' paths and hosts and adds this header: 6 condition values, AWS allows at most 5 "
         "per listener rule",
     ]),
+    # Behind a static frontend the test rule also spends a value on the origin header.
+    (rules._test_route, "lean", {"services.backend.deployment": {
+        "strategy": "blueGreen", "testTraffic": {"value": "1", "priority": 5}},
+        "services.backend.routes": {"paths": ["/api/a/*", "/api/b/*", "/api/c/*", "/api/d/*"], "priority": 10}}, [
+        'webstack:services.backend.deployment.testTraffic.header = "X-Deployment-Test": the test rule repeats '
+        "services.backend.routes' paths and hosts, requires the frontend origin header and adds this header: 6 "
+        "condition values, AWS allows at most 5 per listener rule",
+    ]),
     (rules._unique_priorities, "prod", {"services.backend.deployment": {
         "strategy": "blueGreen", "testTraffic": {"value": "1", "priority": 100}},
         "services.backend.routes.priority": 150}, [
@@ -519,6 +527,8 @@ REFUSED = [
 
 # One accepted neighbour per rule (the committed stacks are the plain case).
 ACCEPTED = [
+    ("lean", {"services.backend.deployment": {"strategy": "blueGreen", "testTraffic": {"value": "1", "priority": 5}},
+              "services.backend.routes": {"paths": ["/api/a/*", "/api/b/*", "/api/c/*"], "priority": 10}}),
     ("dev", {"loadBalancer.waf": {"enabled": True, "sqlInjectionRules": True,
                                   "ruleOverrides": {"AWSManagedRulesSQLiRuleSet": {"SQLi_BODY": "count"}}}}),
     ("lean", {"loadBalancer.waf.enabled": True}),
