@@ -3,7 +3,7 @@
 import pulumi
 import pulumi_aws as aws
 
-from components.access_logs import AccessLogs, AccessLogsArgs
+from components.access_logs import AccessLogs, AccessLogsArgs, ServerAccessLogSource
 from components.alias_records import AliasRecords, AliasRecordsArgs
 from components.app_secrets import AppSecrets, AppSecretsArgs
 from components.autoscaling import Autoscaling, AutoscalingArgs, ConsumedQueue
@@ -55,16 +55,25 @@ network = Network("network", NetworkArgs(
 
 cluster = Cluster("app", ClusterArgs(settings=config.cluster), opts=with_provider)
 
-# Edge: a certificate of our own when the stack has a domain, ALB access logs (prod by default).
+# Edge: a certificate of our own when the stack has a domain, the media bucket, ALB access logs and the media
+# bucket's server access logs (prod by default).
 # Behind a static frontend the load balancer's certificate also names the origin CloudFront calls it on.
 origin_name = config.frontend.origin_name(config.domain) if config.frontend is not None else None
 certificate = DomainCertificate("domain", DomainCertificateArgs(
     settings=config.domain, extra_names=[origin_name] if origin_name else [],
 ), opts=with_provider) if config.domain is not None else None
+storage = MediaStorage("media", MediaStorageArgs(
+    settings=config.storage,
+    region=config.region,
+), opts=with_provider) if config.storage is not None else None
 access_logs = AccessLogs("alb-logs", AccessLogsArgs(
     settings=config.access_logs,
     region=config.region,
     account_id=account_id,
+    # The media bucket's server access logs (prod) go to the same bucket, under their own prefix.
+    server_access_log_sources=[ServerAccessLogSource(
+        "media", storage.bucket_name, storage.bucket_arn, config.storage.access_logs_prefix,
+    )] if storage is not None and config.storage.access_logs else [],
 ), opts=with_provider) if config.access_logs.enabled else None
 
 load_balancer = LoadBalancer("web", LoadBalancerArgs(
@@ -130,10 +139,6 @@ repositories = {
         if not has_registry_host(image.repository)
     })
 }
-storage = MediaStorage("media", MediaStorageArgs(
-    settings=config.storage,
-    region=config.region,
-), opts=with_provider) if config.storage is not None else None
 
 # Data tier: each store only when configured; services that `use` it get its endpoints and secrets.
 data_stores: dict[str, Cache | Database | Aurora] = {}

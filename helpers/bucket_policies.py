@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Iterable, Sequence
 
 OBJECT_ACTIONS = {
@@ -96,3 +97,22 @@ def elb_log_delivery_statements(
             "Resource": logs,
         })
     return statements
+
+
+S3_LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
+
+
+def s3_server_access_log_statement(log_bucket_arn: str, prefix: str, source_bucket_arn: str, account_id: str) -> dict:
+    """S3 server access logging may write the source bucket's logs under `prefix`, for that bucket of this account
+    only (AWS: "Permissions for log delivery", the bucket policy way that bucket-owner-enforced ACLs require)."""
+    return {
+        "Sid": "S3ServerAccessLogs" + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", prefix) if part),
+        "Effect": "Allow",
+        "Principal": {"Service": S3_LOG_DELIVERY_SERVICE},
+        "Action": "s3:PutObject",
+        "Resource": f"{log_bucket_arn}/{prefix}*",
+        "Condition": {
+            "ArnLike": {"aws:SourceArn": source_bucket_arn},
+            "StringEquals": {"aws:SourceAccount": account_id},
+        },
+    }

@@ -150,6 +150,18 @@ class StorageConfig(ConfigModel):
     cdn_price_class: Literal["PriceClass_100", "PriceClass_200", "PriceClass_All"] = Field(
         default="PriceClass_100", description="CloudFront edge locations used.",
     )
+    access_logs: Optional[bool] = Field(
+        default=None,
+        description="S3 server access logs of the bucket (every request: who read, wrote or deleted what) in the "
+                    "access-log bucket of `webstack:accessLogs`, under `accessLogsPrefix`.",
+        json_schema_extra=doc(default="on when webstack:accessLogs is (prod)",
+                              allowed="true only with webstack:accessLogs enabled"),
+    )
+    access_logs_prefix: str = Field(
+        default="media/", pattern=r"^[A-Za-z0-9!_.*'()-]+(/[A-Za-z0-9!_.*'()-]+)*/$",
+        description="The bucket's own key prefix in the access-log bucket, beside the load balancer's.",
+        json_schema_extra=doc(allowed="S3 key characters ending in `/`, outside accessLogs.prefix"),
+    )
     # Set by `resolved()`, not keys: a prod bucket is protected and never emptied by `pulumi destroy`.
     _force_destroy: bool = PrivateAttr(default=False)
     _protect: bool = PrivateAttr(default=False)
@@ -162,8 +174,12 @@ class StorageConfig(ConfigModel):
     def protect(self) -> bool:
         return self._protect
 
-    def resolved(self, production: bool) -> "StorageConfig":
-        copy = self.model_copy()
+    def resolved(self, production: bool, log_bucket: Optional[bool] = None) -> "StorageConfig":
+        """`log_bucket`: whether the stack has the access-log bucket (`StackConfig.resolved()`; unset, as in prod)."""
+        has_log_bucket = production if log_bucket is None else log_bucket
+        copy = self.model_copy(update={
+            "access_logs": has_log_bucket if self.access_logs is None else self.access_logs,
+        })
         copy._force_destroy, copy._protect = not production, production
         return copy
 

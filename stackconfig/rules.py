@@ -558,6 +558,24 @@ def _storage_users_have_a_bucket(config: StackConfig, inputs: Inputs) -> Iterato
                           service.storage)
 
 
+@rule("storage.accessLogs: true only with accessLogs.enabled (the bucket the logs go to); storage.accessLogsPrefix "
+      "outside accessLogs.prefix.")
+def _media_access_logs(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
+    if not configured(config, inputs, "storage") or not inputs.ok(("accessLogs",), ("environment",)):
+        return
+    storage, logs = config.storage, config.access_logs.resolved(config.is_production)
+    at = ("storage", "accessLogs")
+    if inputs.ok(at) and storage.access_logs and not logs.enabled:
+        yield Problem(at, "the server access logs go to the access-log bucket, which accessLogs.enabled "
+                          f"{'false' if config.access_logs.enabled is False else 'unset outside prod'} leaves out; "
+                          "set accessLogs.enabled: true, or storage.accessLogs: false", True)
+    prefix = ("storage", "accessLogsPrefix")
+    if inputs.ok(prefix) and storage.access_logs_prefix.startswith(f"{logs.prefix}/"):
+        yield Problem(prefix, f"inside accessLogs.prefix {shown(logs.prefix)}, where the load balancer writes; "
+                              f"give the bucket's logs a prefix of their own (e.g. \"media/\")",
+                      storage.access_logs_prefix)
+
+
 @rule("registry.tagMutability and registry.forceDelete: not MUTABLE / true in prod.")
 def _prod_registry(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     if not inputs.ok(("environment",)) or not config.is_production:

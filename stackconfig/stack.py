@@ -183,7 +183,8 @@ class StackConfig(ConfigModel):
             "cache": self.cache.resolved(production) if self.cache is not None else None,
             "database": self.database.resolved(production) if self.database is not None else None,
             "registry": self.registry.resolved(production),
-            "storage": self.storage.resolved(production) if self.storage is not None else None,
+            "storage": self.storage.resolved(production, log_bucket=self.access_logs.resolved(production).enabled)
+            if self.storage is not None else None,
             "access_logs": self.access_logs.resolved(production),
             "frontend": self.frontend.resolved(production) if self.frontend is not None else None,
             "services": {name: self._resolved_service(name, service, production)

@@ -364,6 +364,13 @@ def waf_off(config: Config) -> None:
     section(config, "loadBalancer")["waf"] = {"enabled": False}
 
 
+def media_access_logs(enabled: bool):
+    def edit(config: Config) -> None:
+        section(config, "accessLogs")["enabled"] = True
+        section(config, "storage")["accessLogs"] = enabled
+    return edit
+
+
 CHANGES = {change.id: change for change in [
     Change("flip-spot", flip_spot),
     Change("engine-16-to-17", bump_engine),
@@ -392,6 +399,7 @@ CHANGES = {change.id: change for change in [
     Change("queue-settings", retune_queue),
     Change("queue-encryption-kms", queue_on_kms, baseline=queue_on_sse_sqs),
     Change("waf-on", waf_on, baseline=waf_off),
+    Change("media-access-logs-on", media_access_logs(True), baseline=media_access_logs(False)),
 ]}
 CASES = [(change.id, stack) for change in CHANGES.values() for stack in change.stacks]
 

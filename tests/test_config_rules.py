@@ -50,6 +50,14 @@ INTERNAL = {"image": {"repository": "backend", "tag": "2f1c9e0"}, "port": 9000, 
 
 # (rule, stack, edits, every problem of the stack file, in order)
 REFUSED = [
+    (rules._media_access_logs, "dev", {"storage.accessLogs": True}, [
+        "webstack:storage.accessLogs = true: the server access logs go to the access-log bucket, which "
+        "accessLogs.enabled unset outside prod leaves out; set accessLogs.enabled: true, or storage.accessLogs: false",
+    ]),
+    (rules._media_access_logs, "prod", {"storage.accessLogsPrefix": "alb/media/"}, [
+        'webstack:storage.accessLogsPrefix = "alb/media/": inside accessLogs.prefix "alb", where the load balancer '
+        'writes; give the bucket\'s logs a prefix of their own (e.g. "media/")',
+    ]),
     (rules._waf_overrides_of_used_groups, "dev", {"loadBalancer.waf": {
         "sqlInjectionRules": False, "ruleOverrides": {"AWSManagedRulesSQLiRuleSet": {"SQLi_BODY": "count"}}}}, [
         "webstack:loadBalancer.waf.ruleOverrides.AWSManagedRulesSQLiRuleSet: the web ACL does not run this rule "
@@ -527,6 +535,8 @@ REFUSED = [
 
 # One accepted neighbour per rule (the committed stacks are the plain case).
 ACCEPTED = [
+    ("dev", {"storage.accessLogs": True, "accessLogs.enabled": True}),
+    ("prod", {"storage.accessLogsPrefix": "albums/", "storage.accessLogs": False}),
     ("lean", {"services.backend.deployment": {"strategy": "blueGreen", "testTraffic": {"value": "1", "priority": 5}},
               "services.backend.routes": {"paths": ["/api/a/*", "/api/b/*", "/api/c/*"], "priority": 10}}),
     ("dev", {"loadBalancer.waf": {"enabled": True, "sqlInjectionRules": True,

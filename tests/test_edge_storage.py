@@ -8,7 +8,7 @@ import pytest
 
 from components.access_logs import AccessLogs, AccessLogsArgs
 from components.storage import MediaStorage, MediaStorageArgs
-from helpers.bucket_policies import LEGACY_ELB_LOG_REGIONS, elb_log_delivery_statements
+from helpers.bucket_policies import LEGACY_ELB_LOG_REGIONS, elb_log_delivery_statements, s3_server_access_log_statement
 from preflight.capture import ProgramRun, run_in_mocks
 from stackconfig.edge import AccessLogsConfig, StorageConfig
 from tests.conftest import committed, container_definitions, run_stack
@@ -142,7 +142,8 @@ def test_prod_access_logs_bucket_policy_and_load_balancer(prod_run):
     bucket = bucket_named(prod_run, "alb-logs-bucket")
     policy = assert_private_encrypted_versioned_tls_only(prod_run, bucket)
     logs = f"{bucket.outputs['arn']}/alb/AWSLogs/123456789012/*"
-    assert policy["Statement"][1:] == [
+    # Then the media bucket's server access logs (below).
+    assert policy["Statement"][1:3] == [
         {"Sid": "ElbLogDelivery", "Effect": "Allow",
          "Principal": {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"},
          "Action": "s3:PutObject", "Resource": logs},
@@ -203,3 +204,63 @@ def test_log_delivery_statements_are_scoped_to_the_account_prefix():
     [statement] = elb_log_delivery_statements("arn:aws:s3:::logs", "p", "210987654321")
     assert statement["Resource"] == "arn:aws:s3:::logs/p/AWSLogs/210987654321/*"
     assert statement["Action"] == "s3:PutObject"
+
+
+# --- the media bucket's S3 server access logs -----------------------------------------------------------------
+
+BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
+
+
+def log_bucket_statements(run: ProgramRun) -> list[dict]:
+    policy = next(r for r in run.of_type(POLICY) if r.name == "alb-logs-policy")
+    return json.loads(policy.inputs["policy"])["Statement"]
+
+
+@pytest.mark.parametrize("stack", ["prod", "lean", "scale"])
+def test_media_bucket_logs_its_requests_to_the_access_log_bucket(stack, request):
+    run = request.getfixturevalue(f"{stack}_run")
+    media, logs = bucket_named(run, "media-bucket"), bucket_named(run, "alb-logs-bucket")
+    logging = run.one(BUCKET_LOGGING)
+    assert logging.inputs["bucket"] == media.outputs["bucket"]
+    assert logging.inputs["targetBucket"] == logs.outputs["bucket"]
+    assert logging.inputs["targetPrefix"] == "media/"
+    assert logging.inputs["targetObjectKeyFormat"] == {"partitionedPrefix": {"partitionDateSource": "EventTime"}}
+    # Switched on only once the log bucket's policy lets S3 write (S3 checks when logging is set).
+    assert any(urn.endswith("::alb-logs-policy") for urn in logging.property_dependencies["targetBucket"])
+    (statement,) = [s for s in log_bucket_statements(run) if s["Principal"] == {"Service": "logging.s3.amazonaws.com"}]
+    assert statement == {
+        "Sid": "S3ServerAccessLogsMedia", "Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "s3:PutObject", "Resource": f"{logs.outputs['arn']}/media/*",
+        "Condition": {"ArnLike": {"aws:SourceArn": media.outputs["arn"]},
+                      "StringEquals": {"aws:SourceAccount": "123456789012"}},
+    }
+
+
+def test_dev_media_bucket_has_no_server_access_logs(dev_run):
+    assert dev_run.of_type(BUCKET_LOGGING) == []
+
+
+def test_dev_gets_them_with_the_log_bucket():
+    def with_logs(config):
+        config["webstack:accessLogs"] = {"enabled": True}
+        config["webstack:storage"] = {"accessLogsPrefix": "s3/media/"}
+    run = run_stack("dev", with_logs)
+    assert run.one(BUCKET_LOGGING).inputs["targetPrefix"] == "s3/media/"
+    assert [s["Resource"] for s in log_bucket_statements(run) if s["Sid"].startswith("S3ServerAccessLogs")] == [
+        f"{bucket_named(run, 'alb-logs-bucket').outputs['arn']}/s3/media/*"]
+
+
+def test_server_access_log_statement_names_the_source_bucket_and_account():
+    statement = s3_server_access_log_statement("arn:aws:s3:::logs", "uploads/raw/", "arn:aws:s3:::media", "111122223333")
+    assert statement["Sid"] == "S3ServerAccessLogsUploadsRaw"
+    assert statement["Resource"] == "arn:aws:s3:::logs/uploads/raw/*"
+    assert statement["Condition"] == {"ArnLike": {"aws:SourceArn": "arn:aws:s3:::media"},
+                                      "StringEquals": {"aws:SourceAccount": "111122223333"}}
+
+
+def test_bucket_logging_passes_put_bucket_logging(prod_run):
+    from tests.test_aws_models import validate
+    logging = prod_run.one(BUCKET_LOGGING).inputs
+    validate("s3", "PutBucketLogging", {"Bucket": logging["bucket"], "BucketLoggingStatus": {"LoggingEnabled": {
+        "TargetBucket": logging["targetBucket"], "TargetPrefix": logging["targetPrefix"],
+        "TargetObjectKeyFormat": {"PartitionedPrefix": {"PartitionDateSource": "EventTime"}}}}})
