@@ -6,7 +6,7 @@ import pulumi_aws as aws
 from components.access_logs import AccessLogs, AccessLogsArgs, ServerAccessLogSource
 from components.alias_records import AliasRecords, AliasRecordsArgs
 from components.app_secrets import AppSecrets, AppSecretsArgs
-from components.autoscaling import Autoscaling, AutoscalingArgs, ConsumedQueue
+from components.autoscaling import Autoscaling, AutoscalingArgs, ConsumedQueue, ShiftedTargetGroups
 from components.cache import Cache, CacheArgs
 from components.cluster import Cluster, ClusterArgs
 from components.aurora import Aurora, AuroraArgs
@@ -266,6 +266,9 @@ for name in config.call_order():
         request_count_label=pulumi.Output.all(load_balancer.arn_suffix, service.target_group_arn_suffix).apply(
             lambda suffixes: request_count_resource_label(*suffixes)
         ) if service.target_group_arn_suffix is not None else None,
+        shifted_target_groups=ShiftedTargetGroups(
+            load_balancer.arn_suffix, (service.target_group_arn_suffix, service.alternate_target_group_arn_suffix),
+        ) if service.alternate_target_group_arn_suffix is not None else None,
         queue=ConsumedQueue(settings.consumes, queues[settings.consumes].queue_name)
         if settings.consumes is not None else None,
     ), opts=with_provider)

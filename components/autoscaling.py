@@ -8,17 +8,21 @@ policy too: an alarm on a visible message while no task runs sets the count to e
 while the alarm re-invokes it each minute; never scales a running fleet in). With several policies,
 Application Auto Scaling scales out on whichever asks for more and scales in only when all of them
 allow it.
+
+A blue/green, canary or linear service has two target groups and ECS moves production traffic between
+them, so `ALBRequestCountPerTarget` (one target group) would go quiet after the first deployment: its
+requests per task are metric math instead, both groups' RequestCount over the running tasks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import pulumi
 import pulumi_aws as aws
 
-from helpers.alarms import CONTAINER_INSIGHTS, SQS
+from helpers.alarms import ALB, CONTAINER_INSIGHTS, SQS
 from helpers.names import ecs_service_resource_id
 from stackconfig.service import ScalingConfig
 
@@ -32,12 +36,21 @@ class ConsumedQueue:
 
 
 @dataclass(frozen=True)
+class ShiftedTargetGroups:
+    """The two target groups ECS moves a blue/green, canary or linear service's production traffic between."""
+    load_balancer_arn_suffix: pulumi.Input[str]
+    target_group_arn_suffixes: tuple[pulumi.Input[str], pulumi.Input[str]]
+
+
+@dataclass(frozen=True)
 class AutoscalingArgs:
     settings: ScalingConfig
     cluster_name: pulumi.Input[str]
     service_name: pulumi.Input[str]
     # `<alb arn suffix>/<target group arn suffix>`; required when requestsPerTarget is set.
     request_count_label: Optional[pulumi.Input[str]] = None
+    # With a traffic-shifting deployment strategy: requests per task count both target groups.
+    shifted_target_groups: Optional[ShiftedTargetGroups] = None
     # The queue the service consumes (its config name and SQS name); required when backlogPerTask is set.
     queue: Optional[ConsumedQueue] = None
 
@@ -69,7 +82,9 @@ class Autoscaling(pulumi.ComponentResource):
             self.policies.append(self._tracking(
                 name, "memory", "ECSServiceAverageMemoryUtilization", settings.memory_target, settings, None, child
             ))
-        if settings.requests_per_target is not None:
+        if settings.requests_per_target is not None and args.shifted_target_groups is not None:
+            self.policies.append(self._requests_over_both_groups(name, settings, args, child))
+        elif settings.requests_per_target is not None:
             if args.request_count_label is None:
                 raise ValueError(f"{name}: requestsPerTarget needs the load balancer's request count label")
             self.policies.append(self._tracking(
@@ -112,24 +127,6 @@ class Autoscaling(pulumi.ComponentResource):
     def _backlog_tracking(self, name: str, settings: ScalingConfig, args: AutoscalingArgs,
                           child) -> aws.appautoscaling.Policy:
         """Backlog per task = visible messages / running tasks, kept at `backlogPerTask`."""
-        def metric(id_: str, namespace: str, metric_name: str, dimensions: dict, stat: str):
-            return aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricArgs(
-                id=id_,
-                return_data=False,
-                metric_stat=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatArgs(
-                    stat=stat,
-                    metric=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricArgs(
-                        namespace=namespace,
-                        metric_name=metric_name,
-                        dimensions=[
-                            aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricDimensionArgs(
-                                name=key, value=value,
-                            ) for key, value in dimensions.items()
-                        ],
-                    ),
-                ),
-            )
-
         return aws.appautoscaling.Policy(
             f"{name}-backlog",
             policy_type="TargetTrackingScaling",
@@ -142,13 +139,48 @@ class Autoscaling(pulumi.ComponentResource):
                 scale_in_cooldown=settings.scale_in_cooldown,
                 customized_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs(
                     metrics=[
-                        metric("visible", SQS, "ApproximateNumberOfMessagesVisible", {"QueueName": args.queue.sqs_name},
+                        _math_metric("visible", SQS, "ApproximateNumberOfMessagesVisible", {"QueueName": args.queue.sqs_name},
                                "Sum"),
-                        metric("tasks", CONTAINER_INSIGHTS, "RunningTaskCount",
+                        _math_metric("tasks", CONTAINER_INSIGHTS, "RunningTaskCount",
                                {"ClusterName": args.cluster_name, "ServiceName": args.service_name}, "Average"),
                         aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricArgs(
                             id="backlog", label="Messages visible per running task", expression="visible / tasks",
                             return_data=True,
+                        ),
+                    ],
+                ),
+            ),
+            opts=child,
+        )
+
+    def _requests_over_both_groups(self, name: str, settings: ScalingConfig, args: AutoscalingArgs,
+                                   child) -> aws.appautoscaling.Policy:
+        """Requests per running task over both target groups, kept at `requestsPerTarget` (a minute's requests,
+        as ALBRequestCountPerTarget counts them); the idle group has no datapoints, so FILL counts it as 0."""
+        groups = args.shifted_target_groups
+        requests = [
+            _math_metric(f"requests{index}", ALB, "RequestCount",
+                         {"LoadBalancer": groups.load_balancer_arn_suffix, "TargetGroup": suffix}, "Sum")
+            for index, suffix in enumerate(groups.target_group_arn_suffixes, start=1)
+        ]
+        return aws.appautoscaling.Policy(
+            f"{name}-requests",
+            policy_type="TargetTrackingScaling",
+            service_namespace=self.target.service_namespace,
+            scalable_dimension=self.target.scalable_dimension,
+            resource_id=self.target.resource_id,
+            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
+                target_value=float(settings.requests_per_target),
+                scale_out_cooldown=settings.scale_out_cooldown,
+                scale_in_cooldown=settings.scale_in_cooldown,
+                customized_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs(
+                    metrics=[
+                        *requests,
+                        _math_metric("tasks", CONTAINER_INSIGHTS, "RunningTaskCount",
+                                     {"ClusterName": args.cluster_name, "ServiceName": args.service_name}, "Average"),
+                        aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricArgs(
+                            id="perTask", label="Requests per running task (both target groups)",
+                            expression="(FILL(requests1, 0) + FILL(requests2, 0)) / tasks", return_data=True,
                         ),
                     ],
                 ),
@@ -233,3 +265,24 @@ class Autoscaling(pulumi.ComponentResource):
             ),
             opts=child,
         )
+
+
+def _math_metric(id_: str, namespace: str, metric_name: str, dimensions: dict[str, Any], stat: str):
+    """One metric of a target tracking policy's metric math (not returned: an expression over it is)."""
+    autoscaling = aws.appautoscaling
+    return autoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricArgs(
+        id=id_,
+        return_data=False,
+        metric_stat=autoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatArgs(
+            stat=stat,
+            metric=autoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricArgs(
+                namespace=namespace,
+                metric_name=metric_name,
+                dimensions=[
+                    autoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricMetricStatMetricDimensionArgs(
+                        name=key, value=value,
+                    ) for key, value in dimensions.items()
+                ],
+            ),
+        ),
+    )

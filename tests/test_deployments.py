@@ -10,8 +10,8 @@ import pytest
 
 from preflight.capture import ProgramRun
 from preflight.policy_gate import evaluate_policies, load_policy_config
-from tests.conftest import container_definitions, run_stack
-from tests.test_aws_models import validate
+from tests.conftest import committed, container_definitions, run_stack
+from tests.test_aws_models import pascal, validate
 
 SERVICE = "aws:ecs/service:Service"
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
@@ -157,6 +157,32 @@ def test_blue_green_alarms_watch_both_target_groups(blue_green_run):
     unhealthy = run.by_name("monitoring-backend-unhealthy-hosts").inputs["metricQueries"]
     assert {q["metric"]["dimensions"]["TargetGroup"] for q in unhealthy if "metric" in q} == suffixes
     assert [q["expression"] for q in unhealthy if q.get("returnData")] == ["MAX([unhealthy1, unhealthy2])"]
+
+
+def test_blue_green_request_scaling_counts_both_target_groups(blue_green_run, prod_run):
+    """ALBRequestCountPerTarget follows one target group, which goes idle once ECS has moved traffic to the other:
+    the blue/green service scales on both groups' requests per running task instead."""
+    run = blue_green_run
+    suffixes = [run.by_name("backend-tg").outputs["arnSuffix"], run.by_name("backend-tg-alt").outputs["arnSuffix"]]
+    policy = run.by_name("backend-scaling-requests").inputs
+    configuration = policy["targetTrackingScalingPolicyConfiguration"]
+    assert "predefinedMetricSpecification" not in configuration
+    assert configuration["targetValue"] == committed(run, "services")["backend"]["scaling"]["requestsPerTarget"]
+    metrics = {metric["id"]: metric for metric in configuration["customizedMetricSpecification"]["metrics"]}
+    assert [metrics[f"requests{n}"]["metricStat"]["metric"]["dimensions"][1]["value"] for n in (1, 2)] == suffixes
+    assert {metrics[f"requests{n}"]["metricStat"]["stat"] for n in (1, 2)} == {"Sum"}
+    assert metrics["tasks"]["metricStat"]["metric"]["metricName"] == "RunningTaskCount"
+    assert metrics["perTask"] == {"id": "perTask", "label": "Requests per running task (both target groups)",
+                                  "expression": "(FILL(requests1, 0) + FILL(requests2, 0)) / tasks",
+                                  "returnData": True}
+    validate("application-autoscaling", "PutScalingPolicy", {
+        "PolicyName": "backend-requests", "ServiceNamespace": "ecs", "ResourceId": policy["resourceId"],
+        "ScalableDimension": "ecs:service:DesiredCount", "PolicyType": "TargetTrackingScaling",
+        "TargetTrackingScalingPolicyConfiguration": pascal(configuration),
+    })
+    # A rolling service keeps the predefined per-target metric of its one group.
+    rolling = prod_run.by_name("backend-scaling-requests").inputs["targetTrackingScalingPolicyConfiguration"]
+    assert rolling["predefinedMetricSpecification"]["predefinedMetricType"] == "ALBRequestCountPerTarget"
 
 
 def test_a_rolling_service_next_to_a_blue_green_one_is_unchanged(blue_green_run, prod_run):
