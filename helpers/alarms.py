@@ -228,7 +228,7 @@ def target_group_alarms(service: str, load_balancer_arn_suffix: Any, target_grou
 
     A service with blue/green, canary or linear deployments has two target groups and ECS moves production
     traffic between them, so its 5xx rate and unhealthy hosts cover both: the new revision's errors reach the
-    deployment alarms whichever group serves it.
+    deployment alarms whichever group serves it. Its p95 is the slower group's (percentiles do not add up).
     """
     dimensions = {"LoadBalancer": load_balancer_arn_suffix, "TargetGroup": target_group_arn_suffix}
     groups = _target_group_terms(load_balancer_arn_suffix, [target_group_arn_suffix] + (
@@ -249,6 +249,13 @@ def target_group_alarms(service: str, load_balancer_arn_suffix: Any, target_grou
         *(MathTerm(f"unhealthy{n}", f"Unhealthy hosts (target group {n})",
                    metric=Metric(ALB, "UnHealthyHostCount", dims, statistic="Maximum")) for dims, n in groups),
         MathTerm("unhealthy", "Unhealthy hosts (either target group)", expression="MAX([unhealthy1, unhealthy2])"),
+    )
+    latency_metric = Metric(ALB, "TargetResponseTime", dimensions, extended_statistic="p95") if len(groups) == 1 \
+        else None
+    latency_math = () if len(groups) == 1 else (
+        *(MathTerm(f"latency{n}", f"p95 response time (target group {n})",
+                   metric=Metric(ALB, "TargetResponseTime", dims, extended_statistic="p95")) for dims, n in groups),
+        MathTerm("latency", "p95 response time (the slower target group)", expression="MAX([latency1, latency2])"),
     )
     return [
         AlarmSpec(
@@ -280,7 +287,8 @@ def target_group_alarms(service: str, load_balancer_arn_suffix: Any, target_grou
                    "tasks or fix the slow endpoint.",
             comparison="GreaterThanThreshold", threshold=latency.threshold, timing=latency,
             treat_missing_data="notBreaching",
-            metric=Metric(ALB, "TargetResponseTime", dimensions, extended_statistic="p95"),
+            metric=latency_metric,
+            math=latency_math,
         ),
     ]
 

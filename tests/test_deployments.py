@@ -10,6 +10,8 @@ import pytest
 
 from preflight.capture import ProgramRun
 from preflight.policy_gate import evaluate_policies, load_policy_config
+from tests.cloudwatch_api import put_metric_alarm_params, put_metric_alarm_rules
+from tests.cloudwatch_api import validate as cloudwatch_validate
 from tests.conftest import committed, container_definitions, run_stack
 from tests.test_aws_models import pascal, validate
 
@@ -157,6 +159,14 @@ def test_blue_green_alarms_watch_both_target_groups(blue_green_run):
     unhealthy = run.by_name("monitoring-backend-unhealthy-hosts").inputs["metricQueries"]
     assert {q["metric"]["dimensions"]["TargetGroup"] for q in unhealthy if "metric" in q} == suffixes
     assert [q["expression"] for q in unhealthy if q.get("returnData")] == ["MAX([unhealthy1, unhealthy2])"]
+    latency = run.by_name("monitoring-backend-latency-p95").inputs
+    assert "metricName" not in latency and "extendedStatistic" not in latency
+    assert {q["metric"]["dimensions"]["TargetGroup"] for q in latency["metricQueries"] if "metric" in q} == suffixes
+    assert {q["metric"]["stat"] for q in latency["metricQueries"] if "metric" in q} == {"p95"}
+    assert [q["expression"] for q in latency["metricQueries"] if q.get("returnData")] == ["MAX([latency1, latency2])"]
+    for alarm in ("monitoring-backend-5xx-rate", "monitoring-backend-unhealthy-hosts", "monitoring-backend-latency-p95"):
+        params = put_metric_alarm_params(run.by_name(alarm).inputs)
+        assert cloudwatch_validate("PutMetricAlarm", params) == [] and put_metric_alarm_rules(params) == [], alarm
 
 
 def test_blue_green_request_scaling_counts_both_target_groups(blue_green_run, prod_run):
