@@ -250,8 +250,9 @@ class Monitoring(pulumi.ComponentResource):
     @staticmethod
     def _dashboard_body(args: MonitoringArgs) -> pulumi.Output[str]:
         services = {
-            name: pulumi.Output.all(target.service_name, target.target_group_arn_suffix).apply(
-                lambda values, t=target: ServicePanels(values[0], values[1], t.min_tasks)
+            name: pulumi.Output.all(target.service_name, target.target_group_arn_suffix,
+                                    target.alternate_target_group_arn_suffix).apply(
+                lambda values, t=target: ServicePanels(values[0], values[1], t.min_tasks, values[2])
             )
             for name, target in args.services.items()
         }

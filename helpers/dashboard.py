@@ -41,6 +41,16 @@ class ServicePanels:
     target_group_arn_suffix: Optional[str]
     # The service's scaling.min: drawn on its task count panel.
     min_tasks: int
+    # Blue/green, canary or linear: the second target group ECS moves traffic to, drawn beside the first.
+    alternate_target_group_arn_suffix: Optional[str] = None
+
+    @property
+    def target_groups(self) -> list[tuple[str, str]]:
+        """(target group ARN suffix, label suffix) of each group the service's traffic can flow through."""
+        groups = [(self.target_group_arn_suffix, "")]
+        if self.alternate_target_group_arn_suffix is not None:
+            groups.append((self.alternate_target_group_arn_suffix, " (alternate)"))
+        return groups
 
 
 @dataclass(frozen=True)
@@ -112,8 +122,8 @@ def dashboard_body(
     widgets: list[dict[str, Any]] = [_heading("## Load balancer")]
     widgets += [
         _graph("Requests", region, [_metric(ALB, "RequestCount", lb, "Sum", "All requests")] + [
-            _metric(ALB, "RequestCount", {**lb, "TargetGroup": panels.target_group_arn_suffix}, "Sum", name)
-            for name, panels in routed.items()
+            _metric(ALB, "RequestCount", {**lb, "TargetGroup": group}, "Sum", f"{name}{label}")
+            for name, panels in routed.items() for group, label in panels.target_groups
         ], width=6),
         _graph("Target response time (s)", region, [
             _metric(ALB, "TargetResponseTime", lb, percentile, percentile) for percentile in ("p50", "p95", "p99")
@@ -125,9 +135,9 @@ def dashboard_body(
             )
         ], width=6),
         _graph("Healthy / unhealthy targets", region, [
-            _metric(ALB, metric, {**lb, "TargetGroup": panels.target_group_arn_suffix}, "Minimum" if healthy
-                    else "Maximum", f"{name} {'healthy' if healthy else 'unhealthy'}")
-            for name, panels in routed.items()
+            _metric(ALB, metric, {**lb, "TargetGroup": group}, "Minimum" if healthy
+                    else "Maximum", f"{name}{label} {'healthy' if healthy else 'unhealthy'}")
+            for name, panels in routed.items() for group, label in panels.target_groups
             for metric, healthy in (("HealthyHostCount", True), ("UnHealthyHostCount", False))
         ], width=6),
     ]
@@ -141,7 +151,6 @@ def dashboard_body(
 
     for name, panels in services.items():
         ecs = {"ClusterName": cluster_name, "ServiceName": panels.service_name}
-        target = {**lb, "TargetGroup": panels.target_group_arn_suffix}
         widgets.append(_heading(f"## Service {name}"))
         widgets += [
             _graph(f"{name}: CPU and memory (%)", region, [
@@ -161,13 +170,14 @@ def dashboard_body(
             continue
         widgets += [
             _graph(f"{name}: requests and errors", region, [
-                _metric(ALB, "RequestCount", target, "Sum", "Requests"),
-                _metric(ALB, "HTTPCode_Target_4XX_Count", target, "Sum", "4xx"),
-                _metric(ALB, "HTTPCode_Target_5XX_Count", target, "Sum", "5xx"),
+                _metric(ALB, metric, {**lb, "TargetGroup": group}, "Sum", f"{what}{label}")
+                for group, label in panels.target_groups
+                for metric, what in (("RequestCount", "Requests"), ("HTTPCode_Target_4XX_Count", "4xx"),
+                                     ("HTTPCode_Target_5XX_Count", "5xx"))
             ], width=6),
             _graph(f"{name}: response time (s)", region, [
-                _metric(ALB, "TargetResponseTime", target, percentile, percentile)
-                for percentile in ("p50", "p95", "p99")
+                _metric(ALB, "TargetResponseTime", {**lb, "TargetGroup": group}, percentile, f"{percentile}{label}")
+                for group, label in panels.target_groups for percentile in ("p50", "p95", "p99")
             ], width=6, lines=[("p95 alarm", alarms.response_time_p95.threshold)]),
         ]
 

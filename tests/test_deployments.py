@@ -195,6 +195,17 @@ def test_blue_green_request_scaling_counts_both_target_groups(blue_green_run, pr
     assert rolling["predefinedMetricSpecification"]["predefinedMetricType"] == "ALBRequestCountPerTarget"
 
 
+def test_blue_green_dashboard_draws_both_target_groups(blue_green_run):
+    run = blue_green_run
+    alternate = run.by_name("backend-tg-alt").outputs["arnSuffix"]
+    body = json.loads(run.by_name("monitoring-dashboard").inputs["dashboardBody"])
+    panels = {w["properties"]["title"]: w["properties"]["metrics"] for w in body["widgets"] if w["type"] == "metric"}
+    for title in ("backend: requests and errors", "backend: response time (s)", "Requests",
+                  "Healthy / unhealthy targets"):
+        assert any(alternate in metric for metric in panels[title]), title
+    assert not any(alternate in metric for metric in panels["frontend: requests and errors"])
+
+
 def test_a_rolling_service_next_to_a_blue_green_one_is_unchanged(blue_green_run, prod_run):
     for name in ("frontend-service", "frontend-route", "frontend-tg", "monitoring-frontend-5xx-rate"):
         assert blue_green_run.by_name(name).inputs == prod_run.by_name(name).inputs, name
