@@ -7,11 +7,11 @@ array form: `[namespace, metric name, dimension name, dimension value, ..., {ren
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence
 
 from helpers.alarms import ALB, CONTAINER_INSIGHTS, ECS, ELASTICACHE, RDS, SQS, WAF, AlarmsConfig, waf_dimensions
+from helpers.names import stack_label
 
 GRID_WIDTH = 24
 PANEL_HEIGHT = 6
@@ -31,7 +31,7 @@ class WebAclPanels:
 
 def dashboard_name(project: str, stack: str) -> str:
     """`<project>-<stack>`; a '.' (allowed in Pulumi project and stack names, not in dashboard names) becomes '-'."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{project}-{stack}")[:DASHBOARD_NAME_LIMIT]
+    return stack_label(project, stack, DASHBOARD_NAME_LIMIT)
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,15 @@ NAME_PREFIX_SUFFIX_LENGTH = 26
 WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
 
 
+def stack_label(project: str, stack: str, limit: int) -> str:
+    """`<project>-<stack>` in names of A-Z a-z 0-9 _ - (dashboards, web ACL metrics): a '.' (allowed in Pulumi
+    project and stack names) becomes '-'; cut at `limit`."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{project}-{stack}")[:limit]
+
+
 def web_acl_metric_name(project: str, stack: str) -> str:
-    """`<project>-<stack>`, the web ACL's CloudWatch dimension (`WebACL`); a '.' (allowed in Pulumi project and
-    stack names, not here) becomes '-'."""
-    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{project}-{stack}")[:WEB_ACL_NAME_LIMIT]
+    """The web ACL's CloudWatch metric name, its metrics' `WebACL` dimension."""
+    return stack_label(project, stack, WEB_ACL_NAME_LIMIT)
 
 
 def web_acl_name_prefix(metric_name: str) -> str:
