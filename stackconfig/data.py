@@ -60,10 +60,14 @@ CACHE_FAMILIES = {
 DEFAULT_CACHE_VERSION = {"redis": "7.1", "valkey": "8.0"}
 POSTGRES_MAJORS = ("14", "15", "16", "17")
 DATABASE_ENGINES = ("postgres", "aurora-postgresql")
-# Aurora Serverless v2: the first Aurora PostgreSQL minor of each major that can pause at 0 ACU, and the
-# first whose maximum reaches 256 ACU (older: 128). Majors not listed (13 and older) are not offered.
+# Aurora Serverless v2, per Aurora PostgreSQL major: the first minor that runs it at all (0.5-128 ACU), the
+# first whose maximum reaches 256 ACU, and the first that can pause at 0 ACU (Aurora User Guide, "How Aurora
+# Serverless v2 works", capacity table; 17.4 is Aurora's first 17 release and supports all three). Majors not
+# listed (13 and older) are not offered. A cluster's platform version caps it too: platform version 1 stops at
+# 128 ACU; new clusters start on the latest one (docs/data-tier.md).
+AURORA_SERVERLESS_FROM = {14: 3, 15: 2, 16: 1, 17: 4}
+AURORA_256_ACU_FROM = {14: 10, 15: 5, 16: 1, 17: 4}
 AURORA_PAUSE_FROM = {14: 12, 15: 7, 16: 3, 17: 4}
-AURORA_256_ACU_FROM = {14: 13, 15: 8, 16: 4, 17: 4}
 AURORA_SERVERLESS = "db.serverless"
 AURORA_STORAGE_TYPES = ("aurora", "aurora-iopt1")
 MAXMEMORY_POLICIES = (

@@ -24,6 +24,8 @@ from policies.secret_shapes import BY_NAME, plaintext_secret
 from stackconfig.data import (
     AURORA_256_ACU_FROM,
     AURORA_PAUSE_FROM,
+    AURORA_SERVERLESS,
+    AURORA_SERVERLESS_FROM,
     AUTH_TOKEN,
     AUTH_TOKEN_RULE,
     CACHE_FAMILIES,
@@ -739,12 +741,23 @@ def _aurora_settings_belong_to_aurora(config: StackConfig, inputs: Inputs) -> It
                       "database.aurora.readers", database.read_replicas)
 
 
-@rule("database.aurora.minCapacity and maxCapacity: steps of 0.5, min at most max, max within the version's limit "
-      "(256 ACU from 14.13, 15.8, 16.4, 17.4; else 128); minCapacity 0 needs 14.12+, 15.7+, 16.3+ or 17.4+ and no "
-      "proxy; secondsUntilAutoPause only with minCapacity 0.")
+def _versions(first: dict[int, int]) -> str:
+    return ", ".join(f"{major}.{minor}" for major, minor in first.items())
+
+
+@rule(f"database.aurora.minCapacity and maxCapacity: steps of 0.5, min at most max, max within the version's limit "
+      f"(256 ACU from {_versions(AURORA_256_ACU_FROM)}; else 128); minCapacity 0 needs "
+      f"{_versions(AURORA_PAUSE_FROM)} or later and no proxy; secondsUntilAutoPause only with minCapacity 0; "
+      f"db.serverless from {_versions(AURORA_SERVERLESS_FROM)}.")
 def _aurora_capacity(config: StackConfig, inputs: Inputs) -> Iterator[Problem]:
     aurora, at = _aurora(config), ("database", "aurora")
     if aurora is None or not inputs.ok(at):
+        return
+    if aurora.serverless and aurora.minor < AURORA_SERVERLESS_FROM[aurora.major]:
+        yield Problem((*at, "engineVersion"), f"Aurora Serverless v2 (instanceClass {AURORA_SERVERLESS}) runs on "
+                      f"Aurora PostgreSQL {aurora.major}.{AURORA_SERVERLESS_FROM[aurora.major]} or later; choose "
+                      f"a later {aurora.major}.x or a provisioned database.aurora.instanceClass",
+                      aurora.engine_version)
         return
     for key, value in (("minCapacity", aurora.min_capacity), ("maxCapacity", aurora.max_capacity)):
         if (value * 2) % 1:

@@ -202,9 +202,12 @@ def test_aurora_defaults_are_accepted():
     ({"maxCapacity": 2.25},
      "webstack:database.aurora.maxCapacity = 2.25: Aurora Serverless v2 capacity goes in steps of 0.5 ACU "
      "(0, 0.5, 1, 1.5, ...)"),
-    ({"maxCapacity": 200, "engineVersion": "15.7"},
-     "webstack:database.aurora.maxCapacity = 200.0: Aurora PostgreSQL 15.7 allows at most 128 ACU (256 needs 15.8 "
+    ({"maxCapacity": 200, "engineVersion": "15.4"},
+     "webstack:database.aurora.maxCapacity = 200.0: Aurora PostgreSQL 15.4 allows at most 128 ACU (256 needs 15.5 "
      "or later)"),
+    ({"engineVersion": "14.2"},
+     'webstack:database.aurora.engineVersion = "14.2": Aurora Serverless v2 (instanceClass db.serverless) runs on '
+     "Aurora PostgreSQL 14.3 or later; choose a later 14.x or a provisioned database.aurora.instanceClass"),
     ({"secondsUntilAutoPause": 600},
      "webstack:database.aurora.secondsUntilAutoPause = 600: only with database.aurora.minCapacity: 0 (nothing "
      "pauses at 0.5 ACU)"),
@@ -217,6 +220,12 @@ def test_aurora_capacity_accepted_at_the_limits():
     assert validate_stack_config(aurora_values(minCapacity=0, maxCapacity=256, engineVersion="16.4")).database
     assert validate_stack_config(aurora_values(minCapacity=0, maxCapacity=128, engineVersion="15.7")).database
     assert validate_stack_config(aurora_values(minCapacity=1.5, maxCapacity=1.5)).database
+    # AWS's capacity table: 256 ACU from 14.10, 15.5, 16.1; Serverless v2 at all from 14.3, 15.2, 16.1.
+    assert validate_stack_config(aurora_values(maxCapacity=256, engineVersion="15.5")).database
+    assert validate_stack_config(aurora_values(maxCapacity=256, engineVersion="14.10")).database
+    assert validate_stack_config(aurora_values(maxCapacity=128, engineVersion="14.3")).database
+    # A provisioned class has no Serverless v2 minimum version.
+    assert validate_stack_config(aurora_values(engineVersion="14.2", instanceClass="db.r6g.large")).database
 
 
 def test_proxy_with_a_pausing_aurora_is_refused():
