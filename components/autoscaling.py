@@ -127,31 +127,10 @@ class Autoscaling(pulumi.ComponentResource):
     def _backlog_tracking(self, name: str, settings: ScalingConfig, args: AutoscalingArgs,
                           child) -> aws.appautoscaling.Policy:
         """Backlog per task = visible messages / running tasks, kept at `backlogPerTask`."""
-        return aws.appautoscaling.Policy(
-            f"{name}-backlog",
-            policy_type="TargetTrackingScaling",
-            service_namespace=self.target.service_namespace,
-            scalable_dimension=self.target.scalable_dimension,
-            resource_id=self.target.resource_id,
-            target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=float(settings.backlog_per_task),
-                scale_out_cooldown=settings.scale_out_cooldown,
-                scale_in_cooldown=settings.scale_in_cooldown,
-                customized_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs(
-                    metrics=[
-                        _math_metric("visible", SQS, "ApproximateNumberOfMessagesVisible", {"QueueName": args.queue.sqs_name},
-                               "Sum"),
-                        _math_metric("tasks", CONTAINER_INSIGHTS, "RunningTaskCount",
-                               {"ClusterName": args.cluster_name, "ServiceName": args.service_name}, "Average"),
-                        aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricArgs(
-                            id="backlog", label="Messages visible per running task", expression="visible / tasks",
-                            return_data=True,
-                        ),
-                    ],
-                ),
-            ),
-            opts=child,
-        )
+        visible = _math_metric("visible", SQS, "ApproximateNumberOfMessagesVisible",
+                               {"QueueName": args.queue.sqs_name}, "Sum")
+        return self._per_task_tracking(f"{name}-backlog", settings.backlog_per_task, settings, args, [visible],
+                                       "backlog", "Messages visible per running task", "visible / tasks", child)
 
     def _requests_over_both_groups(self, name: str, settings: ScalingConfig, args: AutoscalingArgs,
                                    child) -> aws.appautoscaling.Policy:
@@ -163,24 +142,32 @@ class Autoscaling(pulumi.ComponentResource):
                          {"LoadBalancer": groups.load_balancer_arn_suffix, "TargetGroup": suffix}, "Sum")
             for index, suffix in enumerate(groups.target_group_arn_suffixes, start=1)
         ]
+        return self._per_task_tracking(f"{name}-requests", settings.requests_per_target, settings, args, requests,
+                                       "perTask", "Requests per running task (both target groups)",
+                                       "(FILL(requests1, 0) + FILL(requests2, 0)) / tasks", child)
+
+    def _per_task_tracking(self, resource_name: str, target: float, settings: ScalingConfig, args: AutoscalingArgs,
+                           metrics: list, expression_id: str, label: str, expression: str,
+                           child) -> aws.appautoscaling.Policy:
+        """Target tracking on `expression` over `metrics` and the service's running tasks (`tasks`)."""
+        tasks = _math_metric("tasks", CONTAINER_INSIGHTS, "RunningTaskCount",
+                             {"ClusterName": args.cluster_name, "ServiceName": args.service_name}, "Average")
         return aws.appautoscaling.Policy(
-            f"{name}-requests",
+            resource_name,
             policy_type="TargetTrackingScaling",
             service_namespace=self.target.service_namespace,
             scalable_dimension=self.target.scalable_dimension,
             resource_id=self.target.resource_id,
             target_tracking_scaling_policy_configuration=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationArgs(
-                target_value=float(settings.requests_per_target),
+                target_value=float(target),
                 scale_out_cooldown=settings.scale_out_cooldown,
                 scale_in_cooldown=settings.scale_in_cooldown,
                 customized_metric_specification=aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationArgs(
                     metrics=[
-                        *requests,
-                        _math_metric("tasks", CONTAINER_INSIGHTS, "RunningTaskCount",
-                                     {"ClusterName": args.cluster_name, "ServiceName": args.service_name}, "Average"),
+                        *metrics,
+                        tasks,
                         aws.appautoscaling.PolicyTargetTrackingScalingPolicyConfigurationCustomizedMetricSpecificationMetricArgs(
-                            id="perTask", label="Requests per running task (both target groups)",
-                            expression="(FILL(requests1, 0) + FILL(requests2, 0)) / tasks", return_data=True,
+                            id=expression_id, label=label, expression=expression, return_data=True,
                         ),
                     ],
                 ),
